@@ -1,0 +1,1 @@
+"""Evaluation: the published tables, and what only the synthetic truth can tell."""

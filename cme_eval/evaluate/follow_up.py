@@ -1,0 +1,35 @@
+"""The documented follow-up model: which potential CME an LA's checks would resolve.
+
+The pilot's LAs followed up unmatched records by hand (neighbouring LAs, schools, health
+visitors, home visits). Here each potential CME is resolved with a probability that depends on
+the child's true status (``follow_up.resolve_probability`` in the scenario); what is left is
+added to the CME register ('CME known after'). Only the evaluation reads the truth.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cme_eval.config import Scenario
+from cme_eval.rng import keyed_rng
+from cme_eval.schema import NOT_MATCHED, NWSSP
+
+
+def true_status_of(outcomes: pd.DataFrame, truth_records: pd.DataFrame,
+                   truth_people: pd.DataFrame) -> pd.Series:
+    """Each outcome row's true status, via record -> person (aligned with ``outcomes``)."""
+    person = outcomes["record_id"].map(truth_records.set_index("record_id")["person_id"])
+    return person.map(truth_people.set_index("person_id")["status"])
+
+
+def follow_up(scenario: Scenario, authority: str, outcomes: pd.DataFrame,
+              status: pd.Series) -> pd.DataFrame:
+    """Potential CME (NWSSP, not matched) with their true status and whether follow-up resolves."""
+    potential = (outcomes["source"] == NWSSP) & (outcomes["outcome"] == NOT_MATCHED)
+    frame = pd.DataFrame({"record_id": outcomes.loc[potential, "record_id"],
+                          "true_status": status[potential]}).reset_index(drop=True)
+    p = frame["true_status"].map(scenario.follow_up.resolve_probability).fillna(0.0)
+    draws = keyed_rng(scenario.seed, authority, "follow-up").random(len(frame))
+    frame["resolved"] = draws < p.to_numpy()
+    return frame

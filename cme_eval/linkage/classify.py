@@ -1,0 +1,141 @@
+"""From scored candidate pairs to exactly one outcome per received record (engine-independent).
+
+1. Scope: a record whose date of birth puts the child outside compulsory school age on the
+   reference date is ``out_of_scope`` (an unreadable date keeps the record in scope, flagged).
+2. Weights: the sum of each comparison level's log2(m/u); missing values weigh 0.
+3. One-to-one: candidates are taken best first (the deterministic 'perfect' rule, exact on the
+   standardised name, date of birth and postcode, before any probabilistic score), and a record
+   on either side is used at most once, so twins and duplicates are not merged.
+4. Bands: an assigned exact pair is ``perfect``; an assigned pair whose weight reaches the partial
+   threshold is ``partial``; everything else in scope is ``not_matched``. A record with a second
+   strong candidate close to its best is flagged for review in ``reason``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from cme_eval.linkage.spec import LinkSpec
+from cme_eval.schema import NOT_MATCHED, OUT_OF_SCOPE, OUTCOME_COLUMNS, PARTIAL, PERFECT
+from cme_eval.schooling import in_scope_mask
+
+
+def pair_weights(levels: pd.DataFrame, spec: LinkSpec) -> pd.Series:
+    total = np.zeros(len(levels))
+    for comparison in spec.comparisons:
+        table = np.append(np.asarray(comparison.weights()), 0.0)  # index -1 -> missing -> 0
+        total += table[levels[comparison.name].to_numpy()]
+    return pd.Series(total, index=levels.index)
+
+
+def _exact(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.MultiIndex, spec: LinkSpec):
+    li, ri = pairs.get_level_values(0), pairs.get_level_values(1)
+    exact = np.ones(len(pairs), dtype=bool)
+    for column in spec.perfect_on:
+        a, b = left[column].to_numpy()[li], right[column].to_numpy()[ri]
+        exact &= (a == b) & (a != "")
+    return exact
+
+
+def one_to_one(candidates: pd.DataFrame) -> pd.DataFrame:
+    """Greedy best-first assignment: exact pairs first, then by weight; ties broken by position.
+
+    ``candidates`` has columns left, right, exact, weight. Returns the assigned rows.
+    """
+    ordered = candidates.sort_values(
+        ["exact", "weight", "left", "right"], ascending=[False, False, True, True], kind="stable"
+    )
+    used_left, used_right, keep = set(), set(), []
+    for row, lpos, rpos in zip(ordered.index, ordered["left"], ordered["right"], strict=True):
+        if lpos in used_left or rpos in used_right:
+            continue
+        used_left.add(lpos)
+        used_right.add(rpos)
+        keep.append(row)
+    return ordered.loc[keep]
+
+
+def classify(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    levels: pd.DataFrame,
+    spec: LinkSpec,
+    *,
+    reference_date: dt.date,
+) -> pd.DataFrame:
+    """One outcome row per left record, in left order (left and right are positionally indexed).
+
+    ``left`` and ``right`` are standardised records; ``right`` also has ``dataset``.
+    """
+    n = len(left)
+    known_dob = left["dob_parsed"].notna().to_numpy()
+    in_scope = in_scope_mask(left["dob_parsed"], reference_date).to_numpy() | ~known_dob
+
+    cand = pd.DataFrame(
+        {
+            "left": levels.index.get_level_values(0).to_numpy(dtype=int),
+            "right": levels.index.get_level_values(1).to_numpy(dtype=int),
+            "weight": pair_weights(levels, spec).to_numpy(),
+            "exact": _exact(left, right, levels.index, spec),
+        }
+    )
+    cand = cand[in_scope[cand["left"].to_numpy()]]
+    strong = cand[cand.exact | (cand.weight >= spec.partial_min_weight)]
+    assigned = one_to_one(strong).set_index("left")
+
+    best = cand.groupby("left")["weight"].max()
+    best_of_strong = strong["left"].map(best)
+    near = strong[strong["weight"] >= best_of_strong - spec.ambiguity_margin]
+    n_strong = near["left"].value_counts()
+
+    outcome = np.where(in_scope, NOT_MATCHED, OUT_OF_SCOPE).astype(object)
+    matched_id = np.full(n, "", dtype=object)
+    matched_ds = np.full(n, "", dtype=object)
+    score = np.full(n, np.nan)
+    pos = assigned.index.to_numpy(dtype=int)
+    rpos = assigned["right"].to_numpy(dtype=int)
+    outcome[pos] = np.where(assigned["exact"].to_numpy(), PERFECT, PARTIAL)
+    matched_id[pos] = right["record_id"].to_numpy()[rpos]
+    matched_ds[pos] = right["dataset"].to_numpy()[rpos]
+    score[pos] = assigned["weight"].to_numpy()
+    # Unassigned records in scope: report the best weight seen, so reviewers see how close it was.
+    unassigned = np.setdiff1d(best.index.to_numpy(dtype=int), pos)
+    score[unassigned] = best.loc[unassigned].to_numpy()
+
+    reasons = []
+    issues = left["issues"].to_numpy()
+    for i in range(n):
+        parts = []
+        if outcome[i] == OUT_OF_SCOPE:
+            parts.append("outside compulsory school age on the reference date")
+        elif outcome[i] == PERFECT:
+            parts.append("exact on standardised name, date of birth and postcode")
+        elif outcome[i] == PARTIAL:
+            parts.append(f"match weight {score[i]:.1f} >= {spec.partial_min_weight:g}")
+        elif np.isnan(score[i]):
+            parts.append("no candidate in any blocking pass")
+        else:
+            parts.append(f"best weight {score[i]:.1f} below {spec.partial_min_weight:g}")
+        if n_strong.get(i, 0) > 1 and outcome[i] in (PERFECT, PARTIAL):
+            parts.append(f"review: {n_strong[i]} strong candidates")
+        if not known_dob[i]:
+            parts.append("age unknown: kept in scope")
+        if issues[i]:
+            parts.append(issues[i])
+        reasons.append("; ".join(parts))
+
+    return pd.DataFrame(
+        {
+            "record_id": left["record_id"].to_numpy(),
+            "source": left["source"].to_numpy(),
+            "outcome": outcome,
+            "matched_record_id": matched_id,
+            "matched_dataset": matched_ds,
+            "score": np.round(score, 4),
+            "reason": reasons,
+        },
+        columns=list(OUTCOME_COLUMNS),
+    )

@@ -1,0 +1,106 @@
+"""One link specification, declared once, that every engine executes.
+
+A comparison turns a pair of standardised values into a *level* (0 = best agreement, last =
+disagreement, -1 = a value is missing). Each level carries Fellegi-Sunter m and u probabilities
+(how often true matches / non-matches show that level); a pair's match weight is the sum over
+comparisons of log2(m/u), with 0 for a missing value. The m and u values below are declared
+starting values, documented here; engines only execute them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Level:
+    label: str
+    m: float
+    u: float
+
+    @property
+    def weight(self) -> float:
+        return math.log2(self.m / self.u)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A named comparison of one kind ('name', 'dob', 'postcode', 'address') on one field."""
+
+    name: str
+    kind: str
+    column: str
+    levels: tuple[Level, ...]
+
+    def weights(self) -> list[float]:
+        return [lv.weight for lv in self.levels]
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    comparisons: tuple[Comparison, ...]
+    # Blocking passes: each a tuple of columns that must agree exactly; candidates are the union.
+    blocking: tuple[tuple[str, ...], ...]
+    # The deterministic 'perfect' rule: exact agreement on these standardised columns.
+    perfect_on: tuple[str, ...] = ("forename_std", "surname_std", "dob_std", "postcode_std")
+    partial_min_weight: float = 8.0
+    ambiguity_margin: float = 2.0
+    name_variants: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+
+
+NAME_LEVELS = (
+    Level("exact", 0.85, 0.01),
+    Level("variant or close (JW>=0.92)", 0.10, 0.01),
+    Level("similar (JW>=0.80)", 0.03, 0.03),
+    Level("different", 0.02, 0.95),
+)
+SURNAME_LEVELS = (
+    Level("exact", 0.90, 0.02),
+    Level("close (JW>=0.92)", 0.06, 0.005),
+    Level("similar (JW>=0.80)", 0.02, 0.02),
+    Level("different", 0.02, 0.955),
+)
+DOB_LEVELS = (
+    Level("exact", 0.93, 0.0005),
+    Level("day and month swapped", 0.02, 0.00003),
+    Level("one digit different", 0.03, 0.002),
+    Level("different", 0.02, 0.9975),
+)
+POSTCODE_LEVELS = (
+    Level("exact", 0.80, 0.005),
+    Level("same sector", 0.05, 0.01),
+    Level("same district", 0.05, 0.08),
+    Level("different", 0.10, 0.905),
+)
+ADDRESS_LEVELS = (
+    Level("close (JW>=0.90)", 0.75, 0.01),
+    Level("same house number", 0.05, 0.05),
+    Level("different", 0.20, 0.94),
+)
+
+DEFAULT_COMPARISONS = (
+    Comparison("forename", "name", "forename_std", NAME_LEVELS),
+    Comparison("surname", "name", "surname_std", SURNAME_LEVELS),
+    Comparison("dob", "dob", "dob_std", DOB_LEVELS),
+    Comparison("postcode", "postcode", "postcode_std", POSTCODE_LEVELS),
+    Comparison("address", "address", "address_std", ADDRESS_LEVELS),
+)
+DEFAULT_BLOCKING = (
+    ("postcode_std",),
+    ("dob_std",),
+    ("surname_std", "birth_year"),
+    ("forename_std", "surname_std"),
+)
+
+
+def default_spec(partial_min_weight: float = 8.0, ambiguity_margin: float = 2.0) -> LinkSpec:
+    from cme_eval.linkage.comparisons import folded_variant_pairs
+
+    return LinkSpec(
+        comparisons=DEFAULT_COMPARISONS,
+        blocking=DEFAULT_BLOCKING,
+        partial_min_weight=partial_min_weight,
+        ambiguity_margin=ambiguity_margin,
+        name_variants=folded_variant_pairs(),
+    )

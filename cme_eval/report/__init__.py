@@ -1,0 +1,1 @@
+"""Report outputs: CSV tables, figures, the self-contained HTML report and the run manifest."""

@@ -1,0 +1,73 @@
+"""Names shared by every stage: sources, true statuses, outcomes and the common record schema.
+
+One record schema for every source after ingest keeps the engines and the evaluation apart from
+the quirks of each file. Truth (``record_id -> person_id``) is a separate table that only the
+evaluation reads.
+"""
+
+from __future__ import annotations
+
+# Received sources (matched and counted in Table 5.1) and the LA's own datasets.
+NWSSP = "nwssp"
+INDEPENDENT = "independent"
+PLASC = "plasc"
+EHE = "ehe"
+EOTAS = "eotas"
+OOC = "ooc"
+CME_REGISTER = "cme_register"
+
+RECEIVED_SOURCES = (NWSSP, INDEPENDENT)
+LA_DATASETS = (PLASC, EHE, EOTAS, OOC, CME_REGISTER)
+SOURCES = RECEIVED_SOURCES + LA_DATASETS
+
+# How sources are labelled in published tables (Table 5.1 of the evaluation report).
+SOURCE_LABELS = {NWSSP: "NWSSP", INDEPENDENT: "Independent schools"}
+TOTAL = "Total"
+ALL_AUTHORITIES = "All"
+
+# Each child's one true education status, and which of the home LA's datasets would hold them.
+STATUS_DATASETS: dict[str, tuple[str, ...]] = {
+    "maintained_own_la": (PLASC,),
+    "maintained_neighbour_la": (),  # on a neighbouring LA's (or English) school roll
+    "independent": (INDEPENDENT,),  # fee-paying: only the school's return knows
+    "independent_la_placed": (INDEPENDENT, OOC),  # placed and funded by the LA (IDP)
+    "ehe_known": (EHE,),
+    "ehe_unknown": (),  # home educated, never notified to the LA
+    "eotas": (EOTAS,),
+    "out_of_county": (OOC,),
+    "moved_within_wales": (),  # stale GP registration: the child lives in another Welsh LA
+    "moved_to_england": (),
+    "moved_abroad": (),
+    "no_fixed_abode": (PLASC,),  # registered at a GP surgery address
+    "missing_known": (CME_REGISTER,),
+    "missing_unknown": (),  # truly missing education and unknown to the LA
+}
+STATUSES = tuple(STATUS_DATASETS)
+# Statuses whose GP registration in this LA is stale: the child no longer lives here.
+STALE_STATUSES = ("moved_within_wales", "moved_to_england", "moved_abroad")
+TRULY_MISSING = ("missing_known", "missing_unknown")
+
+# File layout of one LA's synthetic folder, as `cme-eval generate` writes it and ingest reads it.
+FILE_NAMES = {
+    NWSSP: "nhs_extract.csv",
+    PLASC: "plasc.csv",
+    EHE: "ehe.csv",
+    EOTAS: "eotas.csv",
+    OOC: "ooc.csv",
+    CME_REGISTER: "cme_register.csv",
+}
+RETURNS_DIR = "independent_returns"
+
+# Outcomes: every received record gets exactly one.
+PERFECT = "perfect"
+PARTIAL = "partial"
+NOT_MATCHED = "not_matched"
+OUT_OF_SCOPE = "out_of_scope"
+OUTCOMES = (PERFECT, PARTIAL, NOT_MATCHED, OUT_OF_SCOPE)
+
+# The common record schema after ingest (identifiers optional, provenance kept).
+RECORD_COLUMNS = ("record_id", "source", "authority", "forename", "surname", "dob", "address",
+                  "postcode")
+OPTIONAL_IDENTIFIERS = ("nhs_number", "uprn", "upn")
+OUTCOME_COLUMNS = ("record_id", "source", "outcome", "matched_record_id", "matched_dataset",
+                   "score", "reason")

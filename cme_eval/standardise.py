@@ -1,0 +1,132 @@
+"""Standardise once, for every engine: names, dates of birth, postcodes and addresses.
+
+Originals are never overwritten: standardised values go into ``*_std`` columns beside them, and
+anything that could not be read is flagged in ``issues`` (a ';'-joined list) rather than dropped.
+An ambiguous date (a day and month that could be either way round, in a format that does not
+say which) is read UK-style (day first), as every source in the pilot is British, and flagged.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+_NON_LETTER = re.compile(r"[^a-z ]+")
+_SPACES = re.compile(r"\s+")
+ADDRESS_ABBREVIATIONS = {
+    "rd": "road", "st": "street", "ave": "avenue", "av": "avenue", "cl": "close", "ln": "lane",
+    "dr": "drive", "cres": "crescent", "ter": "terrace", "terr": "terrace", "gdns": "gardens",
+    "ct": "court", "pl": "place", "sq": "square", "pk": "park", "flat": "flat",
+}
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def fold(value: str) -> str:
+    """Lower case, diacritics folded (Siân -> sian), punctuation to spaces, spaces collapsed."""
+    text = unicodedata.normalize("NFKD", value)
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = text.replace("-", " ").replace("'", "").replace("\u2019", "")
+    return _SPACES.sub(" ", _NON_LETTER.sub(" ", text)).strip()
+
+
+def names(series: pd.Series) -> pd.Series:
+    """Standardised names for comparison (the original column is kept by the caller)."""
+    return series.fillna("").astype(str).map(fold)
+
+
+def postcodes(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """UK postcodes as 'OUT IN'; invalid ones kept (upper-cased, unspaced) and flagged."""
+    raw = series.fillna("").astype(str).str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
+    parts = raw.str.extract(POSTCODE_RE)
+    valid = parts[0].notna()
+    std = raw.where(~valid, parts[0] + " " + parts[1])
+    flag = np.where(raw.eq(""), "postcode missing", np.where(valid, "", "postcode invalid"))
+    return std, pd.Series(flag, index=series.index)
+
+
+def postcode_parts(std: pd.Series) -> pd.DataFrame:
+    """District (outward code) and sector (outward + first inward digit) of standardised codes."""
+    outward = std.str.split(" ").str[0].where(std.str.contains(" "), "")
+    sector = (outward + " " + std.str.split(" ").str[1].str[:1]).where(outward.ne(""), "")
+    return pd.DataFrame({"postcode_district": outward, "postcode_sector": sector})
+
+
+_DATE_FORMATS = [
+    # (regex, strptime format, may be ambiguous day/month)
+    (re.compile(r"^\d{4}-\d{2}-\d{2}$"), "%Y-%m-%d", False),
+    (re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$"), "ISO8601", False),
+    (re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}$"), "dmy4", True),
+    (re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}$"), "dmy2", True),
+    (re.compile(r"^\d{1,2}[ \-]?[A-Za-z]{3,9}[ \-]?\d{2,4}$"), "text", False),
+    (re.compile(r"^\d{5}(\.0+)?$"), "excel", False),
+]
+
+
+def dates_of_birth(series: pd.Series, *, reference_year: int) -> tuple[pd.Series, pd.Series]:
+    """Parse mixed date-of-birth formats; returns (datetime64 series, issue flags).
+
+    Accepts ISO dates, d/m/yyyy and d/m/yy (day first, with '/', '.' or '-'), text months
+    ('3 Aug 2011'), and Excel serial numbers. Two-digit years are placed in the century that
+    makes the child younger than ``reference_year``. Unreadable values give NaT, flagged.
+    """
+    text = series.fillna("").astype(str).str.strip()
+    out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    flag = pd.Series("", index=series.index, dtype=object)
+    remaining = text.ne("")
+    for pattern, fmt, ambiguous in _DATE_FORMATS:
+        hit = remaining & text.str.match(pattern)
+        if not hit.any():
+            continue
+        values = text[hit]
+        if fmt == "excel":
+            parsed = EXCEL_EPOCH + pd.to_timedelta(values.astype(float).round(), unit="D")
+        elif fmt in ("dmy4", "dmy2"):
+            bits = values.str.split(r"[/.\-]", regex=True, expand=True).astype(int)
+            year = bits[2]
+            if fmt == "dmy2":
+                pivot = reference_year % 100
+                year = np.where(year <= pivot, 2000 + year, 1900 + year)
+            parsed = pd.to_datetime(
+                pd.DataFrame({"year": year, "month": bits[1], "day": bits[0]}), errors="coerce"
+            )
+            swap_possible = (bits[0] <= 12) & (bits[1] <= 12) & (bits[0] != bits[1])
+            flag[swap_possible[swap_possible].index] = "dob day/month order ambiguous"
+        elif fmt == "text":
+            parsed = pd.to_datetime(values, errors="coerce", dayfirst=True, format="mixed")
+        else:
+            parsed = pd.to_datetime(values, errors="coerce", format=fmt)
+        out[hit] = parsed
+        remaining &= ~hit
+    unread = text.ne("") & out.isna()
+    flag[unread] = "dob unreadable"
+    flag[text.eq("")] = "dob missing"
+    return out, flag
+
+
+def addresses(series: pd.Series) -> pd.DataFrame:
+    """Folded address text with abbreviations expanded, and the house number (or name)."""
+    folded = series.fillna("").astype(str).map(fold)
+    expanded = folded.map(
+        lambda a: " ".join(ADDRESS_ABBREVIATIONS.get(w, w) for w in a.split(" "))
+    )
+    number = series.fillna("").astype(str).str.extract(r"^\s*(\d+[A-Za-z]?)\b")[0].fillna("")
+    return pd.DataFrame({"address_std": expanded, "house_number": number.str.lower()})
+
+
+def standardise(records: pd.DataFrame, *, reference_year: int) -> pd.DataFrame:
+    """Add comparison columns to records in the common schema; keep every row and column."""
+    out = records.copy()
+    out["forename_std"] = names(out["forename"])
+    out["surname_std"] = names(out["surname"])
+    out["dob_parsed"], dob_flag = dates_of_birth(out["dob"], reference_year=reference_year)
+    out["dob_std"] = out["dob_parsed"].dt.strftime("%Y-%m-%d").fillna("")
+    out["postcode_std"], pc_flag = postcodes(out["postcode"])
+    out = pd.concat([out, postcode_parts(out["postcode_std"]), addresses(out["address"])], axis=1)
+    name_flag = np.where(out.forename_std.eq("") | out.surname_std.eq(""), "name incomplete", "")
+    joined = pd.Series(dob_flag, index=out.index) + ";" + pc_flag + ";" + name_flag
+    out["issues"] = joined.str.replace(r";{2,}", ";", regex=True).str.strip(";")
+    return out

@@ -1,0 +1,1 @@
+"""Synthetic Welsh population (the truth) and the source extracts derived from it."""

@@ -1,0 +1,49 @@
+"""Name and address reference tables (package data), loaded once and shared.
+
+Faker has no Welsh locale, so Welsh surnames, forenames, name variants and street words come
+from our own CSVs (``cme_eval/data``, sources in ``data/SOURCES.md``); Faker's en_GB provider
+only fills the long tail of other names.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from cme_eval.rng import keyed_int
+
+
+@lru_cache(maxsize=None)
+def table(name: str) -> pd.DataFrame:
+    text = resources.files("cme_eval").joinpath("data", f"{name}.csv").read_text(encoding="utf-8")
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+
+
+@lru_cache(maxsize=1)
+def name_variants() -> dict[str, tuple[str, ...]]:
+    """Each name's known variants (nicknames, Welsh/English forms, spellings), both directions."""
+    variants: dict[str, set[str]] = defaultdict(set)
+    for row in table("name_variants").itertuples(index=False):
+        if row.name and row.variant and row.name != row.variant:
+            variants[row.name].add(row.variant)
+            variants[row.variant].add(row.name)
+    return {name: tuple(sorted(v)) for name, v in sorted(variants.items())}
+
+
+@lru_cache(maxsize=8)
+def faker_pools(seed: int, size: int = 2000) -> dict[str, np.ndarray]:
+    """Pools of en_GB names from a keyed Faker, drawn once, so sampling stays vectorised."""
+    from faker import Faker  # imported here: only generation needs it
+
+    fake = Faker("en_GB")
+    fake.seed_instance(keyed_int(seed, "faker-pools"))
+    return {
+        "surname": np.array([fake.last_name() for _ in range(size)], dtype=object),
+        "F": np.array([fake.first_name_female() for _ in range(size)], dtype=object),
+        "M": np.array([fake.first_name_male() for _ in range(size)], dtype=object),
+    }
