@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test setup clean-reports bench
+.PHONY: run test setup notebooks clean-reports
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,11 @@ run: $(STAMP)
 
 ## The whole test suite: unit, integration and the committed notebooks under nbval
 test: $(STAMP)
-	$(BIN)/python -m pytest --nbval tests notebooks
+	$(BIN)/python -m pytest --nbval --nbval-current-env tests notebooks
 
-## Speed and memory figures (printed, never asserted)
-bench: $(STAMP)
-	$(BIN)/python scripts/bench_generate.py pilot-2025
+## Refresh the notebooks' stored outputs (the smoke defaults) after changing a stage
+notebooks: $(STAMP)
+	$(BIN)/python scripts/refresh_notebooks.py
 
 clean-reports:
 	rm -rf reports/*/

@@ -44,6 +44,8 @@ def _blocking_keys(frame: pd.DataFrame, columns: tuple[str, ...], side: str) -> 
 
 
 def candidate_pairs(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec) -> pd.MultiIndex:
+    if left.empty or right.empty or not spec.blocking:
+        return pd.MultiIndex.from_arrays([[], []], names=[None, None])
     pairs = []
     for columns in spec.blocking:
         indexer = recordlinkage.Index()
@@ -51,8 +53,6 @@ def candidate_pairs(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec) -> 
         pairs.append(
             indexer.index(_blocking_keys(left, columns, "L"), _blocking_keys(right, columns, "R"))
         )
-    if not pairs:
-        return pd.MultiIndex.from_arrays([[], []])
     union = pairs[0]
     for more in pairs[1:]:
         union = union.union(more)

@@ -1,0 +1,103 @@
+"""The smoke scenario end to end through the CLI: files, reconciliation, manifest, report."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from cme_eval import wales
+from cme_eval.config import load_scenario
+from cme_eval.report.manifest import sha256
+
+pytestmark = pytest.mark.slow
+PILOT = sorted(wales.PILOT_AUTHORITIES)
+
+
+def test_every_output_exists_for_all_seven_authorities(smoke_run):
+    for name in ("table_5_1.csv", "table_6_1.csv", "report.html", "manifest.json",
+                 "figures/outcomes_by_authority.png", "notebooks/04_compile.ipynb"):
+        assert (smoke_run / name).is_file(), name
+    for authority in PILOT:
+        slug = wales.get(authority).slug
+        for nb in ("01_generate.ipynb", "02_link.ipynb", "03_evaluate.ipynb"):
+            assert (smoke_run / "notebooks" / slug / nb).is_file(), (authority, nb)
+    t51 = pd.read_csv(smoke_run / "table_5_1.csv")
+    assert sorted(set(t51.authority) - {"All"}) == PILOT
+    assert set(t51.source) == {"NWSSP", "Independent schools", "Total"}
+    assert len(t51) == 3 * (len(PILOT) + 1)
+
+
+def test_every_row_of_table_5_1_adds_up(smoke_run):
+    t51 = pd.read_csv(smoke_run / "table_5_1.csv")
+    parts = t51.perfect_match + t51.partial_match + t51.not_matched + t51.out_of_scope
+    pd.testing.assert_series_equal(parts, t51.received, check_names=False)
+    # Total = NWSSP + independent schools, and All = sum of the LAs, for every column.
+    numeric = ["received", "perfect_match", "partial_match", "not_matched", "out_of_scope"]
+    by = t51.set_index(["authority", "source"])[numeric]
+    for authority in [*PILOT, "All"]:
+        pd.testing.assert_series_equal(
+            by.loc[(authority, "NWSSP")] + by.loc[(authority, "Independent schools")],
+            by.loc[(authority, "Total")], check_names=False)
+    for source in ("NWSSP", "Independent schools", "Total"):
+        pd.testing.assert_series_equal(
+            by.xs(source, level="source").drop(index="All").sum(),
+            by.loc[("All", source)], check_names=False)
+
+
+def test_received_equals_the_records_in_the_synthetic_files(smoke_run):
+    t51 = pd.read_csv(smoke_run / "table_5_1.csv").set_index(["authority", "source"])
+    for authority in PILOT:
+        syn = smoke_run / "authorities" / wales.get(authority).slug / "synthetic"
+        nhs = len(pd.read_csv(syn / "nhs_extract.csv"))
+        returns = sum(len(pd.read_csv(p)) for p in (syn / "independent_returns").glob("*.csv"))
+        assert t51.loc[(authority, "NWSSP"), "received"] == nhs
+        assert t51.loc[(authority, "Independent schools"), "received"] == returns
+
+
+def test_nhs_records_follow_the_scenario_sizes(smoke_run):
+    scenario = load_scenario("smoke")
+    t51 = pd.read_csv(smoke_run / "table_5_1.csv").set_index(["authority", "source"])
+    for authority, settings in scenario.authorities.items():
+        expected = settings.nhs_records * scenario.scale
+        assert abs(t51.loc[(authority, "NWSSP"), "received"] - expected) <= 0.03 * expected + 2
+
+
+def test_table_6_1_definitions_hold(smoke_run):
+    t61 = pd.read_csv(smoke_run / "table_6_1.csv").set_index("authority")
+    t51 = pd.read_csv(smoke_run / "table_5_1.csv").set_index(["authority", "source"])
+    for authority in [*PILOT, "All"]:
+        row = t61.loc[authority]
+        assert row.potential_cme_identified == t51.loc[(authority, "NWSSP"), "not_matched"]
+        assert row.cme_known_before <= row.cme_known_after
+        assert row.cme_known_after - row.cme_known_before <= row.potential_cme_identified
+
+
+def test_manifest_records_parameters_versions_and_table_hashes(smoke_run):
+    manifest = json.loads((smoke_run / "manifest.json").read_text())
+    assert manifest["scenario"] == "smoke"
+    assert manifest["seed"] == load_scenario("smoke").seed
+    assert manifest["parameters"]["scale"] == 0.01
+    assert sorted(manifest["authorities"]) == PILOT
+    assert {"pandas", "recordlinkage", "papermill", "python"} <= set(manifest["versions"])
+    assert manifest["git_commit"]
+    assert "table_5_1.csv" in manifest["tables"]
+    for rel, digest in manifest["tables"].items():
+        assert sha256(smoke_run / rel) == digest, rel
+
+
+def test_report_is_self_contained_and_shows_no_code(smoke_run):
+    html = (smoke_run / "report.html").read_text(encoding="utf-8")
+    assert "Table 5.1" in html and "Table 6.1" in html
+    assert "data:image/png;base64," in html
+    for forbidden in ("http://", "https://", "<script", "import ", "stages."):
+        assert forbidden not in html, forbidden
+
+
+def test_executed_notebooks_hold_no_machine_paths(smoke_run):
+    for nb in (smoke_run / "notebooks").rglob("*.ipynb"):
+        text = nb.read_text(encoding="utf-8")
+        assert str(smoke_run) not in text, nb
+        for prefix in ('"/tmp/', '"/home/', '"/root/', '"/work/'):
+            assert prefix not in text, (nb, prefix)
