@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import papermill as pm
 from jupyter_client.manager import AsyncKernelManager
 from tqdm import tqdm
@@ -78,11 +79,29 @@ def execute(notebook: str, output: Path, parameters: dict[str, Any], cwd: Path) 
             kernel_manager_class=QuietKernelManager,
         )
     except pm.PapermillExecutionError as exc:
-        where = output.relative_to(cwd) if output.is_relative_to(cwd) else output
         raise PipelineError(
             f"{notebook} failed ({parameters.get('authority', 'all authorities')}): "
-            f"{exc.ename}: {exc.evalue} -- the executed notebook is kept at {where}"
+            f"{exc.ename}: {exc.evalue} -- the executed notebook is kept at {_relative(output, cwd)}"
         ) from None
+    finally:
+        _strip_machine_paths(output, cwd)
+
+
+def _relative(path: Path, base: Path) -> str:
+    return path.relative_to(base).as_posix() if path.is_relative_to(base) else path.name
+
+
+def _strip_machine_paths(output: Path, cwd: Path) -> None:
+    """Papermill records absolute input and output paths in the notebook; keep them relative."""
+    if not output.is_file():
+        return
+    nb = nbformat.read(output, as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    if "input_path" in meta:
+        meta["input_path"] = f"notebooks/{Path(meta['input_path']).name}"
+    if "output_path" in meta:
+        meta["output_path"] = _relative(Path(meta["output_path"]), cwd)
+    nbformat.write(nb, output)
 
 
 def run(request: RunRequest) -> Path:
