@@ -16,6 +16,7 @@ import pandas as pd
 
 POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 _NON_LETTER = re.compile(r"[^a-z ]+")
+_NON_ALNUM = re.compile(r"[^a-z0-9 ]+")
 _SPACES = re.compile(r"\s+")
 ADDRESS_ABBREVIATIONS = {
     "rd": "road", "st": "street", "ave": "avenue", "av": "avenue", "cl": "close", "ln": "lane",
@@ -23,14 +24,27 @@ ADDRESS_ABBREVIATIONS = {
     "ct": "court", "pl": "place", "sq": "square", "pk": "park", "flat": "flat",
 }
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 
 
-def fold(value: str) -> str:
-    """Lower case, diacritics folded (Siân -> sian), punctuation to spaces, spaces collapsed."""
+def _full_year(year: pd.Series, reference_year: int) -> pd.Series:
+    """Two-digit years go to the century that puts the birth no later than ``reference_year``."""
+    pivot = reference_year % 100
+    two = year < 100
+    return year.where(~two, np.where(year <= pivot, 2000 + year, 1900 + year))
+
+
+def fold(value: str, *, keep_digits: bool = False) -> str:
+    """Lower case, diacritics folded (Siân -> sian), punctuation to spaces, spaces collapsed.
+
+    Names keep letters only; addresses (``keep_digits``) keep their numbers too.
+    """
     text = unicodedata.normalize("NFKD", value)
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     text = text.replace("-", " ").replace("'", "").replace("\u2019", "")
-    return _SPACES.sub(" ", _NON_LETTER.sub(" ", text)).strip()
+    pattern = _NON_ALNUM if keep_digits else _NON_LETTER
+    return _SPACES.sub(" ", pattern.sub(" ", text)).strip()
 
 
 def names(series: pd.Series) -> pd.Series:
@@ -61,7 +75,7 @@ _DATE_FORMATS = [
     (re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$"), "ISO8601", False),
     (re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}$"), "dmy4", True),
     (re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}$"), "dmy2", True),
-    (re.compile(r"^\d{1,2}[ \-]?[A-Za-z]{3,9}[ \-]?\d{2,4}$"), "text", False),
+    (re.compile(r"^\d{1,2}[ \-]?[A-Za-z]{3,9}\.?[ \-]?(\d{4}|\d{2})$"), "text", False),
     (re.compile(r"^\d{5}(\.0+)?$"), "excel", False),
 ]
 
@@ -86,17 +100,20 @@ def dates_of_birth(series: pd.Series, *, reference_year: int) -> tuple[pd.Series
             parsed = EXCEL_EPOCH + pd.to_timedelta(values.astype(float).round(), unit="D")
         elif fmt in ("dmy4", "dmy2"):
             bits = values.str.split(r"[/.\-]", regex=True, expand=True).astype(int)
-            year = bits[2]
-            if fmt == "dmy2":
-                pivot = reference_year % 100
-                year = np.where(year <= pivot, 2000 + year, 1900 + year)
+            year = _full_year(bits[2], reference_year)
             parsed = pd.to_datetime(
                 pd.DataFrame({"year": year, "month": bits[1], "day": bits[0]}), errors="coerce"
             )
             swap_possible = (bits[0] <= 12) & (bits[1] <= 12) & (bits[0] != bits[1])
             flag[swap_possible[swap_possible].index] = "dob day/month order ambiguous"
         elif fmt == "text":
-            parsed = pd.to_datetime(values, errors="coerce", dayfirst=True, format="mixed")
+            bits = values.str.extract(r"^(\d{1,2})[ \-]?([A-Za-z]{3})[A-Za-z]*\.?[ \-]?(\d+)$")
+            month = bits[1].str.lower().map(MONTHS)
+            year = _full_year(bits[2].astype(int), reference_year)
+            parsed = pd.to_datetime(
+                pd.DataFrame({"year": year, "month": month, "day": bits[0].astype(int)}),
+                errors="coerce",
+            )
         else:
             parsed = pd.to_datetime(values, errors="coerce", format=fmt)
         out[hit] = parsed
@@ -108,13 +125,21 @@ def dates_of_birth(series: pd.Series, *, reference_year: int) -> tuple[pd.Series
 
 
 def addresses(series: pd.Series) -> pd.DataFrame:
-    """Folded address text with abbreviations expanded, and the house number (or name)."""
-    folded = series.fillna("").astype(str).map(fold)
+    """Folded address text with abbreviations expanded, and the house number or house name.
+
+    ``house_number`` is the leading number ('12', '4a') or, for a named house ('Tŷ Gwyn, Heol
+    y Bryn'), the folded name before the first comma; '' when neither can be told.
+    """
+    text = series.fillna("").astype(str)
+    folded = text.map(lambda a: fold(a, keep_digits=True))
     expanded = folded.map(
         lambda a: " ".join(ADDRESS_ABBREVIATIONS.get(w, w) for w in a.split(" "))
     )
-    number = series.fillna("").astype(str).str.extract(r"^\s*(\d+[A-Za-z]?)\b")[0].fillna("")
-    return pd.DataFrame({"address_std": expanded, "house_number": number.str.lower()})
+    number = text.str.extract(r"^\s*(\d+[A-Za-z]?)\b")[0].fillna("").str.lower()
+    first_part = text.str.split(",").str[0].fillna("")
+    named = text.str.contains(",") & number.eq("") & ~first_part.str.contains(r"\d")
+    house = number.where(~named, first_part.map(fold))
+    return pd.DataFrame({"address_std": expanded, "house_number": house})
 
 
 def standardise(records: pd.DataFrame, *, reference_year: int) -> pd.DataFrame:

@@ -82,8 +82,14 @@ def classify(
             "exact": _exact(left, right, levels.index, spec),
         }
     )
+    guard_ok = np.ones(len(cand), dtype=bool)
+    for name, worst in spec.max_level_to_link:
+        guard_ok &= levels[name].to_numpy() <= worst
+    cand["guarded"] = ~guard_ok
     cand = cand[in_scope[cand["left"].to_numpy()]]
-    strong = cand[cand.exact | (cand.weight >= spec.partial_min_weight)]
+    strong = cand[cand.exact | ((cand.weight >= spec.partial_min_weight) & ~cand.guarded)]
+    guarded_only = set(cand.loc[cand.guarded & (cand.weight >= spec.partial_min_weight), "left"])
+    had_strong = set(strong["left"])
     assigned = one_to_one(strong).set_index("left")
 
     best = cand.groupby("left")["weight"].max()
@@ -117,6 +123,12 @@ def classify(
             parts.append(f"match weight {score[i]:.1f} >= {spec.partial_min_weight:g}")
         elif np.isnan(score[i]):
             parts.append("no candidate in any blocking pass")
+        elif i in had_strong:
+            parts.append("its strong candidates were matched to better-matching records "
+                         "(possible duplicate)")
+        elif i in guarded_only:
+            parts.append("best candidate has a different forename (possible twin or sibling): "
+                         "review")
         else:
             parts.append(f"best weight {score[i]:.1f} below {spec.partial_min_weight:g}")
         if n_strong.get(i, 0) > 1 and outcome[i] in (PERFECT, PARTIAL):

@@ -46,6 +46,11 @@ class LinkSpec:
     perfect_on: tuple[str, ...] = ("forename_std", "surname_std", "dob_std", "postcode_std")
     partial_min_weight: float = 8.0
     ambiguity_margin: float = 2.0
+    # Guards: a pair is never linked when a comparison is worse than this level (missing is
+    # fine). Forenames that are plainly different mean another child of the same household,
+    # usually a twin, however well everything else agrees; weights alone cannot tell, because
+    # surname, date of birth and address agree together for twins.
+    max_level_to_link: tuple[tuple[str, int], ...] = (("forename", 2),)
     name_variants: frozenset[tuple[str, str]] = field(default_factory=frozenset)
 
 
@@ -65,7 +70,7 @@ DOB_LEVELS = (
     Level("exact", 0.93, 0.0005),
     Level("day and month swapped", 0.02, 0.00003),
     Level("one digit different", 0.03, 0.002),
-    Level("different", 0.02, 0.9975),
+    Level("different", 0.02, 0.99747),
 )
 POSTCODE_LEVELS = (
     Level("exact", 0.80, 0.005),

@@ -1,0 +1,261 @@
+"""cme_eval.linkage.classify (and link_source end to end): one outcome per received record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from pandas.testing import assert_frame_equal, assert_series_equal
+
+from cme_eval.linkage import link_source
+from cme_eval.linkage.classify import one_to_one, pair_weights
+from cme_eval.linkage.spec import LinkSpec, default_spec
+from cme_eval.schema import OUTCOME_COLUMNS
+
+REF = dt.date(2025, 4, 30)
+
+# Level-0 weights from the m/u values declared in linkage/spec.py, worked out here:
+W_FORENAME = [math.log2(0.85 / 0.01), math.log2(0.10 / 0.01), math.log2(0.03 / 0.03),
+              math.log2(0.02 / 0.95)]
+W_SURNAME0 = math.log2(0.90 / 0.02)
+W_DOB0 = math.log2(0.93 / 0.0005)
+W_POSTCODE0 = math.log2(0.80 / 0.005)
+W_ADDRESS0 = math.log2(0.75 / 0.01)
+EXACT_WEIGHT = W_FORENAME[0] + W_SURNAME0 + W_DOB0 + W_POSTCODE0 + W_ADDRESS0  # 36.3131
+
+
+# ------------------------------------------------------------------------------------------
+# Weights and one-to-one assignment
+
+
+def test_pair_weights_sum_log2_m_over_u_with_missing_as_zero():
+    spec = default_spec()
+    levels = pd.DataFrame({"forename": [0, 1, -1], "surname": [0, 0, 3], "dob": [0, 0, -1],
+                           "postcode": [0, 0, -1], "address": [0, 0, -1]})
+    expected = pd.Series([
+        EXACT_WEIGHT,
+        EXACT_WEIGHT - W_FORENAME[0] + W_FORENAME[1],
+        math.log2(0.02 / 0.955),  # only the surname is known, and it disagrees
+    ])
+    assert_series_equal(pair_weights(levels, spec), expected)
+    assert EXACT_WEIGHT == pytest.approx(36.3131, abs=1e-4)
+
+
+def test_one_to_one_prefers_exact_pairs_and_uses_each_record_once():
+    cand = pd.DataFrame({
+        "left":   [0, 0, 1, 1, 2, 2, 3],
+        "right":  [0, 1, 1, 0, 1, 2, 2],
+        "weight": [20.0, 30.0, 25.0, 28.0, 29.0, 10.0, 12.0],
+        "exact":  [True, False, True, False, False, False, False],
+    })
+    chosen = one_to_one(cand)
+    # exact pairs first (1-1 at 25, then 0-0 at 20), then by weight: 2-1 (29) is blocked by
+    # right 1, 2-2 (10) vs 3-2 (12): 3-2 is heavier, so 2 is left without a partner
+    assert sorted(zip(chosen["left"], chosen["right"])) == [(0, 0), (1, 1), (3, 2)]
+    assert chosen["left"].is_unique and chosen["right"].is_unique
+
+
+def test_one_to_one_breaks_ties_by_position():
+    cand = pd.DataFrame({"left": [1, 0], "right": [0, 0], "weight": [10.0, 10.0],
+                         "exact": [False, False]})
+    chosen = one_to_one(cand)
+    assert list(zip(chosen["left"], chosen["right"])) == [(0, 0)]
+
+
+def test_one_to_one_of_nothing():
+    cand = pd.DataFrame({"left": pd.Series([], dtype=int), "right": pd.Series([], dtype=int),
+                         "weight": pd.Series([], dtype=float), "exact": pd.Series([], dtype=bool)})
+    assert len(one_to_one(cand)) == 0
+
+
+# ------------------------------------------------------------------------------------------
+# End to end on hand-made records
+
+
+def _left(rows):
+    return pd.DataFrame(rows, columns=["record_id", "source", "forename", "surname", "dob",
+                                       "address", "postcode"])
+
+
+def _right(rows):
+    frame = pd.DataFrame(rows, columns=["record_id", "source", "forename", "surname", "dob",
+                                        "address", "postcode"])
+    return frame.assign(dataset=frame["source"])
+
+
+TWIN_HOME = ("7 Ffordd Las, Llangefni", "LL77 7AB")
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    left = _left([
+        ("L1", "nwssp", "Ffion", "Pritchard", "2014-05-06", *TWIN_HOME),
+        ("L2", "nwssp", "Cerys", "Pritchard", "2014-05-06", *TWIN_HOME),
+        ("L3", "nwssp", "Gareth", "Hughes", "2021-01-15", "3 Stryd Fawr, Amlwch", "LL68 9XY"),
+        ("L4", "nwssp", "Owain", "Jenkins", "not a date", "9 Heol Wen, Holyhead", "LL65 1AA"),
+        ("L5", "nwssp", "Megan", "Bowen", "2012-11-20", "20 Tan y Bryn, Menai Bridge",
+         "LL59 5QQ"),
+        ("L6", "nwssp", "Gethin", "Lewis", "2013-02-10", "5 Lôn Isaf, Amlwch", "LL68 9ZZ"),
+    ])
+    right = _right([
+        ("R1", "plasc", "Cerys", "Pritchard", "2014-05-06", *TWIN_HOME),
+        ("R2", "plasc", "Ffion", "Pritchard", "2014-05-06", *TWIN_HOME),
+        ("R3", "plasc", "Gareth", "Hughes", "2021-01-15", "3 Stryd Fawr, Amlwch", "LL68 9XY"),
+        ("R4", "ehe", "Gethyn", "Lewis", "2013-02-10", "5 Lon Isaf, Amlwch", "LL68 9ZZ"),
+    ])
+    return link_source(left, right, default_spec(), reference_date=REF)
+
+
+def test_every_left_record_has_exactly_one_outcome_in_order(outcomes):
+    assert outcomes.columns.tolist() == list(OUTCOME_COLUMNS)
+    assert outcomes["record_id"].tolist() == ["L1", "L2", "L3", "L4", "L5", "L6"]
+    assert (outcomes["source"] == "nwssp").all()
+
+
+def test_twins_each_match_their_own_record(outcomes):
+    twins = outcomes.iloc[:2]
+    expected = pd.DataFrame({
+        "record_id": ["L1", "L2"], "outcome": ["perfect", "perfect"],
+        "matched_record_id": ["R2", "R1"], "matched_dataset": ["plasc", "plasc"],
+    })
+    assert_frame_equal(twins[expected.columns.tolist()].reset_index(drop=True), expected)
+    assert_allclose(twins["score"].to_numpy(), [EXACT_WEIGHT, EXACT_WEIGHT], atol=1e-4)
+    # the other twin scores 36.3 - 6.4 - 5.6 = 24.3, far more than 2 below: no review flag
+    assert (twins["reason"] == "exact on standardised name, date of birth and postcode").all()
+
+
+def test_a_child_too_young_is_out_of_scope_even_with_an_exact_partner(outcomes):
+    # born 15 Jan 2021: five on 15 Jan 2026, so not of compulsory school age on 30 Apr 2025
+    row = outcomes.iloc[2]
+    assert row["outcome"] == "out_of_scope"
+    assert row["matched_record_id"] == ""
+    assert np.isnan(row["score"])
+    assert row["reason"] == "outside compulsory school age on the reference date"
+
+
+def test_an_unreadable_dob_stays_in_scope_and_says_so(outcomes):
+    row = outcomes.iloc[3]
+    assert row["outcome"] == "not_matched"
+    assert "age unknown" in row["reason"]
+    assert "dob unreadable" in row["reason"]
+    assert row["reason"].startswith("no candidate in any blocking pass")
+
+
+def test_no_candidate(outcomes):
+    row = outcomes.iloc[4]
+    assert row["outcome"] == "not_matched"
+    assert np.isnan(row["score"])
+    assert row["reason"] == "no candidate in any blocking pass"
+
+
+def test_a_close_forename_is_a_partial_match(outcomes):
+    # gethin/gethyn: m=5, t=0 -> Jaro 0.8889, prefix 4 -> JW 0.9333: the 'close' level;
+    # 'Lôn' folds to 'lon', so the address is identical
+    row = outcomes.iloc[5]
+    assert row["outcome"] == "partial"
+    assert row["matched_record_id"] == "R4"
+    assert row["matched_dataset"] == "ehe"
+    expected = EXACT_WEIGHT - W_FORENAME[0] + W_FORENAME[1]  # 33.2256
+    assert row["score"] == pytest.approx(expected, abs=1e-4)
+    assert row["reason"] == f"match weight {expected:.1f} >= 8"
+
+
+def test_two_strong_candidates_close_together_are_flagged_for_review():
+    # Two right records for the same child, one with a close forename: both strong, the
+    # weights differ by 6.41 - 3.32 = 3.09 > 2 with the default margin, < 4 with margin 4.
+    left = _left([("L1", "nwssp", "Ffion", "Pritchard", "2014-05-06", *TWIN_HOME)])
+    right = _right([("R1", "plasc", "Ffion", "Pritchard", "2014-05-06", *TWIN_HOME),
+                    ("R2", "ehe", "Ffionn", "Pritchard", "2014-05-06", *TWIN_HOME)])
+    default = link_source(left, right, default_spec(), reference_date=REF)
+    assert "review" not in default.loc[0, "reason"]
+    wide = link_source(left, right, default_spec(ambiguity_margin=4.0), reference_date=REF)
+    assert wide.loc[0, "outcome"] == "perfect"
+    assert wide.loc[0, "matched_record_id"] == "R1"
+    assert wide.loc[0, "reason"] == ("exact on standardised name, date of birth and postcode; "
+                                     "review: 2 strong candidates")
+
+
+def test_a_weak_candidate_is_not_matched_with_its_weight_reported():
+    # Same surname and birth year only (blocking pass surname + year): forename different,
+    # DOB two digits off, postcode and address different.
+    left = _left([("L1", "nwssp", "Ffion", "Pritchard", "2014-05-06", "1 Oak Way, Bala",
+                   "LL23 7AA")])
+    right = _right([("R1", "plasc", "Gwen", "Pritchard", "2014-11-26", "qq", "CF10 1AA")])
+    out = link_source(left, right, default_spec(), reference_date=REF)
+    expected = (W_FORENAME[3] + W_SURNAME0 + math.log2(0.02 / 0.9975) + math.log2(0.10 / 0.905)
+                + math.log2(0.20 / 0.94))
+    assert out.loc[0, "outcome"] == "not_matched"
+    assert out.loc[0, "score"] == pytest.approx(expected, abs=1e-4)
+    assert out.loc[0, "reason"] == f"best weight {expected:.1f} below 8"
+
+
+def test_reason_for_a_duplicate_that_lost_its_partner_is_not_a_false_weight_claim():
+    left = _left([("A", "nwssp", "Ffion", "Pritchard", "2014-05-06", *TWIN_HOME),
+                  ("B", "nwssp", "Ffion", "Pritchard", "2014-05-06", *TWIN_HOME)])
+    right = _right([("R1", "plasc", "Ffion", "Pritchard", "2014-05-06", *TWIN_HOME)])
+    out = link_source(left, right, default_spec(), reference_date=REF)
+    assert out["outcome"].tolist() == ["perfect", "not_matched"]
+    assert "below" not in out.loc[1, "reason"]
+
+
+def test_an_empty_right_side_leaves_everything_unmatched_or_out_of_scope():
+    left = _left([("L1", "nwssp", "Ffion", "Pritchard", "2014-05-06", *TWIN_HOME),
+                  ("L2", "nwssp", "Nia", "Rees", "2022-01-01", "x", "LL23 7AA")])
+    right = _right([])
+    out = link_source(left, right, default_spec(), reference_date=REF)
+    assert out["outcome"].tolist() == ["not_matched", "out_of_scope"]
+
+
+def test_spec_defaults():
+    spec = default_spec()
+    assert isinstance(spec, LinkSpec)
+    assert spec.partial_min_weight == 8.0
+    assert spec.ambiguity_margin == 2.0
+    assert [c.name for c in spec.comparisons] == ["forename", "surname", "dob", "postcode",
+                                                   "address"]
+    assert_allclose(spec.comparisons[0].weights(), W_FORENAME)
+
+
+def test_link_authority_gives_one_outcome_per_received_record(tmp_path):
+    from cme_eval.config import load_scenario
+    from cme_eval.ingest import read_authority
+    from cme_eval.linkage import link_authority
+    from cme_eval.synth.sources import synthesise, write_synthetic
+
+    la = "Isle of Anglesey"
+    scenario = load_scenario("smoke", authorities=[la])
+    world = synthesise(scenario, la)
+    write_synthetic(world, tmp_path)
+    sources = read_authority(tmp_path, la)
+    out = link_authority(sources, default_spec(), reference_date=scenario.dates.nhs_extract)
+    expected_ids = (sources["nwssp"]["record_id"].tolist()
+                    + sources["independent"]["record_id"].tolist())
+    assert len(expected_ids) == len(world.sources["nwssp"]) + len(world.sources["independent"])
+    assert out["record_id"].tolist() == expected_ids
+    assert set(out["outcome"]) <= {"perfect", "partial", "not_matched", "out_of_scope"}
+    matched = out[out["outcome"].isin(["perfect", "partial"])]
+    assert (matched["matched_record_id"] != "").all()
+    # an NHS record is never matched to another NHS record, nor a school record to a school's
+    assert not matched.loc[matched.source == "nwssp", "matched_dataset"].eq("nwssp").any()
+    assert not matched.loc[matched.source == "independent", "matched_dataset"].eq(
+        "independent").any()
+    # within one received source, each target record is used at most once
+    for _, group in matched.groupby("source"):
+        assert group["matched_record_id"].is_unique
+
+
+def test_a_twin_does_not_take_the_other_twins_record():
+    left = _left([
+        ("N1", "nwssp", "Harry", "Russell", "2019-02-02", "12 Heol Isaf, Cardiff", "CF24 6TN"),
+        ("N2", "nwssp", "Seren", "Russell", "2019-02-02", "4 Oak Road, Cardiff", "CF5 0WQ"),
+    ])
+    right = _right([
+        ("P1", "plasc", "Harry", "Russell", "2019-02-02", "4 Oak Road, Cardiff", "CF5 0WQ"),
+    ])
+    out = link_source(left, right, default_spec(), reference_date=REF)
+    assert out["matched_record_id"].tolist() == ["P1", ""]
+    assert out["outcome"].tolist() == ["partial", "not_matched"]

@@ -1,0 +1,259 @@
+"""cme_eval.synth.errors: the error model, applied at declared rates with its truth kept."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_array_equal
+from pandas.testing import assert_frame_equal, assert_series_equal
+
+from cme_eval.synth.errors import (
+    ERROR_TYPES,
+    KEY_NEIGHBOURS,
+    ErrorContext,
+    apply_errors,
+    fold_diacritics,
+    keyboard_typo,
+)
+
+
+def osa_distance(a: str, b: str) -> int:
+    """Reference optimal-string-alignment distance (insert, delete, substitute, transpose)."""
+    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        d[i][0] = i
+    for j in range(len(b) + 1):
+        d[0][j] = j
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+def test_reference_distance_sanity():
+    assert osa_distance("jones", "jnoes") == 1
+    assert osa_distance("jones", "jone") == 1
+    assert osa_distance("jones", "jomes") == 1
+    assert osa_distance("jones", "jomes ") == 2
+
+
+FAKE_ADDRESS = ("99 New Road, Nowhere", "ZZ9 9ZZ")
+CTX = ErrorContext(new_addresses=lambda rng, n: pd.DataFrame(
+    {"address": [FAKE_ADDRESS[0]] * n, "postcode": [FAKE_ADDRESS[1]] * n}))
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "person_id": ["p0", "p1", "p2", "p3", "p4", "p5"],
+        "forename": ["Siân", "Thomas", "Llŷr", "Zoë", "Megan", "Dafydd"],
+        "surname": ["Jones", "Ó Briain", "Evans", "Hughes", "Öztürk", "Bowen"],
+        "dob": ["2014-05-06", "2014-05-05", "2014-05-20", "2014-12-01", "2013-01-13",
+                "2012-11-03"],
+        "address": ["1 A St", "2 B St", "3 C St", "4 D St", "5 E St", "6 F St"],
+        "postcode": ["LL77 7AB", "", "LL68 9ZZ", "LL65 1AA", "", "CF10 1AA"],
+    }, index=[10, 11, 12, 13, 14, 15])
+
+
+# ------------------------------------------------------------------------------------------
+# Single-value functions
+
+
+def test_keyboard_neighbours_by_hand():
+    assert set(KEY_NEIGHBOURS["a"]) == set("qwszx")
+    assert set(KEY_NEIGHBOURS["g"]) == set("fhrtyvbn")
+    assert set(KEY_NEIGHBOURS["p"]) == set("ol")
+    assert all(ch not in near for ch, near in KEY_NEIGHBOURS.items())
+
+
+@pytest.mark.parametrize("value", ["Megan", "Rhys", "Pritchard", "Gwenllian", "Ab"])
+def test_keyboard_typo_is_exactly_one_edit(value):
+    distances = {osa_distance(value, keyboard_typo(value, np.random.default_rng(s)))
+                 for s in range(200)}
+    if any(value[k] == value[k + 1] for k in range(len(value) - 1)):
+        # a transposition of two equal letters leaves the value unchanged
+        assert distances <= {0, 1}
+    else:
+        assert distances == {1}
+
+
+def test_keyboard_typo_covers_all_four_kinds_of_slip():
+    value = "rhys"
+    results = {keyboard_typo(value, np.random.default_rng(s)) for s in range(300)}
+    assert any(len(r) == 3 for r in results)  # dropped letter
+    assert any(len(r) == 5 for r in results)  # doubled letter
+    assert "hrys" in results or "rysh" in results or "rhsy" in results or "ryhs" in results
+    substituted = [r for r in results if len(r) == 4 and sorted(r) != sorted(value)]
+    assert substituted
+    for r in substituted:
+        (i,) = [k for k in range(4) if r[k] != value[k]]
+        assert r[i] in KEY_NEIGHBOURS[value[i]]
+
+
+@pytest.mark.parametrize("value", ["", "A"])
+def test_keyboard_typo_leaves_one_letter_alone(value):
+    assert keyboard_typo(value, np.random.default_rng(0)) == value
+
+
+@pytest.mark.parametrize(
+    "raw, folded",
+    [("Siân", "Sian"), ("Llŷr", "Llyr"), ("Ó Briain", "O Briain"), ("Zoë", "Zoe"),
+     ("Jones", "Jones")],
+)
+def test_fold_diacritics(raw, folded):
+    assert fold_diacritics(raw) == folded
+
+
+# ------------------------------------------------------------------------------------------
+# apply_errors
+
+
+def test_rate_zero_changes_nothing():
+    df = _frame()
+    out, applied = apply_errors(df, source="nwssp", rates={e: 0.0 for e in ERROR_TYPES},
+                                seed=1, authority="Powys", context=CTX)
+    assert_frame_equal(out, df.reset_index(drop=True))
+    assert applied == [[]] * 6
+
+
+def test_input_frame_is_not_modified():
+    df = _frame()
+    copy = df.copy()
+    apply_errors(df, source="nwssp", rates={e: 1.0 for e in ERROR_TYPES}, seed=1,
+                 authority="Powys", context=CTX)
+    assert_frame_equal(df, copy)
+
+
+def test_rate_one_typos_apply_to_every_row():
+    out, applied = apply_errors(_frame(), source="nwssp", rates={"surname_typo": 1.0},
+                                seed=3, authority="Powys", context=CTX)
+    # no surname has a doubled letter, so every typo is visible
+    assert applied == [["surname_typo"]] * 6
+    assert all(osa_distance(a, b) == 1 for a, b in zip(_frame().surname, out.surname))
+
+
+def test_rate_one_dropped_diacritics_only_where_there_is_one():
+    out, applied = apply_errors(_frame(), source="nwssp", rates={"dropped_diacritics": 1.0},
+                                seed=1, authority="Powys", context=CTX)
+    assert out["forename"].tolist() == ["Sian", "Thomas", "Llyr", "Zoe", "Megan", "Dafydd"]
+    assert out["surname"].tolist() == ["Jones", "O Briain", "Evans", "Hughes", "Ozturk", "Bowen"]
+    assert applied == [["dropped_diacritics"], ["dropped_diacritics"], ["dropped_diacritics"],
+                       ["dropped_diacritics"], ["dropped_diacritics"], []]
+
+
+def test_rate_one_dob_swap_only_where_day_at_most_12_and_not_equal_to_month():
+    out, applied = apply_errors(_frame(), source="nwssp", rates={"dob_day_month_swap": 1.0},
+                                seed=1, authority="Powys", context=CTX)
+    # 06/05 -> swap; 05/05 same; 20/05 day > 12; 01/12 -> swap; 13/01 day > 12; 03/11 -> swap
+    assert out["dob"].tolist() == ["2014-06-05", "2014-05-05", "2014-05-20", "2014-01-12",
+                                   "2013-01-13", "2012-03-11"]
+    assert applied == [["dob_day_month_swap"], [], [], ["dob_day_month_swap"], [],
+                       ["dob_day_month_swap"]]
+
+
+def test_dob_swap_with_no_applicable_row():
+    df = _frame().iloc[[1, 2, 4]]
+    out, applied = apply_errors(df, source="nwssp", rates={"dob_day_month_swap": 1.0},
+                                seed=1, authority="Powys", context=CTX)
+    assert_series_equal(out["dob"], df["dob"].reset_index(drop=True))
+    assert applied == [[], [], []]
+
+
+def test_rate_one_missing_postcode_only_where_there_was_one():
+    out, applied = apply_errors(_frame(), source="nwssp", rates={"missing_postcode": 1.0},
+                                seed=1, authority="Powys", context=CTX)
+    assert out["postcode"].tolist() == [""] * 6
+    assert applied == [["missing_postcode"], [], ["missing_postcode"], ["missing_postcode"], [],
+                       ["missing_postcode"]]
+
+
+def test_rate_one_preferred_forename_only_where_a_variant_is_known():
+    out, applied = apply_errors(_frame(), source="nwssp", rates={"preferred_forename": 1.0},
+                                seed=1, authority="Powys", context=CTX)
+    # From data/name_variants.csv (both directions): Siân: Jane, Jean, Sian; Thomas: Tom,
+    # Tommy, Tomos; Llŷr: Llyr; Megan: Margaret, Meghan; Dafydd: Dai, Deio, Dafs, David,
+    # Dafyd. Zoë has no variant.
+    assert out.loc[0, "forename"] in {"Jane", "Jean", "Sian"}
+    assert out.loc[1, "forename"] in {"Tom", "Tommy", "Tomos"}
+    assert out.loc[2, "forename"] == "Llyr"
+    assert out.loc[3, "forename"] == "Zoë"
+    assert out.loc[4, "forename"] in {"Margaret", "Meghan"}
+    assert out.loc[5, "forename"] in {"Dai", "Deio", "Dafs", "David", "Dafyd"}
+    assert applied == [["preferred_forename"]] * 3 + [[]] + [["preferred_forename"]] * 2
+
+
+def test_rate_one_outdated_address_replaces_address_and_postcode():
+    out, applied = apply_errors(_frame(), source="plasc", rates={"outdated_address": 1.0},
+                                seed=1, authority="Powys", context=CTX)
+    assert out["address"].tolist() == [FAKE_ADDRESS[0]] * 6
+    assert out["postcode"].tolist() == [FAKE_ADDRESS[1]] * 6
+    assert applied == [["outdated_address"]] * 6
+
+
+def test_applied_errors_match_the_rows_and_fields_that_changed():
+    base = pd.concat([_frame()] * 30, ignore_index=True)
+    base["person_id"] = [f"p{i}" for i in range(len(base))]
+    rates = {e: 0.4 for e in ERROR_TYPES}
+    out, applied = apply_errors(base, source="independent", rates=rates, seed=11,
+                                authority="Gwynedd", context=CTX)
+    fields = ["forename", "surname", "dob", "address", "postcode"]
+    for i in range(len(base)):
+        changed = {f for f in fields if out.loc[i, f] != base.loc[i, f]}
+        claimed = {f for e in applied[i] for f in ERROR_TYPES[e].fields}
+        assert bool(changed) == bool(applied[i]), (i, applied[i], changed)
+        assert changed <= claimed, (i, applied[i], changed)
+        if len(applied[i]) == 1 and applied[i][0] != "dropped_diacritics":
+            assert changed == claimed, (i, applied[i], changed)
+    assert_series_equal(out["person_id"], base["person_id"])
+    # every error type was applied somewhere, and none twice to one row
+    assert {e for row in applied for e in row} == set(ERROR_TYPES)
+    assert all(len(row) == len(set(row)) for row in applied)
+
+
+def test_realised_rate_is_near_the_declared_rate():
+    base = pd.DataFrame({"person_id": range(4000), "forename": ["Megan"] * 4000,
+                         "surname": ["Bowen"] * 4000, "dob": ["2014-05-20"] * 4000,
+                         "address": ["x"] * 4000, "postcode": ["LL77 7AB"] * 4000})
+    _, applied = apply_errors(base, source="nwssp", rates={"missing_postcode": 0.25}, seed=5,
+                              authority="Powys", context=CTX)
+    share = sum(bool(a) for a in applied) / 4000
+    # binomial sd = sqrt(.25 * .75 / 4000) ~ 0.0068; allow ~4 sd
+    assert abs(share - 0.25) < 0.03
+
+
+def test_one_error_rate_does_not_reshuffle_another():
+    base = pd.concat([_frame()] * 20, ignore_index=True)
+    a, applied_a = apply_errors(base, source="nwssp", rates={"forename_typo": 0.5}, seed=2,
+                                authority="Powys", context=CTX)
+    b, applied_b = apply_errors(base, source="nwssp",
+                                rates={"forename_typo": 0.5, "surname_typo": 0.7}, seed=2,
+                                authority="Powys", context=CTX)
+    assert_series_equal(a["forename"], b["forename"])
+    assert [("forename_typo" in x) for x in applied_a] == [("forename_typo" in x)
+                                                           for x in applied_b]
+    assert not a["surname"].equals(b["surname"])
+
+
+def test_same_seed_same_errors_other_authority_other_errors():
+    base = pd.concat([_frame()] * 20, ignore_index=True)
+    rates = {"forename_typo": 0.5}
+    a, _ = apply_errors(base, source="nwssp", rates=rates, seed=2, authority="Powys",
+                        context=CTX)
+    b, _ = apply_errors(base, source="nwssp", rates=rates, seed=2, authority="Powys",
+                        context=CTX)
+    c, _ = apply_errors(base, source="nwssp", rates=rates, seed=2, authority="Gwynedd",
+                        context=CTX)
+    assert_frame_equal(a, b)
+    assert not a["forename"].equals(c["forename"])
+
+
+def test_registry_is_ordered_and_fields_declared():
+    assert list(ERROR_TYPES) == ["forename_typo", "surname_typo", "preferred_forename",
+                                 "dropped_diacritics", "dob_day_month_swap", "missing_postcode",
+                                 "outdated_address"]
+    assert ERROR_TYPES["outdated_address"].fields == ("address", "postcode")
+    assert_array_equal(np.asarray(ERROR_TYPES["dropped_diacritics"].fields),
+                       np.asarray(["forename", "surname"]))

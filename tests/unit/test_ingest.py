@@ -1,0 +1,139 @@
+"""cme_eval.ingest: one record per row, and errors that name the file, row and field."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from cme_eval.ingest import IngestError, read_authority, read_records
+
+HEADER = "record_id,forename,surname,dob,address,postcode\n"
+
+
+def _write(path, text: str, encoding: str = "utf-8"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_records_are_read_as_text_with_provenance(tmp_path):
+    path = _write(tmp_path / "plasc.csv",
+                  HEADER + "P1,Siân,Jones,03/08/2011,\"1 Stryd Fawr, Bala\",LL23 7AA\n"
+                           "P2,NA,007,,,\n")
+    frame = read_records(path, "plasc", "Gwynedd")
+    expected = pd.DataFrame({
+        "record_id": ["P1", "P2"],
+        "forename": ["Siân", "NA"],
+        "surname": ["Jones", "007"],
+        "dob": ["03/08/2011", ""],
+        "address": ["1 Stryd Fawr, Bala", ""],
+        "postcode": ["LL23 7AA", ""],
+        "source": ["plasc", "plasc"],
+        "authority": ["Gwynedd", "Gwynedd"],
+        "file": ["plasc.csv", "plasc.csv"],
+    })
+    assert_frame_equal(frame, expected)
+
+
+def test_missing_required_column_names_file_and_column(tmp_path):
+    path = _write(tmp_path / "ehe.csv", "record_id,forename,surname,dob,address\nE1,A,B,C,D\n")
+    with pytest.raises(IngestError, match=re.escape("ehe.csv: missing required column 'postcode'")):
+        read_records(path, "ehe", "Powys")
+
+
+def test_header_whitespace_is_tolerated(tmp_path):
+    path = _write(tmp_path / "ooc.csv",
+                  "record_id, forename ,surname,dob,address,postcode \nO1,Ann,Lee,,,\n")
+    frame = read_records(path, "ooc", "Powys")
+    assert frame.columns.tolist()[:6] == ["record_id", "forename", "surname", "dob", "address",
+                                          "postcode"]
+    assert frame.loc[0, "forename"] == "Ann"
+
+
+def test_blank_record_id_names_the_row(tmp_path):
+    # Header is line 1, so the second data row is row 3.
+    path = _write(tmp_path / "eotas.csv", HEADER + "T1,A,B,,,\n  ,C,D,,,\nT3,E,F,,,\n")
+    with pytest.raises(IngestError,
+                       match=re.escape("eotas.csv: row 3, field 'record_id' is empty")):
+        read_records(path, "eotas", "Powys")
+
+
+def test_duplicate_record_id_names_the_repeating_row(tmp_path):
+    path = _write(tmp_path / "plasc.csv", HEADER + "A,a,a,,,\nB,b,b,,,\nC,c,c,,,\nB,d,d,,,\n")
+    with pytest.raises(IngestError,
+                       match=re.escape("plasc.csv: row 5, field 'record_id' repeats an earlier id")):
+        read_records(path, "plasc", "Powys")
+
+
+def test_file_without_record_id_gets_row_ids(tmp_path):
+    path = _write(tmp_path / "school.csv",
+                  "forename,surname,dob,address,postcode\nA,B,,,\nC,D,,,\nE,F,,,\n")
+    frame = read_records(path, "independent", "Powys")
+    assert frame["record_id"].tolist() == ["school.csv:row2", "school.csv:row3",
+                                           "school.csv:row4"]
+    assert frame.columns[0] == "record_id"
+
+
+def test_label_replaces_the_file_name(tmp_path):
+    path = _write(tmp_path / "x.csv", "forename,surname,dob,address,postcode\nA,B,,,\n")
+    frame = read_records(path, "independent", "Powys", label="independent_returns/x.csv")
+    assert frame["record_id"].tolist() == ["independent_returns/x.csv:row2"]
+    assert frame["file"].tolist() == ["independent_returns/x.csv"]
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(IngestError, match=re.escape("absent.csv: file not found")):
+        read_records(tmp_path / "absent.csv", "plasc", "Powys")
+
+
+def test_empty_file(tmp_path):
+    path = _write(tmp_path / "empty.csv", "")
+    with pytest.raises(IngestError, match=re.escape("empty.csv: the file is empty")):
+        read_records(path, "plasc", "Powys")
+
+
+def test_non_utf8_file(tmp_path):
+    path = _write(tmp_path / "latin.csv", HEADER + "A,Siân,B,,,\n", encoding="latin-1")
+    with pytest.raises(IngestError, match=re.escape("latin.csv: not UTF-8 text")):
+        read_records(path, "plasc", "Powys")
+
+
+def test_read_authority_reads_every_source_and_all_school_returns(tmp_path):
+    for name, rid in [("nhs_extract.csv", "N1"), ("plasc.csv", "P1"), ("ehe.csv", "E1"),
+                      ("eotas.csv", "T1"), ("ooc.csv", "O1"), ("cme_register.csv", "C1")]:
+        _write(tmp_path / name, HEADER + f"{rid},A,B,,,\n")
+    _write(tmp_path / "independent_returns" / "b-school.csv",
+           "forename,surname,dob,address,postcode\nX,Y,,,\nZ,W,,,\n")
+    _write(tmp_path / "independent_returns" / "a-school.csv", HEADER + "S1,Q,R,,,\n")
+    out = read_authority(tmp_path, "Powys")
+    assert sorted(out) == sorted(["nwssp", "plasc", "ehe", "eotas", "ooc", "cme_register",
+                                  "independent"])
+    assert out["nwssp"]["record_id"].tolist() == ["N1"]
+    assert out["cme_register"]["source"].tolist() == ["cme_register"]
+    ind = out["independent"]
+    assert ind["record_id"].tolist() == ["S1", "independent_returns/b-school.csv:row2",
+                                         "independent_returns/b-school.csv:row3"]
+    assert ind["file"].tolist() == ["independent_returns/a-school.csv",
+                                    "independent_returns/b-school.csv",
+                                    "independent_returns/b-school.csv"]
+    assert set(ind["source"]) == {"independent"}
+
+
+def test_read_authority_without_returns_gives_an_empty_independent_frame(tmp_path):
+    for name in ("nhs_extract.csv", "plasc.csv", "ehe.csv", "eotas.csv", "ooc.csv",
+                 "cme_register.csv"):
+        _write(tmp_path / name, HEADER)
+    out = read_authority(tmp_path, "Powys")
+    assert len(out["independent"]) == 0
+    assert out["independent"].columns.tolist() == ["record_id", "forename", "surname", "dob",
+                                                   "address", "postcode", "source",
+                                                   "authority", "file"]
+
+
+def test_read_authority_names_a_missing_file(tmp_path):
+    _write(tmp_path / "nhs_extract.csv", HEADER)
+    with pytest.raises(IngestError, match=re.escape("plasc.csv: file not found")):
+        read_authority(tmp_path, "Powys")

@@ -1,0 +1,116 @@
+"""cme_eval.synth.population: the synthetic truth (children, households, statuses)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from cme_eval.config import load_scenario
+from cme_eval.schema import STATUSES
+from cme_eval.synth.population import generate_population, nhs_dob_window
+
+LA = "Isle of Anglesey"  # nhs_records 8800 in pilot-2025
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    # 8800 x 0.1 = 880 children in the NHS window: enough for shares, still fast.
+    return load_scenario("smoke", authorities=[LA], scale=0.1)
+
+
+@pytest.fixture(scope="module")
+def people(scenario):
+    return generate_population(scenario, LA)
+
+
+def test_nhs_dob_window_is_compulsory_age_widened_by_two_months(scenario):
+    # compulsory school age on 30 Apr 2025: born 1 Sep 2008 - 31 Mar 2020 (see test_schooling)
+    assert nhs_dob_window(scenario) == (dt.date(2008, 7, 1), dt.date(2020, 5, 31))
+
+
+def test_nhs_dob_window_follows_the_margin_setting():
+    s = load_scenario("smoke", authorities=[LA], overrides={
+        "population": {"nhs_dob_margin_months": 0}})
+    assert nhs_dob_window(s) == (dt.date(2008, 9, 1), dt.date(2020, 3, 31))
+
+
+def test_same_scenario_and_seed_give_identical_people(scenario, people):
+    assert_frame_equal(generate_population(scenario, LA), people)
+
+
+def test_another_seed_gives_other_people(people):
+    other = generate_population(load_scenario("smoke", authorities=[LA], scale=0.1, seed=7), LA)
+    assert not other["dob"].equals(people["dob"])
+    assert not other["forename"].equals(people["forename"])
+
+
+def test_window_holds_the_declared_number_of_children(scenario, people):
+    lo, hi = nhs_dob_window(scenario)
+    dob = pd.to_datetime(people["dob"])
+    in_window = int(((dob >= pd.Timestamp(lo)) & (dob <= pd.Timestamp(hi))).sum())
+    target = round(8800 * 0.1)
+    # twins copy their sibling's DOB, which can move a child across the window's edge
+    assert abs(in_window - target) <= 0.02 * target
+
+
+def test_ages_are_between_3_and_18(people):
+    dob = pd.to_datetime(people["dob"])
+    # born after 30 Apr 2006 (not yet 19 on 30 Apr 2025) and by 30 Apr 2022 (3 by then)
+    assert dob.min() >= pd.Timestamp("2006-05-01")
+    assert dob.max() <= pd.Timestamp("2022-04-30")
+
+
+def test_twin_share_is_near_the_declared_value(scenario, people):
+    assert scenario.population.twin_share == 0.03
+    share = people["twin_person_id"].ne("").mean()
+    assert abs(share - 0.03) < 0.006
+
+
+def test_twins_are_mutual_and_share_birth_surname_and_home_but_not_forename(people):
+    by_id = people.set_index("person_id")
+    twins = people[people["twin_person_id"] != ""]
+    assert len(twins) > 0 and len(twins) % 2 == 0
+    for row in twins.itertuples():
+        other = by_id.loc[row.twin_person_id]
+        assert other.twin_person_id == row.person_id
+        assert (other.dob, other.surname, other.household_id, other.address, other.postcode) == (
+            row.dob, row.surname, row.household_id, row.address, row.postcode)
+        assert other.forename != row.forename
+
+
+def test_household_members_share_an_address(people):
+    per_household = people.groupby("household_id")[["address", "postcode"]].nunique()
+    assert (per_household["address"] == 1).all()
+    assert (per_household["postcode"] == 1).all()
+
+
+def test_ids_are_unique_and_coded_by_authority(people):
+    assert people["person_id"].is_unique
+    # Isle of Anglesey is W06000001
+    assert people["person_id"].iloc[0] == "P-W06000001-0000000"
+    assert people["person_id"].str.startswith("P-W06000001-").all()
+    assert (people["authority"] == LA).all()
+
+
+def test_statuses_are_known_and_follow_the_shares(people):
+    assert set(people["status"]) <= set(STATUSES)
+    # maintained_own_la has share 0.9035 by default
+    assert abs(people["status"].eq("maintained_own_la").mean() - 0.9035) < 0.03
+
+
+def test_a_single_status_scenario_gives_only_that_status():
+    shares = {s: 0.0 for s in STATUSES}
+    shares["ehe_known"] = 1.0
+    s = load_scenario("smoke", authorities=[LA], overrides={"status_shares": shares})
+    people = generate_population(s, LA)
+    assert set(people["status"]) == {"ehe_known"}
+
+
+def test_postcodes_are_in_the_authoritys_districts(people):
+    # Anglesey postcodes are in the LL58-LL78 range of districts
+    districts = people["postcode"].str.split(" ").str[0]
+    assert districts.str.match(r"^LL(5[89]|6\d|7[0-8])$").all()
+    assert people["postcode"].str.match(r"^[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}$").all()
