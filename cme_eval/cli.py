@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "generate":
             scenario = load_scenario(args.scenario, seed=args.seed, scale=args.scale,
                                      authorities=[args.authority])
-            written = write_synthetic(synthesise(scenario, args.authority), args.out)
+            written = write_synthetic(synthesise(scenario, args.authority), args.out, scenario)
             print(f"{len(written)} files written to {args.out}")
     except (ConfigError, PipelineError, IngestError) as exc:
         print(f"cme-eval: error: {exc}", file=sys.stderr)

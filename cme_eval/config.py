@@ -23,7 +23,12 @@ from typing import Any
 import yaml
 
 from cme_eval import wales
-from cme_eval.schema import SOURCES, STATUSES
+from cme_eval.schema import OPTIONAL_IDENTIFIERS, SOURCES, STATUSES
+
+# NHS records per maintained-school pupil aged 5-15: the pilot's "in excess of 167,000" records
+# over the seven pilot LAs' ~142,000 such pupils (DOMAIN.md; indicative). Covers independent,
+# home-educated and out-of-date registrations as well as maintained pupils.
+NHS_RECORDS_PER_PUPIL = 167_000 / 142_000
 
 
 class ConfigError(ValueError):
@@ -58,13 +63,20 @@ class Population:
     # Share of forenames drawn from Faker's en_GB pool rather than the ranked tables.
     other_forename_share: float = field(default=0.25, metadata=_range(0, 1))
     house_name_share: float = field(default=0.08, metadata=_range(0, 1))
+    two_parent_share: float = field(default=0.7, metadata=_range(0, 1))
+    # Pupils living in a neighbouring LA who attend this LA's maintained schools, as a share of
+    # its own PLASC: they are on its PLASC but not in its NHS extract (realistic decoys).
+    inbound_pupil_share: float = field(default=0.02, metadata=_range(0, 0.5))
 
 
 @dataclass(frozen=True)
 class Authority:
-    """Per-LA settings: size (before scaling) and any status shares that differ from the default."""
+    """Per-LA settings: size (before scaling) and any status shares that differ from the default.
 
-    nhs_records: int = field(default=10_000, metadata=_range(1, None))
+    ``nhs_records`` defaults to the LA's indicative pupils aged 5-15 x NHS_RECORDS_PER_PUPIL.
+    """
+
+    nhs_records: int | None = field(default=None, metadata=_range(1, None))
     status_shares: dict[str, float] = field(default_factory=dict)
 
 
@@ -75,15 +87,32 @@ class IndependentSchools:
     pupils_per_school: int = field(default=150, metadata=_range(1, None))
     return_rate: float = field(default=0.8, metadata=_range(0, 1))
     dob_formats: list[str] = field(default_factory=lambda: ["%d/%m/%Y", "%Y-%m-%d"])
+    # Share of returning schools that also list boarders who live outside the LA (or abroad),
+    # and how many boarders such a school lists, as a share of its resident pupils.
+    boarders_listed_share: float = field(default=0.3, metadata=_range(0, 1))
+    boarders_per_pupil: float = field(default=0.15, metadata=_range(0, 2))
+    include_la_placed: bool = True  # schools also list pupils the LA placed with them
+    # Weights of the return layouts (see cme_eval/synth/returns.py); unnamed layouts weigh 0.
+    layouts: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Linkage:
     """Thresholds of the outcome bands (the comparison spec itself lives in linkage.spec)."""
 
-    partial_min_weight: float = field(default=8.0, metadata=_range(None, None))
+    partial_min_weight: float = field(default=12.0, metadata=_range(None, None))
     # A second candidate within this many weight units of the best one flags the record for review.
     ambiguity_margin: float = field(default=2.0, metadata=_range(0, None))
+    engine: str = "recordlinkage"
+    term_frequency: list[str] = field(default_factory=lambda: ["forename", "surname"])
+    estimate_u: bool = True   # u from random record pairs of the data being linked
+    estimate_m: bool = False  # m by EM (off: EM latches onto households, see README)
+
+    def __post_init__(self) -> None:
+        engines = ("recordlinkage", "splink", "excel_baseline")
+        if self.engine not in engines:
+            raise ConfigError(f"linkage.engine: unknown engine {self.engine!r}; allowed: "
+                              + ", ".join(engines))
 
 
 @dataclass(frozen=True)
@@ -112,11 +141,14 @@ class Scenario:
     independent_schools: IndependentSchools = field(default_factory=IndependentSchools)
     # errors[error_type][source] = probability that a record of that source gets that error.
     errors: dict[str, dict[str, float]] = field(default_factory=dict)
+    no_errors: bool = False  # the clean control: every error rate 0, whatever `errors` says
+    # Identifiers each source shares (none by default, as in the pilot): source -> names.
+    identifiers: dict[str, list[str]] = field(default_factory=dict)
     linkage: Linkage = field(default_factory=Linkage)
     follow_up: FollowUp = field(default_factory=FollowUp)
 
     def __post_init__(self) -> None:
-        _check_shares(self.status_shares, "status_shares")
+        _check_status_keys(self.status_shares, "status_shares")
         if not self.authorities:
             raise ConfigError("authorities: at least one authority is required")
         for name, la in self.authorities.items():
@@ -126,7 +158,7 @@ class Scenario:
                     + ", ".join(wales.AUTHORITY_NAMES)
                 )
             _check_status_keys(la.status_shares, f"authorities.{name}.status_shares")
-            _check_shares(self.shares_for(name), f"authorities.{name}.status_shares (merged)")
+            self.shares_for(name)  # raises if the declared shares leave no room
         from cme_eval.synth.errors import ERROR_TYPES  # late import: errors imports schema only
 
         for err, by_source in self.errors.items():
@@ -141,35 +173,73 @@ class Scenario:
                     )
                 if not 0 <= rate <= 1:
                     raise ConfigError(f"errors.{err}.{src}: {rate} is not a probability (0-1)")
-        _check_status_keys(self.follow_up.resolve_probability, "follow_up.resolve_probability")
+        _check_status_keys(self.follow_up.resolve_probability, "follow_up.resolve_probability",
+                           remainder=False)
+        for src, names in self.identifiers.items():
+            if src not in SOURCES:
+                raise ConfigError(
+                    f"identifiers: unknown source {src!r}; allowed: " + ", ".join(SOURCES))
+            for ident in names:
+                if ident not in OPTIONAL_IDENTIFIERS:
+                    raise ConfigError(f"identifiers.{src}: unknown identifier {ident!r}; "
+                                      "allowed: " + ", ".join(OPTIONAL_IDENTIFIERS))
+        from cme_eval.synth.returns import LAYOUTS
+
+        for layout in self.independent_schools.layouts:
+            if layout not in LAYOUTS:
+                raise ConfigError(f"independent_schools.layouts: unknown layout {layout!r}; "
+                                  "allowed: " + ", ".join(LAYOUTS))
 
     def shares_for(self, authority: str) -> dict[str, float]:
-        """Status shares for one LA: the scenario default overlaid with the LA's own."""
+        """Status shares for one LA: the scenario default overlaid with the LA's own, and
+        ``maintained_own_la`` as the remainder (so an LA override never has to re-balance)."""
         shares = dict(self.status_shares)
         shares.update(self.authorities[authority].status_shares)
-        return shares
+        total = sum(shares.values())
+        if total > 1 + 1e-9:
+            raise ConfigError(
+                f"authorities.{authority}.status_shares: the declared shares add up to "
+                f"{total:.6f}; they must leave a remainder (>= 0) for {OWN_LA_STATUS}"
+            )
+        return {OWN_LA_STATUS: max(0.0, 1.0 - total), **shares}
 
     def error_rate(self, error: str, source: str) -> float:
-        return self.errors.get(error, {}).get(source, 0.0)
+        return 0.0 if self.no_errors else self.errors.get(error, {}).get(source, 0.0)
+
+    def error_rates(self, source: str) -> dict[str, float]:
+        """Every declared error rate of one source (empty in the no-errors control)."""
+        if self.no_errors:
+            return {}
+        return {e: by[source] for e, by in self.errors.items() if source in by}
+
+    def nhs_records(self, authority: str) -> int:
+        """NHS records for an LA before scaling: declared, or derived from its pupil count."""
+        declared = self.authorities[authority].nhs_records
+        if declared is not None:
+            return declared
+        return round(wales.get(authority).pupils_5_15 * NHS_RECORDS_PER_PUPIL)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, JSON-ready form (dates as ISO strings) for manifests and notebook parameters."""
         return _plain(dataclasses.asdict(self))
 
 
-def _check_status_keys(shares: dict[str, float], where: str) -> None:
+OWN_LA_STATUS = "maintained_own_la"
+
+
+def _check_status_keys(shares: dict[str, float], where: str, remainder: bool = True) -> None:
     for key, value in shares.items():
+        if remainder and key == OWN_LA_STATUS:
+            raise ConfigError(
+                f"{where}.{key}: this share is the remainder (1 - the other shares); "
+                "set the other statuses instead"
+            )
         if key not in STATUSES:
             raise ConfigError(f"{where}: unknown status {key!r}; allowed: " + ", ".join(STATUSES))
         if not 0 <= value <= 1:
             raise ConfigError(f"{where}.{key}: {value} is not a share (0-1)")
 
 
-def _check_shares(shares: dict[str, float], where: str) -> None:
-    _check_status_keys(shares, where)
-    total = sum(shares.values())
-    if shares and abs(total - 1) > 1e-6:
-        raise ConfigError(f"{where}: shares must add up to 1, they add up to {total:.6f}")
 
 
 def _plain(value: Any) -> Any:

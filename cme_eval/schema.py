@@ -31,7 +31,9 @@ STATUS_DATASETS: dict[str, tuple[str, ...]] = {
     "maintained_neighbour_la": (),  # on a neighbouring LA's (or English) school roll
     "independent": (INDEPENDENT,),  # fee-paying: only the school's return knows
     "independent_la_placed": (INDEPENDENT, OOC),  # placed and funded by the LA (IDP)
-    "ehe_known": (EHE,),
+    "maintained_england": (),  # on an English school's roll (border LAs)
+    "ehe_suitable": (EHE,),
+    "ehe_unsuitable": (EHE, CME_REGISTER),  # education judged unsuitable: also on the register
     "ehe_unknown": (),  # home educated, never notified to the LA
     "eotas": (EOTAS,),
     "out_of_county": (OOC,),
@@ -41,11 +43,27 @@ STATUS_DATASETS: dict[str, tuple[str, ...]] = {
     "no_fixed_abode": (PLASC,),  # registered at a GP surgery address
     "missing_known": (CME_REGISTER,),
     "missing_unknown": (),  # truly missing education and unknown to the LA
+    # Lives in a neighbouring LA, but the NHS allocated the family here from a cross-border
+    # postcode (council tax is paid to the other LA, which also schools the child).
+    "misallocated_border": (),
 }
 STATUSES = tuple(STATUS_DATASETS)
+# Children who are not resident in the LA but turn up in one of its sources.
+VISITOR_DATASETS: dict[str, tuple[str, ...]] = {
+    "boarder": (INDEPENDENT,),  # boards at a school in the LA; lives elsewhere or abroad
+    "inbound_pupil": (PLASC,),  # lives in a neighbouring LA, attends this LA's school
+}
 # Statuses whose GP registration in this LA is stale: the child no longer lives here.
 STALE_STATUSES = ("moved_within_wales", "moved_to_england", "moved_abroad")
 TRULY_MISSING = ("missing_known", "missing_unknown")
+
+# What each received source is matched against: the LA's own datasets, plus the other received
+# source. An NHS record is accounted for by an independent school's return, and a school's
+# pupil is confirmed as resident by the NHS extract (see the README's design notes).
+MATCHED_AGAINST: dict[str, tuple[str, ...]] = {
+    NWSSP: (*LA_DATASETS, INDEPENDENT),
+    INDEPENDENT: (*LA_DATASETS, NWSSP),
+}
 
 # File layout of one LA's synthetic folder, as `cme-eval generate` writes it and ingest reads it.
 FILE_NAMES = {

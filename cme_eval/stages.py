@@ -21,12 +21,19 @@ import pandas as pd
 
 from cme_eval import wales
 from cme_eval.config import Scenario, load_scenario
-from cme_eval.evaluate import tables
+from cme_eval.evaluate import accuracy, tables
+from cme_eval.fileio import read_csv, write_csv
 from cme_eval.evaluate.follow_up import follow_up, true_status_of
-from cme_eval.ingest import read_authority
+from cme_eval.ingest import read_authority, report_of
 from cme_eval.report import html
 from cme_eval.report.manifest import write_manifest
-from cme_eval.schema import CME_REGISTER, OUTCOMES, RECEIVED_SOURCES, SOURCE_LABELS
+from cme_eval.schema import (
+    CME_REGISTER,
+    MATCHED_AGAINST,
+    OUTCOMES,
+    RECEIVED_SOURCES,
+    SOURCE_LABELS,
+)
 
 # Heavy libraries (recordlinkage pulls in scikit-learn, ~2 s) are imported inside the stage
 # that needs them, so each stage notebook's kernel starts quickly.
@@ -36,20 +43,13 @@ log = logging.getLogger(__name__)
 STAGES = ("generate", "link", "evaluate")
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """Tables are written one way everywhere: UTF-8, no index, '\\n' line ends, fixed floats."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", float_format="%.4f")
-    return path
-
-
-def read_csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-
-
 def scratch_dir(scenario: Scenario) -> Path:
-    """Where a notebook run without a ``run_dir`` parameter writes (outside the repository)."""
-    return Path(tempfile.gettempdir()) / "cme-eval" / f"{scenario.name}-seed{scenario.seed}"
+    """Where a notebook run without a ``run_dir`` parameter writes (outside the repository).
+
+    Keyed by the code's fingerprint too, so two checkouts never share (or fight over) one.
+    """
+    name = f"{scenario.name}-seed{scenario.seed}-{code_fingerprint()[:10]}"
+    return Path(tempfile.gettempdir()) / "cme-eval" / name
 
 
 @lru_cache(maxsize=1)
@@ -132,7 +132,7 @@ def generate(run: Run, authority: str) -> pd.DataFrame:
 
     world = synthesise(run.scenario, authority)
     folder = run.synthetic_dir(authority)
-    write_synthetic(world, folder)
+    write_synthetic(world, folder, run.scenario)
     run.mark_done("generate", authority)
     counts = {source: len(frame) for source, frame in world.sources.items()}
     counts["people (truth)"] = len(world.people)
@@ -143,19 +143,20 @@ def generate(run: Run, authority: str) -> pd.DataFrame:
 
 def link(run: Run, authority: str) -> pd.DataFrame:
     """Match the LA's received records (NWSSP, independent schools); write ``outcomes.csv``."""
-    from cme_eval.linkage import default_spec, link_authority
+    from cme_eval.linkage import link_authority, spec_from_settings
 
     run.require("generate", authority)
     sources = read_authority(run.synthetic_dir(authority), authority)
-    spec = default_spec(run.scenario.linkage.partial_min_weight,
-                        run.scenario.linkage.ambiguity_margin)
-    outcomes = link_authority(sources, spec, reference_date=run.scenario.dates.nhs_extract)
+    settings = run.scenario.linkage
+    outcomes = link_authority(sources, spec_from_settings(settings), engine=settings.engine,
+                              reference_date=run.scenario.dates.nhs_extract)
     received = sum(len(sources[s]) for s in RECEIVED_SOURCES)
     if len(outcomes) != received or outcomes["record_id"].duplicated().any():
         raise tables.ReconciliationError(
             f"{authority}: {received} records received but {len(outcomes)} outcomes"
         )
     write_csv(outcomes, run.la_dir(authority) / "outcomes.csv")
+    write_csv(report_of(sources), run.la_dir(authority) / "ingest_report.csv")
     run.mark_done("link", authority)
     return outcome_summary(outcomes)
 
@@ -178,6 +179,7 @@ def evaluate(run: Run, authority: str) -> dict[str, pd.DataFrame]:
     status = true_status_of(outcomes, truth_records, truth_people)
     followed = follow_up(run.scenario, authority, outcomes, status)
     result = {
+        "linkage_quality": linkage_quality(run, authority, outcomes, truth_records),
         "table_5_1": tables.table_5_1_for(authority, outcomes),
         "table_6_1": tables.table_6_1_for(
             authority, outcomes, register, unresolved=int((~followed["resolved"]).sum())
@@ -192,9 +194,31 @@ def evaluate(run: Run, authority: str) -> dict[str, pd.DataFrame]:
         ),
     }
     for name, frame in result.items():
-        write_csv(frame, la_dir / f"{name}.csv")
+        write_csv(frame, la_dir / f"{name}.csv", float_format="%.6f")
     run.mark_done("evaluate", authority)
     return result
+
+
+def linkage_quality(run: Run, authority: str, outcomes: pd.DataFrame,
+                    truth_records: pd.DataFrame) -> pd.DataFrame:
+    """Precision, recall and F1 against the truth, per source and error mechanism, with true
+    partners lost at blocking (re-derived from the blocking keys of the true pairs only)."""
+    from cme_eval.linkage.spec import DEFAULT_BLOCKING
+    from cme_eval.standardise import prepare
+
+    sources = read_authority(run.synthetic_dir(authority), authority)
+    ref = run.scenario.dates.nhs_extract
+    prepared = {name: prepare(frame, ref) for name, frame in sources.items()}
+    person = truth_records.set_index("record_id")["person_id"]
+    judged = accuracy.judge(outcomes, truth_records, MATCHED_AGAINST)
+    lost = pd.Series(False, index=judged["record_id"])
+    for source, datasets in MATCHED_AGAINST.items():
+        right = pd.concat([prepared[d] for d in datasets], ignore_index=True)
+        flags = accuracy.lost_at_blocking(prepared[source], right, person, DEFAULT_BLOCKING)
+        lost[prepared[source]["record_id"].to_numpy()] = flags.to_numpy()
+    judged["lost_at_blocking"] = judged["record_id"].map(lost).fillna(False).astype(bool)
+    judged["lost_at_blocking"] &= judged["has_partner"]
+    return accuracy.quality_table(judged, authority, run.scenario.linkage.engine, SOURCE_LABELS)
 
 
 STAGE_FUNCTIONS = {"generate": generate, "link": link, "evaluate": evaluate}
@@ -218,6 +242,7 @@ def compile_report(run: Run) -> dict[str, pd.DataFrame]:
     t51 = tables.table_5_1([_collect(run, "table_5_1")])
     t61 = tables.table_6_1([_collect(run, "table_6_1")])
     by_status = _collect(run, "potential_cme_by_status")
+    quality = accuracy.with_pooled(_collect(run, "linkage_quality"))
     pooled_status = (
         by_status.groupby("true_status", as_index=False)[["potential_cme", "resolved_by_follow_up"]]
         .sum()
@@ -227,17 +252,20 @@ def compile_report(run: Run) -> dict[str, pd.DataFrame]:
     write_csv(t51, out / "table_5_1.csv")
     write_csv(t61, out / "table_6_1.csv")
     write_csv(by_status, out / "potential_cme_by_status.csv")
+    write_csv(quality, out / "linkage_quality.csv", float_format="%.6f")
     fig_path = figures.save_png(
         figures.outcomes_by_authority(t51), out / "figures" / "outcomes_by_authority.png"
     )
-    report = build_report(run.scenario, t51, t61, pooled_status, fig_path)
+    report = build_report(run.scenario, t51, t61, pooled_status, fig_path, quality)
     (out / "report.html").write_text(report, encoding="utf-8")
     write_manifest(run.scenario, out)
-    return {"table_5_1": t51, "table_6_1": t61, "potential_cme_by_status": pooled_status}
+    return {"table_5_1": t51, "table_6_1": t61, "potential_cme_by_status": pooled_status,
+            "linkage_quality": quality}
 
 
 def build_report(scenario: Scenario, t51: pd.DataFrame, t61: pd.DataFrame,
-                 by_status: pd.DataFrame, outcome_figure: Path) -> str:
+                 by_status: pd.DataFrame, outcome_figure: Path,
+                 quality: pd.DataFrame) -> str:
     pooled = t51[(t51.authority == "All") & (t51.source == "Total")].iloc[0]
     in_scope = max(1, pooled.received - pooled.out_of_scope)
     share = lambda col: f"{pooled[col] / pooled.received:.1%}"  # noqa: E731
@@ -273,6 +301,16 @@ def build_report(scenario: Scenario, t51: pd.DataFrame, t61: pd.DataFrame,
              "The synthetic truth can: potential CME by the child's true status, pooled over the "
              "authorities.",),
             tables=(("Potential CME by true status (all authorities)", by_status),),
+        ),
+        html.Section(
+            "How accurate was the matching?",
+            ("Against the synthetic truth: a link is correct when it joins two records of the "
+             "same child. Precision is the share of links that are correct; recall the share of "
+             "children with a record to find whose record was found. Per error mechanism in "
+             "linkage_quality.csv.",),
+            tables=(("Linkage accuracy by authority (all sources)",
+                     quality[(quality.source == "Total") & (quality.mechanism == "all")]
+                     .drop(columns=["source", "mechanism"])),),
         ),
     ]
     return html.render("CME database pilot: evaluation re-run", intro, sections)

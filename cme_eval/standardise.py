@@ -40,16 +40,26 @@ def fold(value: str, *, keep_digits: bool = False) -> str:
 
     Names keep letters only; addresses (``keep_digits``) keep their numbers too.
     """
-    text = unicodedata.normalize("NFKD", value)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    if value.isascii():
+        text = value.lower()
+    else:
+        text = unicodedata.normalize("NFKD", value)
+        text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     text = text.replace("-", " ").replace("'", "").replace("\u2019", "")
     pattern = _NON_ALNUM if keep_digits else _NON_LETTER
     return _SPACES.sub(" ", pattern.sub(" ", text)).strip()
 
 
+def _map_unique(series: pd.Series, fn) -> pd.Series:
+    """Apply ``fn`` once per distinct value (names repeat a lot: Jones, Olivia ...)."""
+    text = series.fillna("").astype(str)
+    uniques = text.unique()
+    return text.map(dict(zip(uniques, map(fn, uniques), strict=True)))
+
+
 def names(series: pd.Series) -> pd.Series:
     """Standardised names for comparison (the original column is kept by the caller)."""
-    return series.fillna("").astype(str).map(fold)
+    return _map_unique(series, fold)
 
 
 def postcodes(series: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -63,9 +73,14 @@ def postcodes(series: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def postcode_parts(std: pd.Series) -> pd.DataFrame:
-    """District (outward code) and sector (outward + first inward digit) of standardised codes."""
-    outward = std.str.split(" ").str[0].where(std.str.contains(" "), "")
-    sector = (outward + " " + std.str.split(" ").str[1].str[:1]).where(outward.ne(""), "")
+    """District (outward code) and sector (outward + first inward digit) of standardised codes.
+
+    Only valid codes (written 'OUT IN' by ``postcodes``) have parts; others give ''.
+    """
+    std = std.astype(object).fillna("").astype(str)
+    parts = std.str.extract(r"^(\S+) (\d)[A-Z]{2}$")
+    outward = parts[0].fillna("")
+    sector = (parts[0] + " " + parts[1]).fillna("")
     return pd.DataFrame({"postcode_district": outward, "postcode_sector": sector})
 
 
@@ -131,14 +146,12 @@ def addresses(series: pd.Series) -> pd.DataFrame:
     y Bryn'), the folded name before the first comma; '' when neither can be told.
     """
     text = series.fillna("").astype(str)
-    folded = text.map(lambda a: fold(a, keep_digits=True))
-    expanded = folded.map(
-        lambda a: " ".join(ADDRESS_ABBREVIATIONS.get(w, w) for w in a.split(" "))
-    )
+    expanded = _map_unique(text, lambda a: " ".join(
+        ADDRESS_ABBREVIATIONS.get(w, w) for w in fold(a, keep_digits=True).split(" ")))
     number = text.str.extract(r"^\s*(\d+[A-Za-z]?)\b")[0].fillna("").str.lower()
     first_part = text.str.split(",").str[0].fillna("")
     named = text.str.contains(",") & number.eq("") & ~first_part.str.contains(r"\d")
-    house = number.where(~named, first_part.map(fold))
+    house = number.where(~named, _map_unique(first_part, fold))
     return pd.DataFrame({"address_std": expanded, "house_number": house})
 
 
@@ -155,3 +168,18 @@ def standardise(records: pd.DataFrame, *, reference_year: int) -> pd.DataFrame:
     joined = pd.Series(dob_flag, index=out.index) + ";" + pc_flag + ";" + name_flag
     out["issues"] = joined.str.replace(r";{2,}", ";", regex=True).str.strip(";")
     return out
+
+
+def dob_as_int(values) -> np.ndarray:
+    """ISO dates ('2014-05-06') as integers 20140506; missing or malformed as 0."""
+    text = pd.Series(np.asarray(values, dtype=object)).fillna("").astype(str).str.replace("-", "")
+    number = pd.to_numeric(text.where(text.str.fullmatch(r"\d{8}"), ""), errors="coerce")
+    return number.fillna(0).astype(np.int64).to_numpy()
+
+
+def prepare(records: pd.DataFrame, reference_date) -> pd.DataFrame:
+    """Standardised records with the derived keys every engine blocks and compares on."""
+    std = standardise(records.reset_index(drop=True), reference_year=reference_date.year)
+    std["birth_year"] = std["dob_std"].str[:4]
+    std["dob_int"] = dob_as_int(std["dob_std"])
+    return std

@@ -8,44 +8,75 @@ import pandas as pd
 
 from cme_eval.linkage import rl_engine
 from cme_eval.linkage.classify import classify
-from cme_eval.linkage.spec import LinkSpec, default_spec
-from cme_eval.schema import INDEPENDENT, LA_DATASETS, NWSSP, RECEIVED_SOURCES
-from cme_eval.standardise import standardise
+from cme_eval.linkage.spec import LinkSpec, default_spec, spec_from_settings
+from cme_eval.schema import MATCHED_AGAINST, RECEIVED_SOURCES
+from cme_eval.standardise import prepare
 
-# What each received source is matched against. The LA's own datasets, plus the other received
-# source: an NHS record is accounted for by an independent school's return, and a school's
-# pupil is confirmed as resident by the NHS extract (see the README's design notes).
-TARGETS = {
-    NWSSP: (*LA_DATASETS, INDEPENDENT),
-    INDEPENDENT: (*LA_DATASETS, NWSSP),
-}
+TARGETS = MATCHED_AGAINST  # kept as the linkage package's name for it
 
 __all__ = ["LinkSpec", "default_spec", "link_source", "link_authority", "TARGETS"]
 
 
 def _prepare(records: pd.DataFrame, reference_date: dt.date) -> pd.DataFrame:
-    std = standardise(records.reset_index(drop=True), reference_year=reference_date.year)
-    std["birth_year"] = std["dob_std"].str[:4]
-    return std
+    return prepare(records, reference_date)
 
 
 def link_source(
     left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec, *, reference_date: dt.date
 ) -> pd.DataFrame:
     """Outcomes for every record of ``left`` against ``right`` (which carries ``dataset``)."""
-    left_std, right_std = _prepare(left, reference_date), _prepare(right, reference_date)
-    levels = rl_engine.score_pairs(left_std, right_std, spec)
+    return link_prepared(_prepare(left, reference_date), _prepare(right, reference_date), spec,
+                         reference_date=reference_date)
+
+
+ENGINES = ("recordlinkage", "splink", "excel_baseline")
+
+
+def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpec, *,
+                  reference_date: dt.date, engine: str = "recordlinkage") -> pd.DataFrame:
+    """As ``link_source``, for records already standardised (each source once, not per use).
+
+    With ``spec.estimate_u`` / ``estimate_m`` the declared m and u are replaced by estimates from
+    these records (u from random pairs, m by EM); Splink uses its own training for the same.
+    """
+    estimate = spec.estimate_u or spec.estimate_m
+    if engine == "excel_baseline":
+        from cme_eval.linkage import baseline
+
+        return baseline.link(left_std, right_std, spec, reference_date=reference_date)
+    if engine == "splink":
+        from cme_eval.linkage import splink_engine
+
+        levels, spec = splink_engine.score_pairs(left_std, right_std, spec, train=estimate)
+    elif engine == "recordlinkage":
+        levels = rl_engine.score_pairs(left_std, right_std, spec)
+        if estimate and len(levels) and len(right_std):
+            spec = estimated_spec(left_std, right_std, levels, spec)
+    else:
+        raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
     return classify(left_std, right_std, levels, spec, reference_date=reference_date)
 
 
+def estimated_spec(left_std, right_std, levels, spec: LinkSpec, seed: int = 1) -> LinkSpec:
+    from cme_eval.linkage import estimate as em
+
+    pairs = em.random_pairs(len(left_std), len(right_std), min(200_000, 20 * len(left_std)), seed)
+    u = (em.estimate_u(rl_engine.compare(left_std, right_std, pairs, spec), spec)
+         if spec.estimate_u else em.declared(spec, "u"))
+    m = em.estimate_m(levels, spec, u)[0] if spec.estimate_m else em.declared(spec, "m")
+    return em.with_parameters(spec, m, u)
+
+
 def link_authority(
-    sources: dict[str, pd.DataFrame], spec: LinkSpec, *, reference_date: dt.date
+    sources: dict[str, pd.DataFrame], spec: LinkSpec, *, reference_date: dt.date,
+    engine: str = "recordlinkage",
 ) -> pd.DataFrame:
     """One outcome row per received record of one LA (NWSSP then independent schools)."""
+    prepared = {name: _prepare(frame, reference_date) for name, frame in sources.items()}
     outcomes = []
     for source in RECEIVED_SOURCES:
-        right = pd.concat(
-            [sources[d].assign(dataset=d) for d in TARGETS[source]], ignore_index=True
-        )
-        outcomes.append(link_source(sources[source], right, spec, reference_date=reference_date))
+        right = pd.concat([prepared[d].assign(dataset=d) for d in TARGETS[source]],
+                          ignore_index=True)
+        outcomes.append(link_prepared(prepared[source], right, spec, engine=engine,
+                                      reference_date=reference_date))
     return pd.concat(outcomes, ignore_index=True)

@@ -23,11 +23,26 @@ from cme_eval.schema import NOT_MATCHED, OUT_OF_SCOPE, OUTCOME_COLUMNS, PARTIAL,
 from cme_eval.schooling import in_scope_mask
 
 
-def pair_weights(levels: pd.DataFrame, spec: LinkSpec) -> pd.Series:
+TF_FLOOR = 1e-5
+
+
+def pair_weights(levels: pd.DataFrame, spec: LinkSpec, left: pd.DataFrame | None = None,
+                 right: pd.DataFrame | None = None) -> pd.Series:
+    """Sum of level weights per pair; with ``left``/``right``, exact agreements on the spec's
+    term-frequency comparisons weigh log2(m / share of that value on the right)."""
     total = np.zeros(len(levels))
     for comparison in spec.comparisons:
         table = np.append(np.asarray(comparison.weights()), 0.0)  # index -1 -> missing -> 0
-        total += table[levels[comparison.name].to_numpy()]
+        level = levels[comparison.name].to_numpy()
+        weight = table[level]
+        if comparison.name in spec.term_frequency and left is not None and len(levels):
+            share = right[comparison.column].value_counts(normalize=True)
+            li = levels.index.get_level_values(0).to_numpy()
+            exact = level == 0
+            values = left[comparison.column].to_numpy()[li[exact]]
+            tf = pd.Series(values).map(share).fillna(TF_FLOOR).clip(lower=TF_FLOOR).to_numpy()
+            weight[exact] = np.log2(comparison.levels[0].m / tf)
+        total += weight
     return pd.Series(total, index=levels.index)
 
 
@@ -78,7 +93,7 @@ def classify(
         {
             "left": levels.index.get_level_values(0).to_numpy(dtype=int),
             "right": levels.index.get_level_values(1).to_numpy(dtype=int),
-            "weight": pair_weights(levels, spec).to_numpy(),
+            "weight": pair_weights(levels, spec, left, right).to_numpy(),
             "exact": _exact(left, right, levels.index, spec),
         }
     )

@@ -15,10 +15,11 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
-from cme_eval.standardise import fold
+from cme_eval.standardise import dob_as_int, fold
 from cme_eval.synth.reference import name_variants
 
 MISSING = -1
+JW_TOLERANCE = 1e-9
 
 
 def _arrays(a, b) -> tuple[np.ndarray, np.ndarray]:
@@ -29,7 +30,11 @@ def jaro_winkler(a, b) -> np.ndarray:
     a, b = _arrays(a, b)
     if not len(a):
         return np.zeros(0)
-    return process.cpdist(list(a), list(b), scorer=JaroWinkler.normalized_similarity, workers=1)
+    # float64 and a tolerance at the thresholds: the same pair must get the same level in every
+    # engine (DuckDB computes in double precision).
+    sim = process.cpdist(list(a), list(b), scorer=JaroWinkler.normalized_similarity, workers=1,
+                         dtype=np.float64)
+    return sim + JW_TOLERANCE
 
 
 @lru_cache(maxsize=1)
@@ -42,11 +47,36 @@ def folded_variant_pairs() -> frozenset[tuple[str, str]]:
     return frozenset(pairs)
 
 
+@lru_cache(maxsize=4)
+def variant_groups(variants: frozenset[tuple[str, str]]) -> dict[str, str]:
+    """Each name with known variants -> one representative of its group of variants.
+
+    Two names are variants when they share a group: a dictionary lookup per distinct name,
+    then a vectorised comparison, instead of a set lookup per candidate pair.
+    """
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for x, y in sorted(variants):
+        rx, ry = root(x), root(y)
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)
+    return {name: root(name) for name in parent}
+
+
 def name_levels(a, b, variants: frozenset[tuple[str, str]] = frozenset()) -> np.ndarray:
     """exact | known variant or JW >= 0.92 | JW >= 0.80 | different."""
     a, b = _arrays(a, b)
     jw = jaro_winkler(a, b)
-    is_variant = np.fromiter(((x, y) in variants for x, y in zip(a, b, strict=True)), bool, len(a))
+    groups = variant_groups(variants)
+    ga = pd.Series(a).map(groups).to_numpy()
+    gb = pd.Series(b).map(groups).to_numpy()
+    is_variant = pd.notna(ga) & (ga == gb)
     level = np.select([a == b, is_variant | (jw >= 0.92), jw >= 0.80], [0, 1, 2], default=3)
     return np.where((a == "") | (b == ""), MISSING, level)
 
@@ -55,29 +85,31 @@ def surname_levels(a, b) -> np.ndarray:
     """exact | JW >= 0.92 | JW >= 0.80 | different. Hyphenated names match on either part."""
     a, b = _arrays(a, b)
     jw = jaro_winkler(a, b)
-    part = np.fromiter(
-        (bool(set(x.split()) & set(y.split())) for x, y in zip(a, b, strict=True)), bool, len(a)
-    )
+    part = np.zeros(len(a), dtype=bool)
+    multi = np.flatnonzero([" " in x or " " in y for x, y in zip(a, b, strict=True)])
+    part[multi] = [bool(set(a[i].split()) & set(b[i].split())) for i in multi]
     level = np.select([a == b, part | (jw >= 0.92), jw >= 0.80], [0, 1, 2], default=3)
     return np.where((a == "") | (b == ""), MISSING, level)
 
 
 def dob_levels(a, b) -> np.ndarray:
-    """exact | day and month swapped | one digit different | different (ISO strings)."""
-    a = pd.Series(np.asarray(a, dtype=object)).fillna("").astype(str)
-    b = pd.Series(np.asarray(b, dtype=object)).fillna("").astype(str)
-    missing = (a == "") | (b == "")
-    ya, ma, da = a.str[:4], a.str[5:7], a.str[8:10]
-    yb, mb, db = b.str[:4], b.str[5:7], b.str[8:10]
+    """exact | day and month swapped | one digit different | different.
+
+    Takes ISO date strings, or the integers of ``dob_as_int`` (what the engines pass: integer
+    arithmetic over millions of candidate pairs instead of string slicing).
+    """
+    a, b = np.asarray(a), np.asarray(b)
+    if not np.issubdtype(a.dtype, np.integer):
+        a = dob_as_int(a)
+    if not np.issubdtype(b.dtype, np.integer):
+        b = dob_as_int(b)
+    missing = (a == 0) | (b == 0)
+    ya, ma, da = a // 10000, a // 100 % 100, a % 100
+    yb, mb, db = b // 10000, b // 100 % 100, b % 100
     swapped = (ya == yb) & (ma == db) & (da == mb) & (ma != da)
-    digits_a, digits_b = (ya + ma + da).to_numpy(), (yb + mb + db).to_numpy()
-    one_digit = np.fromiter(
-        (len(x) == len(y) == 8 and sum(p != q for p, q in zip(x, y, strict=True)) == 1
-         for x, y in zip(digits_a, digits_b, strict=True)),
-        bool,
-        len(a),
-    )
-    level = np.select([a == b, swapped, one_digit], [0, 1, 2], default=3)
+    powers = 10 ** np.arange(8)
+    digits_differ = ((a[:, None] // powers % 10) != (b[:, None] // powers % 10)).sum(axis=1)
+    level = np.select([a == b, swapped, digits_differ == 1], [0, 1, 2], default=3)
     return np.where(missing, MISSING, level)
 
 

@@ -51,6 +51,13 @@ class LinkSpec:
     # usually a twin, however well everything else agrees; weights alone cannot tell, because
     # surname, date of birth and address agree together for twins.
     max_level_to_link: tuple[tuple[str, int], ...] = (("forename", 2),)
+    # Term-frequency adjustment: for these comparisons an exact agreement weighs
+    # log2(m / share of the value among the records matched against), so 'Jones' counts for
+    # less than 'Pritchard', and less in Gwynedd than in Cardiff.
+    term_frequency: tuple[str, ...] = ()
+    # Estimate u from random pairs and/or m by EM on the data being linked (no labels).
+    estimate_u: bool = False
+    estimate_m: bool = False
     name_variants: frozenset[tuple[str, str]] = field(default_factory=frozenset)
 
 
@@ -87,7 +94,7 @@ ADDRESS_LEVELS = (
 DEFAULT_COMPARISONS = (
     Comparison("forename", "name", "forename_std", NAME_LEVELS),
     Comparison("surname", "name", "surname_std", SURNAME_LEVELS),
-    Comparison("dob", "dob", "dob_std", DOB_LEVELS),
+    Comparison("dob", "dob", "dob_int", DOB_LEVELS),
     Comparison("postcode", "postcode", "postcode_std", POSTCODE_LEVELS),
     Comparison("address", "address", "address_std", ADDRESS_LEVELS),
 )
@@ -99,7 +106,10 @@ DEFAULT_BLOCKING = (
 )
 
 
-def default_spec(partial_min_weight: float = 8.0, ambiguity_margin: float = 2.0) -> LinkSpec:
+def default_spec(partial_min_weight: float = 8.0, ambiguity_margin: float = 2.0, *,
+                 term_frequency: tuple[str, ...] = (), estimate_u: bool = False,
+                 estimate_m: bool = False) -> LinkSpec:
+    """The spec with its declared m and u (what the unit tests compute by hand)."""
     from cme_eval.linkage.comparisons import folded_variant_pairs
 
     return LinkSpec(
@@ -107,5 +117,15 @@ def default_spec(partial_min_weight: float = 8.0, ambiguity_margin: float = 2.0)
         blocking=DEFAULT_BLOCKING,
         partial_min_weight=partial_min_weight,
         ambiguity_margin=ambiguity_margin,
+        term_frequency=term_frequency,
+        estimate_u=estimate_u,
+        estimate_m=estimate_m,
         name_variants=folded_variant_pairs(),
     )
+
+
+def spec_from_settings(settings) -> LinkSpec:
+    """The spec a scenario's ``linkage:`` settings ask for (config.Linkage)."""
+    return default_spec(settings.partial_min_weight, settings.ambiguity_margin,
+                        term_frequency=tuple(settings.term_frequency),
+                        estimate_u=settings.estimate_u, estimate_m=settings.estimate_m)

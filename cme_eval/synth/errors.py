@@ -1,18 +1,22 @@
 """The error model as data: an ordered registry of named error types.
 
 Each error type changes one or more fields of a source record. The scenario declares a rate per
-error type and source (``errors:`` in the YAML); each record's applied errors are kept in the
-truth, so realised rates can be measured rather than assumed. Every type draws from its own
-keyed generator (seed, authority, error, source): changing one rate never reshuffles another.
-An error that cannot apply to a record (no nickname known, no diacritic to drop, a day/month
-swap that would give the same date) is not recorded for it.
+error type and source (``errors:`` in the YAML). A rate is the probability that a record *to
+which the error can apply* gets it (a day/month swap needs a day of 12 or less; a nickname needs
+a known one), so a declared rate can be checked against the realised one. Each record's applied
+errors are kept in the truth. Every type draws from its own keyed generator (seed, authority,
+error, source): changing one rate never reshuffles another.
+
+Order matters and is part of the declaration: row noise (duplicates) first, so a duplicate gets
+its own field errors; the date format last, after every error to the date's value.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -31,15 +35,50 @@ for r, row in enumerate(_ROWS):
                 near += [_ROWS[rr][cc] for cc in (c - 1, c, c + 1) if 0 <= cc < len(_ROWS[rr])]
         KEY_NEIGHBOURS[ch] = "".join(n for n in near if n)
 
+# Spelling by ear: pairs of letter groups that sound alike in English and Welsh names.
+PHONETIC_PAIRS = (
+    ("ph", "f"), ("f", "ph"), ("ck", "k"), ("c", "k"), ("k", "c"), ("ee", "ea"), ("ea", "ee"),
+    ("ie", "y"), ("y", "ie"), ("i", "y"), ("y", "i"), ("ll", "l"), ("nn", "n"), ("dd", "th"),
+    ("th", "dd"), ("ai", "ay"), ("ou", "ow"), ("s", "z"), ("z", "s"), ("w", "oo"), ("ff", "f"),
+    ("ae", "ay"), ("an", "en"),
+)
+# Alternative ways a date of birth arrives (value unchanged, representation not ISO).
+DOB_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%d.%m.%Y", "%d-%b-%Y", "%d %B %Y", "excel")
+POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+
 
 @dataclass(frozen=True)
 class ErrorContext:
-    """What an error function may need beyond the rows: a fresh-address maker."""
+    """What an error function may need beyond the rows themselves.
+
+    ``new_addresses`` makes fresh addresses in the LA; ``household`` maps person_id to
+    household_id and ``people`` is the truth (for values copied from a household member).
+    """
 
     new_addresses: Callable[[np.random.Generator, int], pd.DataFrame]
+    people: pd.DataFrame | None = None
+
+    @cached_property
+    def household_of(self) -> pd.Series:
+        """person_id -> household_id (empty without people)."""
+        if self.people is None:
+            return pd.Series(dtype=object)
+        return self.people.set_index("person_id")["household_id"]
+
+    @cached_property
+    def members(self) -> pd.Series:
+        """household_id -> person_ids of its children."""
+        if self.people is None:
+            return pd.Series(dtype=object)
+        return self.people.groupby("household_id")["person_id"].agg(list)
 
 
+EligibleFn = Callable[[pd.DataFrame, ErrorContext], np.ndarray]
 ApplyFn = Callable[[pd.DataFrame, np.ndarray, np.random.Generator, ErrorContext], np.ndarray]
+
+
+def _always(df: pd.DataFrame, ctx: ErrorContext) -> np.ndarray:
+    return np.ones(len(df), dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -48,6 +87,21 @@ class ErrorType:
     fields: tuple[str, ...]
     description: str
     apply: ApplyFn  # (frame, row positions, rng, context) -> positions actually changed
+    eligible: EligibleFn = field(default=_always)
+    row_noise: bool = False  # adds records rather than changing fields
+
+
+def _non_empty(*columns: str) -> EligibleFn:
+    def eligible(df, ctx):
+        mask = np.ones(len(df), dtype=bool)
+        for column in columns:
+            mask &= df[column].fillna("").astype(str).str.len().to_numpy() > 0
+        return mask
+
+    return eligible
+
+
+# -- single-value edits ------------------------------------------------------------------------
 
 
 def keyboard_typo(value: str, rng: np.random.Generator) -> str:
@@ -77,58 +131,155 @@ def fold_diacritics(value: str) -> str:
     )
 
 
-def _per_value(column: str, fn: Callable[[str, np.random.Generator], str]) -> ApplyFn:
+def phonetic_spelling(value: str, rng: np.random.Generator) -> str:
+    """Respell one sound the way it might be heard (Rhys -> Rhis, Phillips -> Fillips)."""
+    lower = value.lower()
+    options = [(a, b) for a, b in PHONETIC_PAIRS if a in lower]
+    if not options:
+        return value
+    a, b = options[int(rng.integers(0, len(options)))]
+    at = lower.find(a)
+    new = b
+    if value[at].isupper():
+        new = b[0].upper() + b[1:]
+    return value[:at] + new + value[at + len(a) :]
+
+
+def postcode_slip(value: str, rng: np.random.Generator) -> str:
+    """One character of a postcode wrong: a digit for a digit, a letter for a letter."""
+    chars = [i for i, c in enumerate(value) if c != " "]
+    if not chars:
+        return value
+    i = chars[int(rng.integers(0, len(chars)))]
+    pool = "0123456789" if value[i].isdigit() else POSTCODE_LETTERS
+    pool = pool.replace(value[i], "")
+    return value[:i] + pool[int(rng.integers(0, len(pool)))] + value[i + 1 :]
+
+
+def _edit_each(column: str, fn: Callable[[str, np.random.Generator], str]) -> ApplyFn:
+    """Apply a single-value edit to the selected rows (up to 3 tries for a visible change)."""
+
     def apply(df, rows, rng, ctx):
         values = df[column].to_numpy(dtype=object)
         changed = []
         for pos in rows:
-            new = fn(values[pos], rng)
-            if new != values[pos]:
-                values[pos] = new
-                changed.append(pos)
+            old = values[pos]
+            for _ in range(3):
+                new = fn(old, rng)
+                if new != old:
+                    values[pos] = new
+                    changed.append(pos)
+                    break
         df[column] = values
         return np.asarray(changed, dtype=int)
 
     return apply
 
 
-def _variant(value: str, rng: np.random.Generator) -> str:
-    options = name_variants().get(value, ())
-    return options[int(rng.integers(0, len(options)))] if options else value
+def _variant_of(kinds: tuple[str, ...]) -> Callable[[str, np.random.Generator], str]:
+    def pick(value: str, rng: np.random.Generator) -> str:
+        options = name_variants(kinds).get(value, ())
+        return options[int(rng.integers(0, len(options)))] if options else value
+
+    return pick
+
+
+def _has_variant(kinds: tuple[str, ...]) -> EligibleFn:
+    def eligible(df, ctx):
+        known = name_variants(kinds)
+        return df["forename"].map(lambda v: v in known).to_numpy(dtype=bool)
+
+    return eligible
+
+
+# -- whole-record edits ------------------------------------------------------------------------
+
+
+def _has_diacritic(df, ctx):
+    both = df["forename"].fillna("") + df["surname"].fillna("")
+    return (both.map(fold_diacritics) != both).to_numpy()
 
 
 def _drop_diacritics(df, rows, rng, ctx):
-    changed = []
     for column in ("forename", "surname"):
         values = df[column].to_numpy(dtype=object)
-        for pos in rows:
-            folded = fold_diacritics(values[pos])
-            if folded != values[pos]:
-                values[pos] = folded
-                changed.append(pos)
+        values[rows] = [fold_diacritics(v) for v in values[rows]]
         df[column] = values
-    return np.unique(np.asarray(changed, dtype=int))
+    return np.asarray(rows, dtype=int)
+
+
+def _swappable_names(df, ctx):
+    return (_non_empty("forename", "surname")(df, ctx)
+            & (df["forename"] != df["surname"]).to_numpy())
+
+
+def _swap_names(df, rows, rng, ctx):
+    fore, sur = df["forename"].to_numpy(dtype=object), df["surname"].to_numpy(dtype=object)
+    fore[rows], sur[rows] = sur[rows].copy(), fore[rows].copy()
+    df["forename"], df["surname"] = fore, sur
+    return np.asarray(rows, dtype=int)
+
+
+def _dob_parts(df) -> pd.DataFrame:
+    return df["dob"].fillna("").astype(str).str.extract(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def _swappable_dob(df, ctx):
+    parts = _dob_parts(df)
+    day, month = pd.to_numeric(parts[2]), pd.to_numeric(parts[1])
+    return ((day <= 12) & (day != month)).fillna(False).to_numpy(dtype=bool)
 
 
 def _dob_day_month_swap(df, rows, rng, ctx):
-    dob = pd.to_datetime(df["dob"].iloc[rows])
-    ok = (dob.dt.day <= 12) & (dob.dt.day != dob.dt.month)
-    rows = np.asarray(rows)[ok.to_numpy()]
-    swapped = pd.to_datetime(
-        {"year": dob[ok].dt.year, "month": dob[ok].dt.day, "day": dob[ok].dt.month}
-    )
+    parts = _dob_parts(df).iloc[rows]
     values = df["dob"].to_numpy(dtype=object)
-    values[rows] = swapped.dt.strftime("%Y-%m-%d").to_numpy()
+    values[rows] = (parts[0] + "-" + parts[2] + "-" + parts[1]).to_numpy()
     df["dob"] = values
-    return rows
+    return np.asarray(rows, dtype=int)
 
 
-def _missing_postcode(df, rows, rng, ctx):
-    values = df["postcode"].to_numpy(dtype=object)
-    rows = np.asarray([r for r in rows if values[r]], dtype=int)
-    values[rows] = ""
-    df["postcode"] = values
-    return rows
+def _iso_dob(df, ctx):
+    return _dob_parts(df)[0].notna().to_numpy()
+
+
+def _dob_wrong_digit(df, rows, rng, ctx):
+    """One digit of the date wrong, keeping a real date (year's last digit, month or day)."""
+    values = df["dob"].to_numpy(dtype=object)
+    changed = []
+    for pos in rows:
+        old = values[pos]
+        for _ in range(10):
+            i = int(rng.choice([3, 6, 8, 9]))  # year units, month units, day tens/units
+            new = old[:i] + str(int(rng.integers(0, 10))) + old[i + 1 :]
+            if new != old and not pd.isna(pd.to_datetime(new, errors="coerce", format="%Y-%m-%d")):
+                values[pos] = new
+                changed.append(pos)
+                break
+    df["dob"] = values
+    return np.asarray(changed, dtype=int)
+
+
+def _dob_format(df, rows, rng, ctx):
+    """Write the date another way: UK numeric, two-digit year, text month or an Excel serial."""
+    values = df["dob"].to_numpy(dtype=object)
+    dates = pd.to_datetime(pd.Series(values[rows], dtype=object), format="%Y-%m-%d")
+    formats = np.asarray(DOB_FORMATS, dtype=object)[rng.integers(0, len(DOB_FORMATS), len(rows))]
+    serial = (dates - pd.Timestamp("1899-12-30")).dt.days.astype(str)
+    values[rows] = [s if f == "excel" else d.strftime(f)
+                    for d, f, s in zip(dates, formats, serial, strict=True)]
+    df["dob"] = values
+    return np.asarray(rows, dtype=int)
+
+
+def _blank(*columns: str) -> ApplyFn:
+    def apply(df, rows, rng, ctx):
+        for column in columns:
+            values = df[column].to_numpy(dtype=object)
+            values[rows] = ""
+            df[column] = values
+        return np.asarray(rows, dtype=int)
+
+    return apply
 
 
 def _outdated_address(df, rows, rng, ctx):
@@ -141,21 +292,80 @@ def _outdated_address(df, rows, rng, ctx):
     return np.asarray(rows, dtype=int)
 
 
+def _has_sibling(df, ctx):
+    if ctx.people is None or "person_id" not in df:
+        return np.zeros(len(df), dtype=bool)
+    size = ctx.members.map(len)
+    return (df["person_id"].map(ctx.household_of).map(size).fillna(0) > 1).to_numpy()
+
+
+def _copy_from_household(df, rows, rng, ctx):
+    """A sibling's forename or date of birth entered against this child."""
+    if not len(rows):
+        return np.zeros(0, dtype=int)
+    people = ctx.people.set_index("person_id")
+    changed = []
+    for pos in rows:
+        me = df["person_id"].iat[pos]
+        sibs = [p for p in ctx.members[ctx.household_of[me]] if p != me]
+        sib = sibs[int(rng.integers(0, len(sibs)))]
+        column = "forename" if rng.random() < 0.5 else "dob"
+        value = people.at[sib, column]
+        if value != df.at[df.index[pos], column]:
+            df.iloc[pos, df.columns.get_loc(column)] = value
+            changed.append(pos)
+    return np.asarray(changed, dtype=int)
+
+
+def _duplicate(df, rows, rng, ctx):  # handled by apply_errors (row noise)
+    raise NotImplementedError
+
+
 REGISTRY: tuple[ErrorType, ...] = (
+    ErrorType("duplicate_record", (), "the same child sent twice (the copy may differ)",
+              _duplicate, row_noise=True),
     ErrorType("forename_typo", ("forename",), "keyboard typo in the forename",
-              _per_value("forename", keyboard_typo)),
+              _edit_each("forename", keyboard_typo), _non_empty("forename")),
     ErrorType("surname_typo", ("surname",), "keyboard typo in the surname",
-              _per_value("surname", keyboard_typo)),
+              _edit_each("surname", keyboard_typo), _non_empty("surname")),
+    ErrorType("phonetic_misspelling", ("surname",), "surname spelt by ear (Phillips -> Fillips)",
+              _edit_each("surname", phonetic_spelling),
+              lambda df, ctx: df["surname"].map(
+                  lambda v: any(a in str(v).lower() for a, _ in PHONETIC_PAIRS)).to_numpy(bool)),
     ErrorType("preferred_forename", ("forename",),
-              "preferred name, nickname or Welsh/English form instead of the legal forename",
-              _per_value("forename", _variant)),
+              "preferred name or nickname instead of the legal forename (Thomas -> Tom)",
+              _edit_each("forename", _variant_of(("nickname", "spelling"))),
+              _has_variant(("nickname", "spelling"))),
+    ErrorType("welsh_english_variant", ("forename",),
+              "the Welsh or English form of the forename (Dafydd <-> David)",
+              _edit_each("forename", _variant_of(("welsh_english",))),
+              _has_variant(("welsh_english",))),
     ErrorType("dropped_diacritics", ("forename", "surname"),
-              "diacritics dropped (Siân -> Sian)", _drop_diacritics),
-    ErrorType("dob_day_month_swap", ("dob",), "day and month of birth swapped",
-              _dob_day_month_swap),
-    ErrorType("missing_postcode", ("postcode",), "postcode left empty", _missing_postcode),
+              "diacritics dropped (Siân -> Sian)", _drop_diacritics, _has_diacritic),
+    ErrorType("forename_surname_swap", ("forename", "surname"),
+              "forename and surname entered the wrong way round", _swap_names, _swappable_names),
+    ErrorType("copied_from_household", ("forename", "dob"),
+              "a sibling's forename or date of birth entered for this child",
+              _copy_from_household, _has_sibling),
+    ErrorType("missing_forename", ("forename",), "forename left empty", _blank("forename"),
+              _non_empty("forename")),
+    ErrorType("missing_address", ("address",), "address left empty", _blank("address"),
+              _non_empty("address")),
+    ErrorType("missing_postcode", ("postcode",), "postcode left empty", _blank("postcode"),
+              _non_empty("postcode")),
     ErrorType("outdated_address", ("address", "postcode"),
               "an earlier address in the same LA", _outdated_address),
+    ErrorType("postcode_character_error", ("postcode",), "one character of the postcode wrong",
+              _edit_each("postcode", postcode_slip), _non_empty("postcode")),
+    ErrorType("dob_day_month_swap", ("dob",), "day and month of birth swapped",
+              _dob_day_month_swap, _swappable_dob),
+    ErrorType("dob_wrong_digit", ("dob",), "one digit of the date of birth wrong",
+              _dob_wrong_digit, _iso_dob),
+    ErrorType("missing_dob", ("dob",), "date of birth left empty", _blank("dob"),
+              _non_empty("dob")),
+    ErrorType("dob_format_variety", ("dob",),
+              "date of birth written another way (03/08/2011, 3-Aug-2011, Excel serial 40758)",
+              _dob_format, _iso_dob),
 )
 ERROR_TYPES: dict[str, ErrorType] = {e.name: e for e in REGISTRY}
 
@@ -171,17 +381,28 @@ def apply_errors(
 ) -> tuple[pd.DataFrame, list[list[str]]]:
     """Apply every error type at its declared rate; return the new frame and each row's errors.
 
-    Rows are selected by one uniform draw per row and error type, in the frame's order, so the
-    selection of one error type does not depend on any other's rate.
+    For each type, one uniform draw per row (in the frame's order) selects the rows; only rows
+    where the type can apply are taken. Duplicates are appended after the original rows.
     """
     out = df.reset_index(drop=True).copy()
     applied: list[list[str]] = [[] for _ in range(len(out))]
+    stats = []
     for error in REGISTRY:
         rate = rates.get(error.name, 0.0)
         if rate <= 0 or out.empty:
             continue
         rng = keyed_rng(seed, authority, "error", error.name, source)
-        rows = np.flatnonzero(rng.random(len(out)) < rate)
-        for pos in error.apply(out, rows, rng, context):
-            applied[pos].append(error.name)
+        eligible = error.eligible(out, context)
+        rows = np.flatnonzero((rng.random(len(out)) < rate) & eligible)
+        if error.row_noise:
+            out = pd.concat([out, out.iloc[rows]], ignore_index=True)
+            applied += [[error.name] for _ in rows]
+            changed = rows
+        else:
+            changed = error.apply(out, rows, rng, context)
+            for pos in changed:
+                applied[pos].append(error.name)
+        stats.append({"error": error.name, "source": source, "declared": rate,
+                      "eligible": int(eligible.sum()), "applied": len(changed)})
+    out.attrs["error_stats"] = stats
     return out, applied

@@ -13,8 +13,10 @@ import pandas as pd
 
 from cme_eval import wales
 from cme_eval.config import Scenario
+from cme_eval.identifiers import nhs_numbers, upns, uprns
 from cme_eval.rng import keyed_rng
 from cme_eval.schooling import compulsory_dob_range
+from cme_eval.standardise import fold
 from cme_eval.synth.reference import faker_pools, table
 
 INWARD_LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))  # letters used in inward codes
@@ -38,6 +40,8 @@ def _uniform_dates(rng: np.random.Generator, lo: dt.date, hi: dt.date, n: int) -
 
 
 def _weighted_choice(rng: np.random.Generator, values, weights, n: int) -> np.ndarray:
+    if n == 0:
+        return np.empty(0, dtype=object)
     w = np.asarray(weights, dtype=float)
     return np.asarray(values, dtype=object)[rng.choice(len(w), size=n, p=w / w.sum())]
 
@@ -61,7 +65,9 @@ class AddressFactory:
     def _pick(self, rng, frame: pd.DataFrame, n: int) -> np.ndarray:
         return _weighted_choice(rng, frame["word"], frame["weight"], n)
 
-    def make(self, rng: np.random.Generator, n: int) -> pd.DataFrame:
+    def make(self, rng: np.random.Generator, n: int, districts=None) -> pd.DataFrame:
+        """``n`` addresses; postcodes in ``districts`` if given, else any of the LA's."""
+        districts = tuple(districts or self.la.postcode_districts)
         welsh = rng.random(n) < self.la.welsh_speaking_share
         stems = self._pick(rng, self.stems, n)
         en_suffix = self._pick(rng, self.words[("en", "suffix")], n)
@@ -71,9 +77,7 @@ class AddressFactory:
         named = rng.random(n) < self.house_name_share
         house = np.where(named, self.house_names[rng.integers(0, len(self.house_names), n)], number)
         town = np.asarray(self.la.towns, dtype=object)[rng.integers(0, len(self.la.towns), n)]
-        district = np.asarray(self.la.postcode_districts, dtype=object)[
-            rng.integers(0, len(self.la.postcode_districts), n)
-        ]
+        district = np.asarray(districts, dtype=object)[rng.integers(0, len(districts), n)]
         inward = (
             rng.integers(0, 10, n).astype(str).astype(object)
             + INWARD_LETTERS[rng.integers(0, len(INWARD_LETTERS), n)]
@@ -85,8 +89,46 @@ class AddressFactory:
                 + ", "
                 + town,
                 "postcode": district + " " + inward,
+                "uprn": uprns(rng, n),
             }
         )
+
+
+def cross_border_districts(authority: str) -> tuple[str, ...]:
+    """Postcode districts the LA shares with another LA (where NHS allocation goes wrong)."""
+    la = wales.get(authority)
+    others = set()
+    for name, other in wales.authorities().items():
+        if name != authority:
+            others.update(other.postcode_districts)
+    shared = tuple(d for d in la.postcode_districts if d in others)
+    return shared or la.postcode_districts
+
+
+# Statuses that belong to a whole family rather than to one child.
+HOUSEHOLD_STATUSES = ("moved_within_wales", "moved_to_england", "moved_abroad",
+                      "misallocated_border", "no_fixed_abode")
+PHONE_PREFIX = "07700 900"  # Ofcom's range reserved for drama: never a real number
+
+
+def _parents(rng, scenario: Scenario, surnames: np.ndarray, pools) -> pd.DataFrame:
+    """One or two parents per household, with the contact details a CME database holds."""
+    n = len(surnames)
+    out = {}
+    for k, present in ((1, np.ones(n, dtype=bool)),
+                       (2, rng.random(n) < scenario.population.two_parent_share)):
+        sex = np.where(rng.random(n) < (0.85 if k == 1 else 0.15), "F", "M")
+        fore = np.where(sex == "F", pools["F"][rng.integers(0, len(pools["F"]), n)],
+                        pools["M"][rng.integers(0, len(pools["M"]), n)])
+        sur = np.where(rng.random(n) < 0.8, surnames,
+                       pools["surname"][rng.integers(0, len(pools["surname"]), n)])
+        phone = [f"{PHONE_PREFIX}{x:03d}" for x in rng.integers(0, 1000, n)]
+        email = [f"{fold(f).replace(' ', '')}.{fold(s).replace(' ', '')}{d}@example.org"
+                 for f, s, d in zip(fore, sur, rng.integers(1, 100, n), strict=True)]
+        for column, values in (("forename", fore), ("surname", sur), ("phone", phone),
+                               ("email", email)):
+            out[f"parent{k}_{column}"] = np.where(present, np.asarray(values, dtype=object), "")
+    return pd.DataFrame(out)
 
 
 def _surname_weights(authority: str) -> tuple[np.ndarray, np.ndarray, float]:
@@ -130,22 +172,49 @@ def _sample_forenames(rng, scenario: Scenario, authority: str, sex: np.ndarray) 
     return out
 
 
+def _statuses(scenario: Scenario, authority: str, household: np.ndarray,
+              n_households: int) -> np.ndarray:
+    """Each child's true status. Statuses that belong to a family (a move, a cross-border
+    home, no fixed abode) are drawn per household and shared by its children; the rest per
+    child. Both keep each status's expected share of children as declared."""
+    shares = scenario.shares_for(authority)
+    family = {s: p for s, p in shares.items() if s in HOUSEHOLD_STATUSES}
+    child = {s: p for s, p in shares.items() if s not in HOUSEHOLD_STATUSES}
+    rng = _rng(scenario, authority, "status")
+    p_family = sum(family.values())
+    n = len(household)
+    if p_family > 0:
+        per_household = _weighted_choice(rng, [*family, ""], [*family.values(), 1 - p_family],
+                                         n_households)
+    else:
+        per_household = np.full(n_households, "", dtype=object)
+    status = per_household[household]
+    rest = status == ""
+    status[rest] = _weighted_choice(rng, list(child), list(child.values()), int(rest.sum()))
+    return status
+
+
+def _rng(scenario: Scenario, authority: str, purpose: str) -> np.random.Generator:
+    return keyed_rng(scenario.seed, authority, "population", purpose)
+
+
 def generate_population(scenario: Scenario, authority: str) -> pd.DataFrame:
     """Children resident in ``authority`` (aged about 3-18), with households and true status.
 
     The NHS window gets exactly ``nhs_records x scale`` children, so LA sizes follow the
-    scenario; children outside it give the out-of-scope ages that schools return.
+    scenario; children outside it give the out-of-scope ages that schools return. Each aspect
+    (dates, households, twins, names, addresses, statuses, parents, identifiers) draws from its
+    own keyed generator, so changing e.g. the twin share leaves every name and status as it was.
     """
-    la_cfg = scenario.authorities[authority]
-    rng = keyed_rng(scenario.seed, authority, "population")
     ref = scenario.dates.nhs_extract
     lo, hi = nhs_dob_window(scenario)
     pop_lo = _months_before(ref, 12 * OLDEST_AGE) + dt.timedelta(days=1)
     pop_hi = _months_before(ref, 12 * YOUNGEST_AGE)
-    n_window = max(1, round(la_cfg.nhs_records * scenario.scale))
+    n_window = max(1, round(scenario.nhs_records(authority) * scenario.scale))
     outside_days = (lo - pop_lo).days + (pop_hi - hi).days
     n_outside = round(n_window * outside_days / ((hi - lo).days + 1))
     n_older = round(n_outside * (lo - pop_lo).days / outside_days)
+    rng = _rng(scenario, authority, "dob")
     dob = np.concatenate(
         [
             _uniform_dates(rng, lo, hi, n_window),
@@ -157,12 +226,15 @@ def generate_population(scenario: Scenario, authority: str) -> pd.DataFrame:
     dob = dob[rng.permutation(n)]
 
     # Households: consecutive children share one, sizes drawn from the declared weights.
+    rng = _rng(scenario, authority, "households")
     weights = np.asarray(scenario.population.household_children_weights, dtype=float)
     sizes = rng.choice(np.arange(1, len(weights) + 1), size=n, p=weights / weights.sum())
     household = np.repeat(np.arange(n), sizes)[:n]
     first_in_household = np.r_[True, household[1:] != household[:-1]]
+    n_households = int(household[-1]) + 1
 
     # Twins: the second child of a household takes the first's date of birth.
+    rng = _rng(scenario, authority, "twins")
     second = np.flatnonzero(~first_in_household & np.r_[False, first_in_household[:-1]])
     n_pairs = min(len(second), round(n * scenario.population.twin_share / 2))
     twin_second = np.sort(rng.choice(second, size=n_pairs, replace=False))
@@ -172,6 +244,7 @@ def generate_population(scenario: Scenario, authority: str) -> pd.DataFrame:
     twin_of[twin_second - 1] = twin_second
 
     pools = faker_pools(scenario.seed)
+    rng = _rng(scenario, authority, "forenames")
     sex = np.where(rng.random(n) < 0.5, "F", "M")
     forename = _sample_forenames(rng, scenario, authority, sex)
     # Twins get different forenames (a real source of false matches if the linker merges them).
@@ -181,19 +254,42 @@ def generate_population(scenario: Scenario, authority: str) -> pd.DataFrame:
             break
         forename[clash] = _sample_forenames(rng, scenario, authority, sex[clash])
 
-    household_ids = np.unique(household)
-    hh_surname = _sample_surnames(rng, authority, pools["surname"], len(household_ids))
+    rng = _rng(scenario, authority, "surnames")
+    hh_surname = _sample_surnames(rng, authority, pools["surname"], n_households)
     surname = hh_surname[household]
     own = (rng.random(n) >= scenario.population.siblings_share_surname) & ~first_in_household
     own[twin_of >= 0] = False  # twins share a surname
     surname[own] = _sample_surnames(rng, authority, pools["surname"], own.sum())
 
-    addresses = AddressFactory(scenario, authority).make(rng, len(household_ids))
-    shares = scenario.shares_for(authority)
-    status = _weighted_choice(rng, list(shares), list(shares.values()), n)
+    status = _statuses(scenario, authority, household, n_households)
 
-    code = wales.get(authority).gss_code
-    return pd.DataFrame(
+    factory = AddressFactory(scenario, authority)
+    rng = _rng(scenario, authority, "addresses")
+    homes = factory.make(rng, n_households)
+    address = homes["address"].to_numpy()[household]
+    postcode = homes["postcode"].to_numpy()[household]
+    uprn = homes["uprn"].to_numpy()[household]
+    # Misallocated families live across the border: their postcode is in a shared district.
+    moved_households = np.unique(household[status == "misallocated_border"])
+    if len(moved_households):
+        border = factory.make(rng, len(moved_households),
+                              districts=cross_border_districts(authority))
+        where = np.searchsorted(moved_households, household)
+        hit = np.isin(household, moved_households)
+        address[hit] = border["address"].to_numpy()[where[hit]]
+        postcode[hit] = border["postcode"].to_numpy()[where[hit]]
+        uprn[hit] = border["uprn"].to_numpy()[where[hit]]
+
+    rng = _rng(scenario, authority, "identifiers")
+    la = wales.get(authority)
+    school_year = pd.to_datetime(dob).year + 5
+    upn = np.empty(n, dtype=object)
+    for year in np.unique(school_year):
+        idx = np.flatnonzero(school_year == year)
+        upn[idx] = upns(rng, la.upn_code, len(idx), int(year))
+
+    code = la.gss_code
+    people = pd.DataFrame(
         {
             "person_id": [f"P-{code}-{i:07d}" for i in range(n)],
             "household_id": [f"H-{code}-{h:07d}" for h in household],
@@ -201,10 +297,48 @@ def generate_population(scenario: Scenario, authority: str) -> pd.DataFrame:
             "surname": surname,
             "sex": sex,
             "dob": pd.to_datetime(dob).strftime("%Y-%m-%d"),
-            "address": addresses["address"].to_numpy()[household],
-            "postcode": addresses["postcode"].to_numpy()[household],
+            "address": address,
+            "postcode": postcode,
+            "uprn": uprn,
+            "nhs_number": nhs_numbers(rng, n),
+            "upn": upn,
             "authority": authority,
             "status": status,
+            "resident": True,
             "twin_person_id": [f"P-{code}-{t:07d}" if t >= 0 else "" for t in twin_of],
         }
     )
+    parents = _parents(_rng(scenario, authority, "parents"), scenario, hh_surname, pools)
+    return pd.concat([people, parents.iloc[household].reset_index(drop=True)], axis=1)
+
+
+def generate_visitors(
+    scenario: Scenario, authority: str, kind: str, n: int, home_authority: str | None
+) -> pd.DataFrame:
+    """Children who are not resident in ``authority`` but appear in one of its sources:
+    boarders listed by its independent schools, or pupils from a neighbouring LA on its PLASC.
+    ``home_authority`` is where they live (None: abroad, no UK address)."""
+    rng = _rng(scenario, authority, f"visitors-{kind}")
+    ref = scenario.dates.nhs_extract
+    lo, hi = nhs_dob_window(scenario)
+    dob = _uniform_dates(rng, lo, hi, n)
+    pools = faker_pools(scenario.seed)
+    sex = np.where(rng.random(n) < 0.5, "F", "M")
+    forename = _sample_forenames(rng, scenario, authority, sex)
+    surname = _sample_surnames(rng, home_authority or authority, pools["surname"], n)
+    if home_authority and home_authority in wales.AUTHORITY_NAMES:
+        homes = AddressFactory(scenario, home_authority).make(rng, n)
+    else:
+        homes = pd.DataFrame({"address": [""] * n, "postcode": [""] * n, "uprn": [0] * n})
+    code = wales.get(authority).gss_code
+    del ref
+    return pd.DataFrame({
+        "person_id": [f"V-{code}-{kind}-{i:05d}" for i in range(n)],
+        "household_id": [f"VH-{code}-{kind}-{i:05d}" for i in range(n)],
+        "forename": forename, "surname": surname, "sex": sex,
+        "dob": pd.to_datetime(dob).strftime("%Y-%m-%d"),
+        "address": homes["address"].to_numpy(), "postcode": homes["postcode"].to_numpy(),
+        "uprn": homes["uprn"].to_numpy(), "nhs_number": "", "upn": "",
+        "authority": home_authority or "abroad", "status": kind, "resident": False,
+        "twin_person_id": "",
+    })

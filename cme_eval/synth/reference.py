@@ -24,12 +24,16 @@ def table(name: str) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
 
 
-@lru_cache(maxsize=1)
-def name_variants() -> dict[str, tuple[str, ...]]:
-    """Each name's known variants (nicknames, Welsh/English forms, spellings), both directions."""
+ALL_VARIANT_KINDS = ("nickname", "spelling", "welsh_english")
+
+
+@lru_cache(maxsize=8)
+def name_variants(kinds: tuple[str, ...] = ALL_VARIANT_KINDS) -> dict[str, tuple[str, ...]]:
+    """Each name's known variants of the given kinds (nickname, spelling, welsh_english), both
+    directions."""
     variants: dict[str, set[str]] = defaultdict(set)
     for row in table("name_variants").itertuples(index=False):
-        if row.name and row.variant and row.name != row.variant:
+        if row.kind in kinds and row.name and row.variant and row.name != row.variant:
             variants[row.name].add(row.variant)
             variants[row.variant].add(row.name)
     return {name: tuple(sorted(v)) for name, v in sorted(variants.items())}
@@ -42,8 +46,11 @@ def faker_pools(seed: int, size: int = 2000) -> dict[str, np.ndarray]:
 
     fake = Faker("en_GB")
     fake.seed_instance(keyed_int(seed, "faker-pools"))
+    # The long tail only: names in our surname table keep exactly their declared shares.
+    ours = set(table("surnames")["surname"])
+    surnames = [s for s in (fake.last_name() for _ in range(size)) if s not in ours]
     return {
-        "surname": np.array([fake.last_name() for _ in range(size)], dtype=object),
+        "surname": np.array(surnames, dtype=object),
         "F": np.array([fake.first_name_female() for _ in range(size)], dtype=object),
         "M": np.array([fake.first_name_male() for _ in range(size)], dtype=object),
     }

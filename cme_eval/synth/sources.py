@@ -1,9 +1,11 @@
 """What each party would send: source extracts derived from the truth, with declared errors.
 
 The NHS extract (NWSSP) holds every GP-registered child in the DOB window (stale registrations
-included); PLASC, EHE, EOTAS, OOC and the CME register hold the children whose true status puts
-them there (``schema.STATUS_DATASETS``); each independent school that returns sends one file.
-Record ids are assigned after a keyed shuffle so their order reveals nothing about the truth.
+and families allocated here from a cross-border postcode included); PLASC, EHE, EOTAS, OOC and
+the CME register hold the children whose true status puts them there
+(``schema.STATUS_DATASETS``), PLASC also the pupils who come in from neighbouring LAs; each
+independent school that returns sends one file in its own layout, sometimes with boarders who
+live elsewhere. Record ids are assigned after a keyed shuffle so their order reveals nothing.
 """
 
 from __future__ import annotations
@@ -17,25 +19,29 @@ import pandas as pd
 
 from cme_eval import wales
 from cme_eval.config import Scenario
+from cme_eval.fileio import write_csv
 from cme_eval.rng import keyed_rng
 from cme_eval.schema import (
-    CME_REGISTER,
-    EHE,
-    EOTAS,
     FILE_NAMES,
     INDEPENDENT,
     LA_DATASETS,
     NWSSP,
-    OOC,
     PLASC,
     RETURNS_DIR,
     STATUS_DATASETS,
+    VISITOR_DATASETS,
 )
+from cme_eval.synth import returns
 from cme_eval.synth.errors import ErrorContext, apply_errors
-from cme_eval.synth.population import AddressFactory, generate_population, nhs_dob_window
+from cme_eval.synth.population import (
+    AddressFactory,
+    generate_population,
+    generate_visitors,
+    nhs_dob_window,
+)
 
-ID_PREFIX = {NWSSP: "NHS", INDEPENDENT: "IND", PLASC: "PLA", EHE: "EHE", EOTAS: "EOT", OOC: "OOC",
-             CME_REGISTER: "CME"}
+ID_PREFIX = {NWSSP: "NHS", PLASC: "PLA", "ehe": "EHE", "eotas": "EOT", "ooc": "OOC",
+             "cme_register": "CME"}
 FIELDS = ["forename", "surname", "dob", "address", "postcode"]
 
 
@@ -44,21 +50,25 @@ class SyntheticLA:
     """One LA's synthetic world: the people, what each source sends, and which record is whom."""
 
     authority: str
-    people: pd.DataFrame
+    people: pd.DataFrame  # residents and visitors (boarders, inbound pupils)
     sources: dict[str, pd.DataFrame]  # source -> records (independent: all returns together)
     truth_records: pd.DataFrame
     schools: pd.DataFrame = field(default_factory=pd.DataFrame)
+    error_stats: pd.DataFrame = field(default_factory=pd.DataFrame)  # per error and source
 
 
-def _holders(people: pd.DataFrame, dataset: str) -> pd.DataFrame:
-    statuses = [s for s, where in STATUS_DATASETS.items() if dataset in where]
-    return people[people.status.isin(statuses)]
+def _holders(people: pd.DataFrame, dataset: str, statuses=None) -> pd.DataFrame:
+    table = {**STATUS_DATASETS, **VISITOR_DATASETS}
+    wanted = [s for s, where in table.items() if dataset in where]
+    if statuses is not None:
+        wanted = [s for s in wanted if s in statuses]
+    return people[people.status.isin(wanted)]
 
 
 def _nhs_people(scenario: Scenario, people: pd.DataFrame) -> pd.DataFrame:
     lo, hi = nhs_dob_window(scenario)
     dob = pd.to_datetime(people.dob)
-    return people[(dob >= pd.Timestamp(lo)) & (dob <= pd.Timestamp(hi))]
+    return people[people.resident & (dob >= pd.Timestamp(lo)) & (dob <= pd.Timestamp(hi))]
 
 
 def _surgery_addresses(people: pd.DataFrame, addresses: AddressFactory, rng) -> pd.DataFrame:
@@ -72,101 +82,172 @@ def _surgery_addresses(people: pd.DataFrame, addresses: AddressFactory, rng) -> 
     return people
 
 
-def _assign_schools(
-    scenario: Scenario, authority: str, pupils: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Independent-school pupils grouped into schools; each school returns or not."""
+def _neighbours(authority: str) -> tuple[list[str], list[str]]:
+    """Welsh neighbours by name, and English ones (written 'England: X' in the reference data)."""
+    la = wales.get(authority)
+    welsh = [n for n in la.neighbours if n in wales.AUTHORITY_NAMES]
+    english = [n.split(":", 1)[1].strip() for n in la.neighbours if n.startswith("England:")]
+    return welsh, english
+
+
+def _inbound_pupils(scenario: Scenario, authority: str, n_plasc: int) -> pd.DataFrame:
+    welsh, _ = _neighbours(authority)
+    n = round(n_plasc * scenario.population.inbound_pupil_share)
+    if not welsh or n == 0:
+        return generate_visitors(scenario, authority, "inbound_pupil", 0, None)
+    home = welsh[keyed_rng(scenario.seed, authority, "inbound-home").integers(0, len(welsh))]
+    return generate_visitors(scenario, authority, "inbound_pupil", n, home)
+
+
+def _schools(scenario: Scenario, authority: str, pupils: pd.DataFrame):
+    """Pupils grouped into schools; each school returns or not, in its layout and date format."""
     rng = keyed_rng(scenario.seed, authority, "independent-schools")
     cfg = scenario.independent_schools
     n_schools = max(1, math.ceil(len(pupils) / cfg.pupils_per_school))
     slug = wales.get(authority).slug
-    schools = pd.DataFrame(
-        {
-            "school_id": [f"{slug}-school-{i + 1:02d}" for i in range(n_schools)],
-            "returned": rng.random(n_schools) < cfg.return_rate,
-            "dob_format": np.asarray(cfg.dob_formats, dtype=object)[
-                rng.integers(0, len(cfg.dob_formats), n_schools)
-            ],
-        }
-    )
+    layouts = cfg.layouts or {name: 1.0 for name in returns.LAYOUTS}
+    names = [k for k, w in layouts.items() if w > 0]
+    weights = np.asarray([layouts[k] for k in names], dtype=float)
+    schools = pd.DataFrame({
+        "school_id": [f"{slug}-school-{i + 1:02d}" for i in range(n_schools)],
+        "returned": rng.random(n_schools) < cfg.return_rate,
+        "layout": np.asarray(names, dtype=object)[
+            rng.choice(len(names), n_schools, p=weights / weights.sum())],
+        "dob_format": np.asarray(cfg.dob_formats, dtype=object)[
+            rng.integers(0, len(cfg.dob_formats), n_schools)],
+        "lists_boarders": rng.random(n_schools) < cfg.boarders_listed_share,
+    })
     pupils = pupils.assign(school_id=schools.school_id.to_numpy()[
-        rng.integers(0, n_schools, len(pupils))
-    ])
-    returned = set(schools.school_id[schools.returned])
-    return pupils[pupils.school_id.isin(returned)], schools
+        rng.integers(0, n_schools, len(pupils))])
+    return pupils, schools
 
 
-def _records(
-    scenario: Scenario, authority: str, source: str, people: pd.DataFrame, ctx: ErrorContext
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One source's records (fields in the source's own format) and their truth rows."""
-    rates = {e: r[source] for e, r in scenario.errors.items() if source in r}
-    extra = [c for c in ("school_id",) if c in people]
-    base = people[["person_id", *FIELDS, *extra]]
-    noisy, applied = apply_errors(
-        base, source=source, rates=rates, seed=scenario.seed, authority=authority, context=ctx
-    )
+def _boarders(scenario: Scenario, authority: str, pupils: pd.DataFrame, schools: pd.DataFrame):
+    """Boarders listed by returning schools that list them: living in England or abroad."""
+    listing = schools[schools.returned & schools.lists_boarders].school_id
+    per_school = pupils[pupils.school_id.isin(listing)].groupby("school_id").size()
+    counts = (per_school * scenario.independent_schools.boarders_per_pupil).round().astype(int)
+    n = int(counts.sum())
+    if n == 0:
+        return generate_visitors(scenario, authority, "boarder", 0, None).assign(school_id="")
+    boarders = generate_visitors(scenario, authority, "boarder", n, None)
+    return boarders.assign(school_id=np.repeat(counts.index.to_numpy(), counts.to_numpy()))
+
+
+def _records(scenario: Scenario, authority: str, source: str, people: pd.DataFrame,
+             ctx: ErrorContext, ctx_stats: list, extra: tuple[str, ...] = ()):
+    """One source's records (errors applied, keyed shuffle) and their truth rows (no ids yet)."""
+    idents = [i for i in scenario.identifiers.get(source, []) if i in people]
+    base = people[["person_id", *FIELDS, *idents, *extra]]
+    noisy, applied = apply_errors(base, source=source, rates=scenario.error_rates(source),
+                                  seed=scenario.seed, authority=authority, context=ctx)
+    ctx_stats.extend(noisy.attrs.get("error_stats", []))
+    noisy = noisy.astype({i: str for i in idents})
     order = keyed_rng(scenario.seed, authority, "record-order", source).permutation(len(noisy))
     noisy = noisy.iloc[order].reset_index(drop=True)
-    code = wales.get(authority).gss_code
-    noisy.insert(0, "record_id", [f"{ID_PREFIX[source]}-{code}-{i + 1:06d}" for i in range(len(noisy))])
-    truth = pd.DataFrame(
-        {
-            "record_id": noisy.record_id,
-            "source": source,
-            "person_id": noisy.person_id,
-            "errors": [";".join(applied[i]) for i in order],
-        }
-    )
+    truth = pd.DataFrame({"source": source, "person_id": noisy.person_id,
+                          "errors": [";".join(applied[i]) for i in order]})
     return noisy.drop(columns="person_id"), truth
+
+
+def _with_ids(records: pd.DataFrame, truth: pd.DataFrame, ids: list[str]):
+    records.insert(0, "record_id", ids)
+    truth.insert(0, "record_id", ids)
+    return records, truth
 
 
 def synthesise(scenario: Scenario, authority: str) -> SyntheticLA:
     """Generate one LA: the population and every source it would send or hold."""
-    people = generate_population(scenario, authority)
-    addresses = AddressFactory(scenario, authority)
-    ctx = ErrorContext(new_addresses=addresses.make)
-    sources, truths = {}, []
+    residents = generate_population(scenario, authority)
+    code = wales.get(authority).gss_code
+    factory = AddressFactory(scenario, authority)
 
-    nhs = _surgery_addresses(
-        _nhs_people(scenario, people), addresses, keyed_rng(scenario.seed, authority, "surgeries")
-    )
-    sources[NWSSP], t = _records(scenario, authority, NWSSP, nhs, ctx)
-    truths.append(t)
-    for dataset in LA_DATASETS:
-        sources[dataset], t = _records(scenario, authority, dataset, _holders(people, dataset), ctx)
+    plasc_people = _holders(residents, PLASC)
+    inbound = _inbound_pupils(scenario, authority, len(plasc_people))
+    cfg = scenario.independent_schools
+    ind_statuses = ("independent", "independent_la_placed") if cfg.include_la_placed \
+        else ("independent",)
+    pupils, schools = _schools(scenario, authority, _holders(residents, INDEPENDENT, ind_statuses))
+    boarders = _boarders(scenario, authority, pupils, schools)
+    people = pd.concat([residents, inbound, boarders.drop(columns="school_id")],
+                       ignore_index=True).astype({"uprn": "int64"})
+    ctx = ErrorContext(new_addresses=factory.make, people=people)
+    sources, truths, stats = {}, [], []
+
+    def add(source: str, frame: pd.DataFrame) -> None:
+        records, truth = _records(scenario, authority, source, frame, ctx, stats)
+        ids = [f"{ID_PREFIX[source]}-{code}-{i + 1:06d}" for i in range(len(records))]
+        sources[source], t = _with_ids(records, truth, ids)
         truths.append(t)
 
-    returned, schools = _assign_schools(scenario, authority, _holders(people, INDEPENDENT))
-    records, t = _records(scenario, authority, INDEPENDENT, returned, ctx)
-    fmt = records.school_id.map(schools.set_index("school_id").dob_format)
-    dob = pd.to_datetime(records.dob)
-    records["dob"] = [d.strftime(f) for d, f in zip(dob, fmt, strict=True)]
-    sources[INDEPENDENT] = records
+    nhs = _surgery_addresses(_nhs_people(scenario, residents), factory,
+                             keyed_rng(scenario.seed, authority, "surgeries"))
+    add(NWSSP, nhs)
+    add(PLASC, pd.concat([plasc_people, inbound], ignore_index=True))
+    for dataset in LA_DATASETS:
+        if dataset != PLASC:
+            add(dataset, _holders(residents, dataset))
+
+    returned = set(schools.school_id[schools.returned])
+    listed = pd.concat([pupils, boarders], ignore_index=True)
+    listed = listed[listed.school_id.isin(returned)].assign(
+        boarder=lambda d: ~d.resident.astype(bool),
+        la_placed=lambda d: d.status.eq("independent_la_placed"))
+    records, truth = _records(scenario, authority, INDEPENDENT, listed, ctx, stats,
+                              extra=("school_id", "boarder", "la_placed"))
+    # Each school's file lists its pupils in the shuffled order; ids are file and row.
+    records = records.sort_values("school_id", kind="stable")
+    truth = truth.loc[records.index].reset_index(drop=True)
+    records = records.reset_index(drop=True)
+    by_school = schools.set_index("school_id")
+    ids = np.empty(len(records), dtype=object)
+    for school_id, idx in records.groupby("school_id").indices.items():
+        name = returns.file_name(school_id, by_school.at[school_id, "layout"])
+        ids[idx] = returns.record_ids(f"{RETURNS_DIR}/{name}", len(idx))
+    records["dob"] = _school_dob(records, by_school["dob_format"])
+    sources[INDEPENDENT], t = _with_ids(records, truth, list(ids))
     truths.append(t)
 
-    return SyntheticLA(authority, people, sources, pd.concat(truths, ignore_index=True), schools)
+    return SyntheticLA(authority, people, sources, pd.concat(truths, ignore_index=True), schools,
+                       pd.DataFrame(stats, columns=["error", "source", "declared", "eligible",
+                                                    "applied"]))
 
 
-def write_synthetic(world: SyntheticLA, out: Path) -> list[Path]:
-    """Write the truth and every source as UTF-8 CSV files; one file per returning school."""
+def _school_dob(records: pd.DataFrame, formats: pd.Series) -> list[str]:
+    """Each school writes dates of birth its own way (ISO values stay if unparseable)."""
+    out = []
+    for dob, fmt in zip(records["dob"], records["school_id"].map(formats), strict=True):
+        date = pd.to_datetime(dob, format="%Y-%m-%d", errors="coerce")
+        if pd.isna(date):
+            out.append(dob)
+        elif fmt == "excel":
+            out.append(str((date - pd.Timestamp("1899-12-30")).days))
+        else:
+            out.append(date.strftime(fmt))
+    return out
+
+
+def write_synthetic(world: SyntheticLA, out: Path, scenario: Scenario | None = None) -> list[Path]:
+    """Write the truth and every source as UTF-8 files; one file per returning school.
+
+    With the ``scenario``, also ``synthetic_profile.csv``: every target beside its realised value.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-
-    def save(frame: pd.DataFrame, path: Path) -> None:
-        frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
-        written.append(path)
-
-    save(world.people, out / "truth_people.csv")
-    save(world.truth_records, out / "truth_records.csv")
+    written = [write_csv(world.people, out / "truth_people.csv"),
+               write_csv(world.truth_records, out / "truth_records.csv")]
     for source, name in FILE_NAMES.items():
-        save(world.sources[source], out / name)
-    returns = out / RETURNS_DIR
-    returns.mkdir(exist_ok=True)
-    for old in returns.glob("*.csv"):
+        written.append(write_csv(world.sources[source], out / name))
+    folder = out / RETURNS_DIR
+    folder.mkdir(exist_ok=True)
+    for old in folder.iterdir():
         old.unlink()
-    by_school = world.sources[INDEPENDENT].groupby("school_id", sort=True)
-    for school_id, frame in by_school:
-        save(frame.drop(columns="school_id"), returns / f"{school_id}.csv")
-    save(world.schools, out / "independent_schools.csv")
+    layouts = world.schools.set_index("school_id")["layout"]
+    for school_id, frame in world.sources[INDEPENDENT].groupby("school_id", sort=True):
+        written.append(returns.write_return(frame, layouts[school_id], folder, school_id))
+    written.append(write_csv(world.schools, out / "independent_schools.csv"))
+    if scenario is not None:
+        from cme_eval.synth.profile import profile
+
+        written.append(write_csv(profile(world, scenario), out / "synthetic_profile.csv",
+                                 float_format="%.6f"))
     return written

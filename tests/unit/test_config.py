@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from cme_eval.synth.errors import REGISTRY
 from cme_eval.config import ConfigError, load_scenario
+from cme_eval.schema import STATUSES
 
 PILOT_LAS = ["Cardiff", "Rhondda Cynon Taf", "Carmarthenshire", "Powys", "Gwynedd",
              "Monmouthshire", "Isle of Anglesey"]
@@ -16,11 +18,12 @@ PILOT_LAS = ["Cardiff", "Rhondda Cynon Taf", "Carmarthenshire", "Powys", "Gwyned
 PILOT_NHS_RECORDS = {"Cardiff": 54000, "Rhondda Cynon Taf": 35300, "Carmarthenshire": 25900,
                      "Powys": 16500, "Gwynedd": 15900, "Monmouthshire": 10600,
                      "Isle of Anglesey": 8800}
-SCENARIO_KEYS = ["authorities", "dates", "description", "errors", "follow_up",
-                 "independent_schools", "linkage", "name", "population", "scale", "seed",
-                 "status_shares"]
-POPULATION_KEYS = ["house_name_share", "household_children_weights", "nhs_dob_margin_months",
-                   "other_forename_share", "siblings_share_surname", "twin_share"]
+SCENARIO_KEYS = ["authorities", "dates", "description", "errors", "follow_up", "identifiers",
+                 "independent_schools", "linkage", "name", "no_errors", "population", "scale",
+                 "seed", "status_shares"]
+POPULATION_KEYS = ["house_name_share", "household_children_weights", "inbound_pupil_share",
+                   "nhs_dob_margin_months", "other_forename_share", "siblings_share_surname",
+                   "twin_share", "two_parent_share"]
 
 
 def _yaml(tmp_path: Path, text: str, name: str = "custom.yaml") -> Path:
@@ -101,19 +104,60 @@ def test_authorities_parameter_restricts_the_run_in_the_given_order():
 # Shares, ranges and types
 
 
-def test_status_shares_not_adding_up_to_one_are_refused():
-    # Defaults add up to 1; replacing missing_known 0.003 by 0.5 gives 1 - 0.003 + 0.5 = 1.497.
+def test_status_shares_leaving_no_remainder_are_refused():
+    # maintained_own_la is the remainder. The other default shares add up to 0.0985, so
+    # replacing missing_known 0.003 by 0.95 declares 0.0985 - 0.003 + 0.95 = 1.0455 > 1.
     with pytest.raises(ConfigError) as info:
-        load_scenario("smoke", overrides={"status_shares": {"missing_known": 0.5}})
+        load_scenario("smoke", authorities=["Isle of Anglesey"],
+                      overrides={"status_shares": {"missing_known": 0.95}})
     message = str(info.value)
-    assert "status_shares: shares must add up to 1" in message
-    assert "1.497000" in message
+    assert "authorities.Isle of Anglesey.status_shares: the declared shares add up to 1.045500" \
+        in message
+    assert "must leave a remainder (>= 0) for maintained_own_la" in message
+
+
+def test_status_shares_leaving_a_zero_remainder_are_accepted():
+    # 0.0985 - 0.003 + 0.9045 = 1: nothing left for maintained_own_la, which is allowed.
+    scenario = load_scenario("smoke", authorities=["Isle of Anglesey"],
+                             overrides={"status_shares": {"missing_known": 0.9045}})
+    shares = scenario.shares_for("Isle of Anglesey")
+    assert shares["maintained_own_la"] == pytest.approx(0.0, abs=1e-9)
+    assert shares["missing_known"] == 0.9045
+    assert sum(shares.values()) == pytest.approx(1.0)
 
 
 def test_authority_status_shares_are_checked_after_merging_with_the_default():
-    with pytest.raises(ConfigError, match=re.escape("authorities.Powys.status_shares (merged)")):
+    # 0.95 alone leaves room, but merged with the defaults and Powys's own overrides
+    # (maintained_neighbour_la 0.025, maintained_england 0.02) it declares
+    # 0.0985 + 0.010 + 0.020 - 0.025 + 0.95 = 1.0535.
+    with pytest.raises(ConfigError, match=re.escape(
+            "authorities.Powys.status_shares: the declared shares add up to 1.053500")):
         load_scenario("smoke", overrides={
-            "authorities": {"Powys": {"status_shares": {"maintained_own_la": 0.5}}}})
+            "authorities": {"Powys": {"status_shares": {"independent": 0.95}}}})
+
+
+@pytest.mark.parametrize("overrides, where", [
+    ({"status_shares": {"maintained_own_la": 0.5}}, "status_shares.maintained_own_la"),
+    ({"authorities": {"Powys": {"status_shares": {"maintained_own_la": 0.5}}}},
+     "authorities.Powys.status_shares.maintained_own_la"),
+])
+def test_maintained_own_la_cannot_be_declared_it_is_the_remainder(overrides, where):
+    with pytest.raises(ConfigError) as info:
+        load_scenario("smoke", overrides=overrides)
+    message = str(info.value)
+    assert f"{where}: this share is the remainder (1 - the other shares)" in message
+
+
+def test_shares_for_puts_the_remainder_first_and_adds_up_to_one():
+    scenario = load_scenario("smoke")
+    for authority in scenario.authorities:
+        shares = scenario.shares_for(authority)
+        assert list(shares)[0] == "maintained_own_la"
+        assert set(shares) == set(STATUSES)
+        assert sum(shares.values()) == pytest.approx(1.0)
+    # Monmouthshire: independent 0.10, maintained_neighbour_la 0.01, maintained_england 0.035
+    # instead of 0.025, 0.015 and 0: 1 - (0.0985 + 0.075 - 0.005 + 0.035) = 0.7965
+    assert scenario.shares_for("Monmouthshire")["maintained_own_la"] == pytest.approx(0.7965)
 
 
 def test_unknown_status_is_named_and_statuses_listed():
@@ -121,8 +165,17 @@ def test_unknown_status_is_named_and_statuses_listed():
         load_scenario("smoke", overrides={"follow_up": {"resolve_probability": {"lost": 0.5}}})
     message = str(info.value)
     assert "follow_up.resolve_probability: unknown status 'lost'" in message
-    assert "missing_unknown" in _allowed(message)
-    assert len(_allowed(message)) == 14
+    allowed = _allowed(message)
+    assert allowed == list(STATUSES)
+    assert len(allowed) == 17
+    assert {"missing_unknown", "ehe_suitable", "ehe_unsuitable", "maintained_england",
+            "misallocated_border"} <= set(allowed)
+    assert "ehe_known" not in allowed
+
+
+def test_the_old_ehe_known_status_is_now_unknown():
+    with pytest.raises(ConfigError, match=re.escape("status_shares: unknown status 'ehe_known'")):
+        load_scenario("smoke", overrides={"status_shares": {"ehe_known": 0.01}})
 
 
 def test_out_of_range_value_names_the_key_and_the_allowed_range():
@@ -173,9 +226,8 @@ def test_unknown_error_type_is_named_and_error_types_listed():
         load_scenario("smoke", overrides={"errors": {"nickname": {"nwssp": 0.1}}})
     message = str(info.value)
     assert "errors: unknown error type 'nickname'" in message
-    assert _allowed(message) == ["forename_typo", "surname_typo", "preferred_forename",
-                                 "dropped_diacritics", "dob_day_month_swap", "missing_postcode",
-                                 "outdated_address"]
+    assert _allowed(message) == [e.name for e in REGISTRY]
+    assert {"forename_typo", "duplicate_record", "dob_format_variety"} <= set(_allowed(message))
 
 
 def test_unknown_source_in_errors_is_named_and_sources_listed():
@@ -222,11 +274,15 @@ def test_smoke_inherits_the_pilot_authorities_and_sizes_at_one_percent_scale():
     assert list(smoke.authorities) == PILOT_LAS
     assert {k: v.nhs_records for k, v in smoke.authorities.items()} == PILOT_NHS_RECORDS
     assert smoke.authorities == pilot.authorities
-    # pilot-2025 Cardiff overrides three shares; the rest come from the package defaults.
+    # pilot-2025 Cardiff overrides two shares (moved_within_wales 0.018 and moved_abroad
+    # 0.008, up 0.006 and 0.003 on the defaults); the rest come from the package defaults and
+    # maintained_own_la is the remainder: 1 - (0.0985 + 0.009) = 0.8925.
     cardiff = smoke.shares_for("Cardiff")
-    assert cardiff["maintained_own_la"] == 0.8945
+    assert cardiff["maintained_own_la"] == pytest.approx(0.8925)
+    assert cardiff["moved_within_wales"] == 0.018
     assert cardiff["moved_abroad"] == 0.008
-    assert cardiff["ehe_known"] == 0.013
+    assert cardiff["ehe_suitable"] == 0.0115
+    assert "ehe_known" not in cardiff
     # smoke's own description, not the base's
     assert smoke.description.startswith("The pilot-2025 scenario at 1% scale")
 
@@ -269,8 +325,57 @@ def test_overrides_merge_into_nested_settings_without_dropping_siblings():
 
 def test_error_rate_lookup_defaults_to_zero():
     scenario = load_scenario("smoke")
-    assert scenario.error_rate("preferred_forename", "independent") == 0.10
+    assert scenario.error_rate("preferred_forename", "independent") == 0.15
+    assert scenario.error_rate("preferred_forename", "nwssp") == 0.10
     assert scenario.error_rate("preferred_forename", "plasc") == 0.0
+    assert "preferred_forename" not in scenario.error_rates("plasc")
+    assert scenario.error_rates("plasc")["outdated_address"] == 0.03
+
+
+def test_no_errors_turns_every_declared_rate_off():
+    scenario = load_scenario("smoke", overrides={"no_errors": True})
+    assert scenario.errors["preferred_forename"]["independent"] == 0.15  # still declared
+    assert scenario.error_rate("preferred_forename", "independent") == 0.0
+    assert all(scenario.error_rates(src) == {} for src in ("nwssp", "independent", "plasc"))
+
+
+def test_omitted_nhs_records_are_derived_from_the_pupil_count():
+    from cme_eval import wales
+    from cme_eval.config import NHS_RECORDS_PER_PUPIL
+
+    scenario = load_scenario("smoke", overrides={"authorities": {"Conwy": {}}})
+    assert scenario.authorities["Conwy"].nhs_records is None
+    expected = round(wales.get("Conwy").pupils_5_15 * 167_000 / 142_000)
+    assert NHS_RECORDS_PER_PUPIL == 167_000 / 142_000
+    assert scenario.nhs_records("Conwy") == expected
+    assert scenario.nhs_records("Powys") == 16500  # declared wins
+    # Anglesey has 7500 pupils aged 5-15 in the reference data: 7500 x 167/142 = 8820.4
+    assert load_scenario("smoke", overrides={"authorities": {"Isle of Anglesey": {
+        "nhs_records": None}}}).nhs_records("Isle of Anglesey") == 8820
+
+
+@pytest.mark.parametrize("overrides, expected", [
+    ({"identifiers": {"nhs": ["nhs_number"]}}, "identifiers: unknown source 'nhs'"),
+    ({"identifiers": {"nwssp": ["chi_number"]}},
+     "identifiers.nwssp: unknown identifier 'chi_number'; allowed: nhs_number, uprn, upn"),
+    ({"independent_schools": {"layouts": {"word_doc": 1.0}}},
+     "independent_schools.layouts: unknown layout 'word_doc'"),
+    ({"no_errors": "yes"}, "no_errors: expected true or false, got 'yes'"),
+    ({"population": {"two_parent_share": 1.5}}, "population.two_parent_share: 1.5 is out of"),
+    ({"population": {"inbound_pupil_share": 0.6}},
+     "population.inbound_pupil_share: 0.6 is out of"),
+    ({"independent_schools": {"boarders_per_pupil": 3}},
+     "independent_schools.boarders_per_pupil: 3.0 is out of"),
+])
+def test_new_scenario_keys_are_validated(overrides, expected):
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        load_scenario("smoke", overrides=overrides)
+
+
+def test_identifiers_default_to_none_shared():
+    assert load_scenario("smoke").identifiers == {}
+    scenario = load_scenario("smoke", overrides={"identifiers": {"nwssp": ["nhs_number"]}})
+    assert scenario.identifiers == {"nwssp": ["nhs_number"]}
 
 
 def test_to_dict_gives_iso_dates():

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from cme_eval.ingest import IngestError, read_authority, read_records
+from cme_eval.ingest import IngestError, read_authority, read_records, report_of
 
 HEADER = "record_id,forename,surname,dob,address,postcode\n"
 
@@ -39,9 +39,34 @@ def test_records_are_read_as_text_with_provenance(tmp_path):
 
 
 def test_missing_required_column_names_file_and_column(tmp_path):
-    path = _write(tmp_path / "ehe.csv", "record_id,forename,surname,dob,address\nE1,A,B,C,D\n")
-    with pytest.raises(IngestError, match=re.escape("ehe.csv: missing required column 'postcode'")):
+    # A date of birth column is required: without one the file cannot be read at all.
+    path = _write(tmp_path / "ehe.csv", "record_id,forename,surname,address,postcode\nE1,A,B,C,D\n")
+    with pytest.raises(IngestError, match=re.escape(
+            "ehe.csv: no date of birth column; found: record_id, forename, surname, address, "
+            "postcode")):
         read_records(path, "ehe", "Powys")
+
+
+def test_missing_name_columns_name_the_file_and_the_columns_found(tmp_path):
+    path = _write(tmp_path / "ehe.csv", "record_id,forename,dob\nE1,A,2014-01-02\n")
+    with pytest.raises(IngestError, match=re.escape(
+            "ehe.csv: no name column (forename and surname, or a full name); "
+            "found: record_id, forename, dob")):
+        read_records(path, "ehe", "Powys")
+
+
+def test_missing_postcode_column_is_reported_not_fatal(tmp_path):
+    # Without a postcode column (and none inside the address) every record is kept, with an
+    # empty postcode, and the ingest report says why.
+    path = _write(tmp_path / "ehe.csv",
+                  "record_id,forename,surname,dob,address\nE1,A,B,2014-01-02,1 High St\n")
+    frame = read_records(path, "ehe", "Powys")
+    assert frame["record_id"].tolist() == ["E1"]
+    assert frame[["address", "postcode"]].values.tolist() == [["1 High St", ""]]
+    report = report_of({"ehe": frame})
+    assert report.to_dict("records") == [{
+        "file": "ehe.csv", "row": "", "field": "postcode",
+        "problem": "no postcode column and none found inside the address"}]
 
 
 def test_header_whitespace_is_tolerated(tmp_path):

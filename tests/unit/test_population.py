@@ -10,7 +10,12 @@ from pandas.testing import assert_frame_equal
 
 from cme_eval.config import load_scenario
 from cme_eval.schema import STATUSES
-from cme_eval.synth.population import generate_population, nhs_dob_window
+from cme_eval import wales
+from cme_eval.synth.population import (
+    cross_border_districts,
+    generate_population,
+    nhs_dob_window,
+)
 
 LA = "Isle of Anglesey"  # nhs_records 8800 in pilot-2025
 
@@ -82,9 +87,38 @@ def test_twins_are_mutual_and_share_birth_surname_and_home_but_not_forename(peop
 
 
 def test_household_members_share_an_address(people):
-    per_household = people.groupby("household_id")[["address", "postcode"]].nunique()
-    assert (per_household["address"] == 1).all()
-    assert (per_household["postcode"] == 1).all()
+    # Children allocated here from a cross-border postcode (misallocated_border) are given a
+    # home in a shared district; every other member of a household shares one home.
+    at_home = people[people["status"] != "misallocated_border"]
+    per_household = at_home.groupby("household_id")[["address", "postcode", "uprn"]].nunique()
+    assert (per_household == 1).all().all()
+    # different households have different homes
+    homes = at_home.drop_duplicates("household_id")
+    assert homes["uprn"].is_unique
+
+
+def test_misallocated_border_children_have_a_postcode_in_a_shared_district():
+    # Powys shares SY20 with Gwynedd and SA9/SA10 with Neath Port Talbot.
+    s = load_scenario("smoke", authorities=["Powys"], scale=0.1,
+                      overrides={"status_shares": {"misallocated_border": 0.05}})
+    people = generate_population(s, "Powys")
+    shared = set(cross_border_districts("Powys"))
+    assert shared and shared < set(wales.get("Powys").postcode_districts)
+    moved = people[people["status"] == "misallocated_border"]
+    assert len(moved) > 50
+    assert moved["postcode"].str.split(" ").str[0].isin(shared).all()
+    others = people[people["status"] != "misallocated_border"]
+    assert not others["postcode"].str.split(" ").str[0].isin(shared).all()
+
+
+def test_misallocated_border_families_move_together():
+    s = load_scenario("smoke", authorities=["Powys"], scale=0.1,
+                      overrides={"status_shares": {"misallocated_border": 0.3}})
+    people = generate_population(s, "Powys")
+    per_household = people.groupby("household_id")[["address", "postcode", "uprn"]].nunique()
+    assert (per_household == 1).all().all()
+    twins = people[people["twin_person_id"] != ""].set_index("person_id")
+    assert (twins["address"] == twins.loc[twins["twin_person_id"], "address"].to_numpy()).all()
 
 
 def test_ids_are_unique_and_coded_by_authority(people):
@@ -95,18 +129,28 @@ def test_ids_are_unique_and_coded_by_authority(people):
     assert (people["authority"] == LA).all()
 
 
-def test_statuses_are_known_and_follow_the_shares(people):
+def test_statuses_are_known_and_follow_the_shares(scenario, people):
     assert set(people["status"]) <= set(STATUSES)
-    # maintained_own_la has share 0.9035 by default
-    assert abs(people["status"].eq("maintained_own_la").mean() - 0.9035) < 0.03
+    # maintained_own_la is the remainder: 1 - 0.0985 = 0.9015 with the default shares
+    assert scenario.shares_for(LA)["maintained_own_la"] == pytest.approx(0.9015)
+    assert abs(people["status"].eq("maintained_own_la").mean() - 0.9015) < 0.03
 
 
 def test_a_single_status_scenario_gives_only_that_status():
-    shares = {s: 0.0 for s in STATUSES}
-    shares["ehe_known"] = 1.0
+    # maintained_own_la is the remainder: giving another status the whole share leaves it 0.
+    shares = {s: 0.0 for s in STATUSES if s != "maintained_own_la"}
+    shares["ehe_suitable"] = 1.0
+    s = load_scenario("smoke", authorities=[LA], overrides={"status_shares": shares})
+    assert s.shares_for(LA)["maintained_own_la"] == 0.0
+    people = generate_population(s, LA)
+    assert set(people["status"]) == {"ehe_suitable"}
+
+
+def test_all_other_shares_zero_gives_only_the_remainder_status():
+    shares = {s: 0.0 for s in STATUSES if s != "maintained_own_la"}
     s = load_scenario("smoke", authorities=[LA], overrides={"status_shares": shares})
     people = generate_population(s, LA)
-    assert set(people["status"]) == {"ehe_known"}
+    assert set(people["status"]) == {"maintained_own_la"}
 
 
 def test_postcodes_are_in_the_authoritys_districts(people):

@@ -1,0 +1,129 @@
+"""Linkage accuracy against the synthetic truth: small pure functions over outcomes and truth.
+
+A predicted link (perfect or partial) is correct when it points to a record of the same person.
+precision = correct links / predicted links; recall = correct links / in-scope records that had
+a true partner among the datasets they were matched against; F1 from both. Out-of-scope
+records are left out of both (they are not matched by design). A true partner is *lost at
+blocking* when no blocking pass brings the record and any record of its person together, so
+no engine could have found it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cme_eval.schema import OUT_OF_SCOPE, PARTIAL, PERFECT
+
+QUALITY_COLUMNS = ["authority", "source", "engine", "mechanism", "records", "with_true_partner",
+                   "predicted_links", "correct_links", "lost_at_blocking", "precision", "recall",
+                   "f1"]
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den else float("nan")
+
+
+def f1_score(precision: float, recall: float) -> float:
+    if np.isnan(precision) or np.isnan(recall) or precision + recall == 0:
+        return float("nan")
+    return 2 * precision * recall / (precision + recall)
+
+
+def judge(outcomes: pd.DataFrame, truth_records: pd.DataFrame,
+          targets: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+    """Outcomes with truth columns: person_id, has_partner, linked, correct, errors.
+
+    ``targets`` maps each received source to the datasets it was matched against.
+    """
+    person = truth_records.set_index("record_id")["person_id"]
+    errors = truth_records.set_index("record_id")["errors"]
+    out = outcomes.copy()
+    out["person_id"] = out["record_id"].map(person)
+    out["errors"] = out["record_id"].map(errors).fillna("")
+    out["linked"] = out["outcome"].isin([PERFECT, PARTIAL])
+    out["correct"] = out["linked"] & (out["matched_record_id"].map(person) == out["person_id"])
+    has_partner = np.zeros(len(out), dtype=bool)
+    for source, datasets in targets.items():
+        partners = set(truth_records.loc[truth_records["source"].isin(datasets), "person_id"])
+        rows = (out["source"] == source).to_numpy()
+        has_partner[rows] = out.loc[rows, "person_id"].isin(partners).to_numpy()
+    out["has_partner"] = has_partner & (out["outcome"] != OUT_OF_SCOPE).to_numpy()
+    return out
+
+
+def summarise(judged: pd.DataFrame) -> dict[str, float]:
+    """Counts and rates over a set of judged outcomes (in-scope records only)."""
+    scoped = judged[judged["outcome"] != OUT_OF_SCOPE]
+    predicted = int(scoped["linked"].sum())
+    correct = int(scoped["correct"].sum())
+    partners = int(scoped["has_partner"].sum())
+    lost = int(scoped.get("lost_at_blocking", pd.Series(False, index=scoped.index)).sum())
+    precision, recall = _ratio(correct, predicted), _ratio(correct, partners)
+    return {"records": len(scoped), "with_true_partner": partners, "predicted_links": predicted,
+            "correct_links": correct, "lost_at_blocking": lost, "precision": precision,
+            "recall": recall, "f1": f1_score(precision, recall)}
+
+
+def quality_table(judged: pd.DataFrame, authority: str, engine: str,
+                  source_labels: dict[str, str]) -> pd.DataFrame:
+    """Per source (and all sources), overall and per error mechanism."""
+    rows = []
+    groups = [(source_labels.get(s, s), g) for s, g in judged.groupby("source", sort=False)]
+    groups.append(("Total", judged))
+    mechanisms = sorted({e for v in judged["errors"] for e in v.split(";") if e})
+    for label, group in groups:
+        rows.append({"authority": authority, "source": label, "engine": engine,
+                     "mechanism": "all", **summarise(group)})
+        has = group["errors"].str.split(";")
+        rows.append({"authority": authority, "source": label, "engine": engine,
+                     "mechanism": "none", **summarise(group[group["errors"] == ""])})
+        for mechanism in mechanisms:
+            subset = group[has.map(lambda e, m=mechanism: m in e)]
+            if len(subset):
+                rows.append({"authority": authority, "source": label, "engine": engine,
+                             "mechanism": mechanism, **summarise(subset)})
+    out = pd.DataFrame(rows, columns=QUALITY_COLUMNS)
+    return out.round({"precision": 6, "recall": 6, "f1": 6})
+
+
+def lost_at_blocking(left_std: pd.DataFrame, right_std: pd.DataFrame, person_of: pd.Series,
+                     blocking: tuple[tuple[str, ...], ...]) -> pd.Series:
+    """For each left record with a true partner on the right: True when no blocking pass
+    joins it to any record of its person (indexed like ``left_std``)."""
+    left = left_std.assign(person_id=left_std["record_id"].map(person_of))
+    right = right_std.assign(person_id=right_std["record_id"].map(person_of))
+    pairs = left[["record_id", "person_id", *_block_cols(blocking)]].merge(
+        right[["person_id", *_block_cols(blocking)]], on="person_id", suffixes=("", "_r"))
+    found = np.zeros(len(pairs), dtype=bool)
+    for columns in blocking:
+        agree = np.ones(len(pairs), dtype=bool)
+        for c in columns:
+            a, b = pairs[c].astype(str).to_numpy(), pairs[f"{c}_r"].astype(str).to_numpy()
+            agree &= (a == b) & (a != "")
+        found |= agree
+    reached = set(pairs.loc[found, "record_id"])
+    has_partner = left["record_id"].isin(set(pairs["record_id"]))
+    return has_partner & ~left["record_id"].isin(reached)
+
+
+def _block_cols(blocking) -> list[str]:
+    return sorted({c for columns in blocking for c in columns})
+
+
+COUNT_COLUMNS = ["records", "with_true_partner", "predicted_links", "correct_links",
+                 "lost_at_blocking"]
+
+
+def with_pooled(per_la: pd.DataFrame) -> pd.DataFrame:
+    """Append 'All' rows: counts summed over authorities, rates recomputed from the counts."""
+    keys = ["source", "engine", "mechanism"]
+    pooled = per_la.groupby(keys, sort=False, as_index=False)[COUNT_COLUMNS].sum()
+    pooled.insert(0, "authority", "All")
+    pooled["precision"] = [_ratio(c, p) for c, p in zip(pooled.correct_links,
+                                                       pooled.predicted_links, strict=True)]
+    pooled["recall"] = [_ratio(c, p) for c, p in zip(pooled.correct_links,
+                                                    pooled.with_true_partner, strict=True)]
+    pooled["f1"] = [f1_score(p, r) for p, r in zip(pooled.precision, pooled.recall, strict=True)]
+    out = pd.concat([per_la, pooled[QUALITY_COLUMNS]], ignore_index=True)
+    return out.round({"precision": 6, "recall": 6, "f1": 6})
