@@ -44,3 +44,95 @@ def bench_generate(scenario_name: str, out: Path | None = None,
                      "people": sum(r["people"] for r in rows),
                      "wall_s": time.perf_counter() - started, "peak_mb": peak_mb()})
     return pd.DataFrame(rows)
+
+
+class PeakRSS:
+    """Peak resident memory (MB) of this process while a block runs, sampled every 20 ms.
+
+    ``ru_maxrss`` only ever grows, so engines run one after another in one process need their
+    own sampler to get a peak each.
+    """
+
+    def __init__(self, interval: float = 0.02):
+        import psutil
+
+        self._process = psutil.Process()
+        self._interval = interval
+        self.peak_mb = 0.0
+
+    def _sample(self) -> None:
+        self.peak_mb = max(self.peak_mb, self._process.memory_info().rss / 2**20)
+
+    def __enter__(self):
+        import threading
+
+        self._stop = threading.Event()
+        self._sample()
+
+        def loop():
+            while not self._stop.wait(self._interval):
+                self._sample()
+
+        self._thread = threading.Thread(target=loop, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+
+BENCH_COLUMNS = ["engine", "records_left", "records_right", "candidate_pairs", "wall_s",
+                 "peak_mb", "precision", "recall", "f1"]
+
+
+def bench_linkage(scenario_name: str, authority: str, out: Path,
+                  engines: tuple[str, ...] = ("recordlinkage", "splink", "excel_baseline"),
+                  seed: int | None = None) -> pd.DataFrame:
+    """Run each engine on the same LA's data in one process; accuracy against the truth.
+
+    Writes ``bench_linkage.csv`` and one ``linkage_quality_<engine>.csv`` per engine in ``out``.
+    """
+    from cme_eval.evaluate import accuracy
+    from cme_eval.fileio import read_csv, write_csv
+    from cme_eval.ingest import read_authority
+    from cme_eval.linkage import link_prepared, rl_engine, spec_from_settings
+    from cme_eval.schema import MATCHED_AGAINST, RECEIVED_SOURCES, SOURCE_LABELS
+    from cme_eval.standardise import prepare
+    from cme_eval.synth.sources import synthesise, write_synthetic
+
+    scenario = load_scenario(scenario_name, authorities=[authority], seed=seed)
+    data = out / "synthetic"
+    write_synthetic(synthesise(scenario, authority), data, scenario)
+    truth = read_csv(data / "truth_records.csv")
+    sources = read_authority(data, authority)
+    ref = scenario.dates.nhs_extract
+    spec = spec_from_settings(scenario.linkage)
+    rows = []
+    for engine in engines:
+        with PeakRSS() as memory:
+            started = time.perf_counter()
+            prepared = {name: prepare(frame, ref) for name, frame in sources.items()}
+            outcomes, n_right, n_pairs = [], 0, 0
+            for source in RECEIVED_SOURCES:
+                right = pd.concat([prepared[d].assign(dataset=d) for d in MATCHED_AGAINST[source]],
+                                  ignore_index=True)
+                n_right += len(right)
+                n_pairs += len(rl_engine.candidate_pairs(prepared[source], right, spec))
+                outcomes.append(link_prepared(prepared[source], right, spec, engine=engine,
+                                              reference_date=ref))
+            wall = time.perf_counter() - started
+        judged = accuracy.judge(pd.concat(outcomes, ignore_index=True), truth, MATCHED_AGAINST)
+        quality = accuracy.quality_table(judged, authority, engine, SOURCE_LABELS)
+        write_csv(quality, out / f"linkage_quality_{engine}.csv", float_format="%.6f")
+        total = accuracy.summarise(judged)
+        rows.append({"engine": engine,
+                     "records_left": sum(len(sources[s]) for s in RECEIVED_SOURCES),
+                     "records_right": n_right, "candidate_pairs": n_pairs,
+                     "wall_s": round(wall, 1), "peak_mb": round(memory.peak_mb),
+                     "precision": round(total["precision"], 5),
+                     "recall": round(total["recall"], 5), "f1": round(total["f1"], 5)})
+    table = pd.DataFrame(rows, columns=BENCH_COLUMNS)
+    write_csv(table, out / "bench_linkage.csv", float_format="%.5f")
+    return table

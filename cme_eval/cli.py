@@ -43,6 +43,18 @@ def _parser() -> argparse.ArgumentParser:
     p_gen.add_argument("--out", type=Path, required=True)
     p_gen.add_argument("--seed", type=int)
     p_gen.add_argument("--scale", type=float)
+    p_bench = sub.add_parser("bench", help="benchmarks that print figures (time, memory)")
+    bench_sub = p_bench.add_subparsers(dest="bench", required=True)
+    b_link = bench_sub.add_parser("linkage", help="every engine side by side on one LA")
+    b_link.add_argument("scenario")
+    b_link.add_argument("--authority", required=True)
+    b_link.add_argument("--out", type=Path, required=True)
+    b_link.add_argument("--seed", type=int)
+    b_link.add_argument("--engines", type=_authorities,
+                        default=("recordlinkage", "splink", "excel_baseline"),
+                        help="comma-separated engines (default: all three)")
+    b_gen = bench_sub.add_parser("generate", help="generate every LA of a scenario")
+    b_gen.add_argument("scenario")
     return parser
 
 
@@ -62,6 +74,16 @@ def main(argv: list[str] | None = None) -> int:
                                      authorities=[args.authority])
             written = write_synthetic(synthesise(scenario, args.authority), args.out, scenario)
             print(f"{len(written)} files written to {args.out}")
+        elif args.command == "bench":
+            from cme_eval import bench
+
+            if args.bench == "linkage":
+                table = bench.bench_linkage(args.scenario, args.authority, args.out,
+                                            tuple(args.engines), seed=args.seed)
+                print(f"written to {args.out / 'bench_linkage.csv'}")
+            else:
+                table = bench.bench_generate(args.scenario)
+            print(table.to_string(index=False))
     except (ConfigError, PipelineError, IngestError) as exc:
         print(f"cme-eval: error: {exc}", file=sys.stderr)
         return 2

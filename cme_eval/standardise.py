@@ -165,8 +165,8 @@ def standardise(records: pd.DataFrame, *, reference_year: int) -> pd.DataFrame:
     out["postcode_std"], pc_flag = postcodes(out["postcode"])
     out = pd.concat([out, postcode_parts(out["postcode_std"]), addresses(out["address"])], axis=1)
     name_flag = np.where(out.forename_std.eq("") | out.surname_std.eq(""), "name incomplete", "")
-    joined = pd.Series(dob_flag, index=out.index) + ";" + pc_flag + ";" + name_flag
-    out["issues"] = joined.str.replace(r";{2,}", ";", regex=True).str.strip(";")
+    joined = pd.Series(dob_flag, index=out.index) + "; " + pc_flag + "; " + name_flag
+    out["issues"] = joined.str.replace(r"(; )+", "; ", regex=True).str.strip("; ")
     return out
 
 

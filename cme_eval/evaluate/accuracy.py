@@ -118,6 +118,9 @@ COUNT_COLUMNS = ["records", "with_true_partner", "predicted_links", "correct_lin
 def with_pooled(per_la: pd.DataFrame) -> pd.DataFrame:
     """Append 'All' rows: counts summed over authorities, rates recomputed from the counts."""
     keys = ["source", "engine", "mechanism"]
+    per_la = per_la.copy()
+    for column in ("precision", "recall", "f1"):
+        per_la[column] = pd.to_numeric(per_la[column], errors="coerce")
     pooled = per_la.groupby(keys, sort=False, as_index=False)[COUNT_COLUMNS].sum()
     pooled.insert(0, "authority", "All")
     pooled["precision"] = [_ratio(c, p) for c, p in zip(pooled.correct_links,

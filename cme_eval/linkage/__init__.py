@@ -57,9 +57,16 @@ def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpe
     return classify(left_std, right_std, levels, spec, reference_date=reference_date)
 
 
+MIN_PAIRS_TO_ESTIMATE = 10_000  # fewer possible pairs than this: keep the declared values
+
+
 def estimated_spec(left_std, right_std, levels, spec: LinkSpec, seed: int = 1) -> LinkSpec:
+    """The spec with m and/or u estimated from these records (declared values kept where the
+    data are too few to estimate from)."""
     from cme_eval.linkage import estimate as em
 
+    if len(left_std) * len(right_std) < MIN_PAIRS_TO_ESTIMATE:
+        return spec
     pairs = em.random_pairs(len(left_std), len(right_std), min(200_000, 20 * len(left_std)), seed)
     u = (em.estimate_u(rl_engine.compare(left_std, right_std, pairs, spec), spec)
          if spec.estimate_u else em.declared(spec, "u"))

@@ -133,7 +133,7 @@ def test_unreadable_values_are_kept_in_standardise():
     assert out["postcode_sector"].tolist() == ["LL23 7", "", ""]
     assert out["issues"].tolist() == [
         AMBIGUOUS,
-        "dob unreadable;postcode invalid;name incomplete",
+        "dob unreadable; postcode invalid; name incomplete",
         "postcode missing",
     ]
 
