@@ -61,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("papermill").setLevel(logging.WARNING)
+    for noisy in ("papermill", "recordlinkage", "splink"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         if args.command == "run":
             scenario_name = load_scenario(args.scenario).name

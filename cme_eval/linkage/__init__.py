@@ -58,6 +58,7 @@ def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpe
 
 
 MIN_PAIRS_TO_ESTIMATE = 10_000  # fewer possible pairs than this: keep the declared values
+U_SAMPLE = 1_000_000  # random pairs for u (Splink samples up to 2 million)
 
 
 def estimated_spec(left_std, right_std, levels, spec: LinkSpec, seed: int = 1) -> LinkSpec:
@@ -67,8 +68,9 @@ def estimated_spec(left_std, right_std, levels, spec: LinkSpec, seed: int = 1) -
 
     if len(left_std) * len(right_std) < MIN_PAIRS_TO_ESTIMATE:
         return spec
-    pairs = em.random_pairs(len(left_std), len(right_std), min(200_000, 20 * len(left_std)), seed)
-    u = (em.estimate_u(rl_engine.compare(left_std, right_std, pairs, spec), spec)
+    pairs = em.random_pairs(len(left_std), len(right_std), min(U_SAMPLE, 20 * len(left_std)), seed)
+    u = (em.estimate_u(rl_engine.compare(left_std, right_std, pairs, spec), spec,
+                       left_std, right_std)
          if spec.estimate_u else em.declared(spec, "u"))
     m = em.estimate_m(levels, spec, u)[0] if spec.estimate_m else em.declared(spec, "m")
     return em.with_parameters(spec, m, u)

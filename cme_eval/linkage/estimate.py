@@ -34,9 +34,34 @@ def random_pairs(n_left: int, n_right: int, n: int, seed: int) -> pd.MultiIndex:
     return pd.MultiIndex.from_arrays([rng.integers(0, n_left, n), rng.integers(0, n_right, n)])
 
 
-def estimate_u(random_levels: pd.DataFrame, spec: LinkSpec) -> dict[str, np.ndarray]:
-    return {c.name: _frequencies(random_levels[c.name].to_numpy(), len(c.levels))
-            for c in spec.comparisons}
+EXACT_FIRST_LEVEL = ("name", "dob", "postcode")  # kinds whose level 0 is exact agreement
+
+
+def exact_agreement(left: pd.Series, right: pd.Series) -> float:
+    """Probability that a random (left, right) pair agrees exactly, both values present:
+    sum over values of p_left(v) x p_right(v). Computed, not sampled."""
+    lv, rv = left[left.astype(str) != ""], right[right.astype(str) != ""]
+    if lv.empty or rv.empty:
+        return FLOOR
+    pl = lv.value_counts() / len(lv)
+    pr = rv.value_counts() / len(rv)
+    return float(max((pl * pr.reindex(pl.index, fill_value=0)).sum(), FLOOR))
+
+
+def estimate_u(random_levels: pd.DataFrame, spec: LinkSpec, left: pd.DataFrame | None = None,
+               right: pd.DataFrame | None = None) -> dict[str, np.ndarray]:
+    """u per level from random pairs; with the frames, the exact-agreement level's u is
+    computed from value frequencies instead (no sampling noise where weights are largest)
+    and the other levels share the rest in their sampled proportions."""
+    u = {}
+    for c in spec.comparisons:
+        freq = _frequencies(random_levels[c.name].to_numpy(), len(c.levels))
+        if left is not None and c.kind in EXACT_FIRST_LEVEL:
+            exact = exact_agreement(left[c.column], right[c.column])
+            rest = freq[1:] / freq[1:].sum()
+            freq = np.r_[exact, (1 - exact) * rest]
+        u[c.name] = freq
+    return u
 
 
 def estimate_m(levels: pd.DataFrame, spec: LinkSpec, u: dict[str, np.ndarray], *,
