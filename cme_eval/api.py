@@ -95,3 +95,46 @@ def link(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, *,
         [right_of.get(r, None) if r else None for r in out["matched_record_id"]],
         index=out.index, dtype=object)
     return out.drop(columns=["record_id", "source"])
+
+
+def explain(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, left_key,
+            right_key=None, *, reference_date: dt.date | None = None,
+            spec: LinkSpec | None = None, figure: bool = False):
+    """Why ``left_key`` got its outcome: per comparison, the level and weight (a waterfall).
+
+    Compares the left record with ``right_key`` (default: the record it was matched to, else
+    its best-scoring candidate). Returns the table, or (table, matplotlib figure) with
+    ``figure=True``. Values of the records are never shown, only comparison levels.
+    """
+    from cme_eval.config import Linkage
+    from cme_eval.linkage import estimated_spec, rl_engine, spec_from_settings
+    from cme_eval.linkage.explain import comparison_weights, explain_pair, waterfall
+    from cme_eval.standardise import prepare
+
+    ref = reference_date or dt.date.today()
+    spec = spec or spec_from_settings(Linkage())
+    lrec = prepare(_to_records(left, _mapping(columns, "left"), "left"), ref)
+    rrec = prepare(_to_records(right, _mapping(columns, "right"), "right"), ref)
+    lpos = left.index.get_loc(left_key)
+    if right_key is None:
+        matched = link(left, right, columns, reference_date=ref, spec=spec).loc[left_key]
+        right_key = matched["matched_record_id"]
+    if right_key is None:
+        levels = rl_engine.score_pairs(lrec, rrec, spec)
+        mine = levels[levels.index.get_level_values(0) == lpos]
+        if mine.empty:
+            raise LinkInputError(f"left: record {left_key!r} has no candidate to explain")
+        pairs = mine.index
+    else:
+        pairs = pd.MultiIndex.from_tuples([(lpos, right.index.get_loc(right_key))])
+    levels = rl_engine.compare(lrec, rrec, pairs, spec)
+    if spec.estimate_u or spec.estimate_m:
+        all_levels = rl_engine.score_pairs(lrec, rrec, spec)
+        if len(all_levels):
+            spec = estimated_spec(lrec, rrec, all_levels, spec)
+    weights = comparison_weights(levels, spec, lrec, rrec)
+    best = weights.sum(axis=1).idxmax()
+    table = explain_pair(levels.loc[best], spec, weights.loc[best])
+    if figure:
+        return table, waterfall(table, spec.partial_min_weight)
+    return table

@@ -92,6 +92,9 @@ class IndependentSchools:
     boarders_listed_share: float = field(default=0.3, metadata=_range(0, 1))
     boarders_per_pupil: float = field(default=0.15, metadata=_range(0, 2))
     include_la_placed: bool = True  # schools also list pupils the LA placed with them
+    # Share of returning schools that list every pupil on roll, not only those of
+    # compulsory school age (nursery and sixth-form pupils then arrive out of scope).
+    out_of_age_listed_share: float = field(default=0.3, metadata=_range(0, 1))
     # Weights of the return layouts (see cme_eval/synth/returns.py); unnamed layouts weigh 0.
     layouts: dict[str, float] = field(default_factory=dict)
 
@@ -127,6 +130,28 @@ class FollowUp:
 
 
 @dataclass(frozen=True)
+class Review:
+    """Staff time per review task (evaluate/workload.py says how these were calibrated)."""
+
+    minutes_per_partial_check: float = field(default=2.0, metadata=_range(0, 600))
+    minutes_per_follow_up: float = field(default=30.0, metadata=_range(0, 6000))
+
+
+@dataclass(frozen=True)
+class Report:
+    """Publication settings. A run on real data always applies disclosure control."""
+
+    real_data: bool = False
+    disclosure_control: bool = False  # also on synthetic data, e.g. to preview a release
+    # Engines whose outcomes are compared beside the main one (linkage_quality, baseline gap).
+    compare_engines: list[str] = field(default_factory=lambda: ["excel_baseline"])
+
+    @property
+    def protect(self) -> bool:
+        return self.real_data or self.disclosure_control
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A whole evaluation scenario: population, sources, errors, linkage and follow-up."""
 
@@ -146,6 +171,8 @@ class Scenario:
     identifiers: dict[str, list[str]] = field(default_factory=dict)
     linkage: Linkage = field(default_factory=Linkage)
     follow_up: FollowUp = field(default_factory=FollowUp)
+    review: Review = field(default_factory=Review)
+    report: Report = field(default_factory=Report)
 
     def __post_init__(self) -> None:
         _check_status_keys(self.status_shares, "status_shares")

@@ -25,8 +25,6 @@ from cme_eval.evaluate import accuracy, tables
 from cme_eval.fileio import read_csv, write_csv
 from cme_eval.evaluate.follow_up import follow_up, true_status_of
 from cme_eval.ingest import read_authority, report_of
-from cme_eval.report import html
-from cme_eval.report.manifest import write_manifest
 from cme_eval.schema import (
     CME_REGISTER,
     MATCHED_AGAINST,
@@ -58,7 +56,7 @@ def code_fingerprint() -> str:
     root = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
-        if path.suffix in (".py", ".csv", ".yaml") and "__pycache__" not in path.parts:
+        if path.suffix in (".py", ".csv", ".yaml", ".json") and "__pycache__" not in path.parts:
             digest.update(path.relative_to(root).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -157,8 +155,17 @@ def link(run: Run, authority: str) -> pd.DataFrame:
         )
     write_csv(outcomes, run.la_dir(authority) / "outcomes.csv")
     write_csv(report_of(sources), run.la_dir(authority) / "ingest_report.csv")
+    for engine in compare_engines(run):
+        other = link_authority(sources, spec_from_settings(settings), engine=engine,
+                               reference_date=run.scenario.dates.nhs_extract)
+        write_csv(other, run.la_dir(authority) / f"outcomes_{engine}.csv")
     run.mark_done("link", authority)
     return outcome_summary(outcomes)
+
+
+def compare_engines(run: Run) -> list[str]:
+    """Engines run beside the main one, for comparison only (never in the published tables)."""
+    return [e for e in run.scenario.report.compare_engines if e != run.scenario.linkage.engine]
 
 
 def outcome_summary(outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -168,7 +175,8 @@ def outcome_summary(outcomes: pd.DataFrame) -> pd.DataFrame:
 
 
 def evaluate(run: Run, authority: str) -> dict[str, pd.DataFrame]:
-    """One LA's Table 5.1 and 6.1 rows, and its potential CME by true status."""
+    """One LA's Table 5.1 and 6.1 rows, its potential CME by true status, linkage accuracy of
+    every engine run, and how many children each engine leaves unmatched."""
     run.require("link", authority)
     la_dir, syn = run.la_dir(authority), run.synthetic_dir(authority)
     outcomes = read_csv(la_dir / "outcomes.csv")
@@ -178,13 +186,14 @@ def evaluate(run: Run, authority: str) -> dict[str, pd.DataFrame]:
 
     status = true_status_of(outcomes, truth_records, truth_people)
     followed = follow_up(run.scenario, authority, outcomes, status)
+    by_engine = {run.scenario.linkage.engine: outcomes}
+    by_engine.update({e: read_csv(la_dir / f"outcomes_{e}.csv") for e in compare_engines(run)})
     result = {
-        "linkage_quality": linkage_quality(run, authority, outcomes, truth_records),
         "table_5_1": tables.table_5_1_for(authority, outcomes),
         "table_6_1": tables.table_6_1_for(
             authority, outcomes, register, unresolved=int((~followed["resolved"]).sum())
         ),
-        "potential_cme_by_status": (
+        "potential_cme_breakdown": (
             followed.groupby("true_status")
             .agg(potential_cme=("record_id", "size"), resolved_by_follow_up=("resolved", "sum"))
             .reset_index()
@@ -192,6 +201,8 @@ def evaluate(run: Run, authority: str) -> dict[str, pd.DataFrame]:
                 ["authority", "true_status", "potential_cme", "resolved_by_follow_up"]
             ]
         ),
+        "linkage_quality": linkage_quality(run, authority, by_engine, truth_records),
+        "method_comparison": accuracy.unmatched_by_engine(by_engine, truth_records, authority),
     }
     for name, frame in result.items():
         write_csv(frame, la_dir / f"{name}.csv", float_format="%.6f")
@@ -199,7 +210,7 @@ def evaluate(run: Run, authority: str) -> dict[str, pd.DataFrame]:
     return result
 
 
-def linkage_quality(run: Run, authority: str, outcomes: pd.DataFrame,
+def linkage_quality(run: Run, authority: str, by_engine: dict[str, pd.DataFrame],
                     truth_records: pd.DataFrame) -> pd.DataFrame:
     """Precision, recall and F1 against the truth, per source and error mechanism, with true
     partners lost at blocking (re-derived from the blocking keys of the true pairs only)."""
@@ -210,15 +221,18 @@ def linkage_quality(run: Run, authority: str, outcomes: pd.DataFrame,
     ref = run.scenario.dates.nhs_extract
     prepared = {name: prepare(frame, ref) for name, frame in sources.items()}
     person = truth_records.set_index("record_id")["person_id"]
-    judged = accuracy.judge(outcomes, truth_records, MATCHED_AGAINST)
-    lost = pd.Series(False, index=judged["record_id"])
+    lost = pd.Series(False, index=pd.concat([f["record_id"] for f in prepared.values()]))
     for source, datasets in MATCHED_AGAINST.items():
         right = pd.concat([prepared[d] for d in datasets], ignore_index=True)
         flags = accuracy.lost_at_blocking(prepared[source], right, person, DEFAULT_BLOCKING)
         lost[prepared[source]["record_id"].to_numpy()] = flags.to_numpy()
-    judged["lost_at_blocking"] = judged["record_id"].map(lost).fillna(False).astype(bool)
-    judged["lost_at_blocking"] &= judged["has_partner"]
-    return accuracy.quality_table(judged, authority, run.scenario.linkage.engine, SOURCE_LABELS)
+    frames = []
+    for engine, outcomes in by_engine.items():
+        judged = accuracy.judge(outcomes, truth_records, MATCHED_AGAINST)
+        judged["lost_at_blocking"] = judged["record_id"].map(lost).fillna(False).astype(bool)
+        judged["lost_at_blocking"] &= judged["has_partner"]
+        frames.append(accuracy.quality_table(judged, authority, engine, SOURCE_LABELS))
+    return pd.concat(frames, ignore_index=True)
 
 
 STAGE_FUNCTIONS = {"generate": generate, "link": link, "evaluate": evaluate}
@@ -236,81 +250,11 @@ def _collect(run: Run, name: str) -> pd.DataFrame:
 
 
 def compile_report(run: Run) -> dict[str, pd.DataFrame]:
-    """Pool every LA's tables, draw the figures, write report.html and manifest.json."""
-    from cme_eval.report import figures
+    """Pool every LA's tables and write every report output (see ``report.build``)."""
+    from cme_eval.report import build
 
-    t51 = tables.table_5_1([_collect(run, "table_5_1")])
-    t61 = tables.table_6_1([_collect(run, "table_6_1")])
-    by_status = _collect(run, "potential_cme_by_status")
-    quality = accuracy.with_pooled(_collect(run, "linkage_quality"))
-    pooled_status = (
-        by_status.groupby("true_status", as_index=False)[["potential_cme", "resolved_by_follow_up"]]
-        .sum()
-        .sort_values(["potential_cme", "true_status"], ascending=[False, True])
-    )
-    out = run.run_dir
-    write_csv(t51, out / "table_5_1.csv")
-    write_csv(t61, out / "table_6_1.csv")
-    write_csv(by_status, out / "potential_cme_by_status.csv")
-    write_csv(quality, out / "linkage_quality.csv", float_format="%.6f")
-    fig_path = figures.save_png(
-        figures.outcomes_by_authority(t51), out / "figures" / "outcomes_by_authority.png"
-    )
-    report = build_report(run.scenario, t51, t61, pooled_status, fig_path, quality)
-    (out / "report.html").write_text(report, encoding="utf-8")
-    write_manifest(run.scenario, out)
-    return {"table_5_1": t51, "table_6_1": t61, "potential_cme_by_status": pooled_status,
-            "linkage_quality": quality}
-
-
-def build_report(scenario: Scenario, t51: pd.DataFrame, t61: pd.DataFrame,
-                 by_status: pd.DataFrame, outcome_figure: Path,
-                 quality: pd.DataFrame) -> str:
-    pooled = t51[(t51.authority == "All") & (t51.source == "Total")].iloc[0]
-    in_scope = max(1, pooled.received - pooled.out_of_scope)
-    share = lambda col: f"{pooled[col] / pooled.received:.1%}"  # noqa: E731
-    intro = (
-        f"Scenario '{scenario.name}' (seed {scenario.seed}, scale {scenario.scale:g}): "
-        f"{len(scenario.authorities)} local authorities, synthetic data with known truth. "
-        f"{scenario.description}",
-        f"Of {pooled.received:,} records received, {share('perfect_match')} matched perfectly, "
-        f"{share('partial_match')} partially and {share('not_matched')} did not match "
-        f"({pooled.not_matched / in_scope:.1%} of those in scope); "
-        f"{share('out_of_scope')} were outside compulsory school age.",
-    )
-    sections = [
-        html.Section(
-            "Records received and matched (Table 5.1)",
-            ("Every record received has exactly one outcome, so each row adds up: received = "
-             "perfect + partial + not matched + out of scope. This was checked for every row "
-             "before the table was written (the published Table 5.1 does not add up).",),
-            tables=(("Table 5.1: records received and matched, by authority and source", t51),),
-            figures=(("Share of records received by outcome, per local authority",
-                      outcome_figure),),
-        ),
-        html.Section(
-            "Potential children missing education (Table 6.1)",
-            ("CME known before: records on the LA's CME register. Potential CME identified: "
-             "NHS records in scope that matched nothing the LA holds. CME known after: known "
-             "before plus the potential CME that the follow-up model leaves unresolved.",),
-            tables=(("Table 6.1: potential CME identified, by authority", t61),),
-        ),
-        html.Section(
-            "What the potential CME really are",
-            ("The pilot could not tell which unmatched children were really missing education. "
-             "The synthetic truth can: potential CME by the child's true status, pooled over the "
-             "authorities.",),
-            tables=(("Potential CME by true status (all authorities)", by_status),),
-        ),
-        html.Section(
-            "How accurate was the matching?",
-            ("Against the synthetic truth: a link is correct when it joins two records of the "
-             "same child. Precision is the share of links that are correct; recall the share of "
-             "children with a record to find whose record was found. Per error mechanism in "
-             "linkage_quality.csv.",),
-            tables=(("Linkage accuracy by authority (all sources)",
-                     quality[(quality.source == "Total") & (quality.mechanism == "all")]
-                     .drop(columns=["source", "mechanism"])),),
-        ),
-    ]
-    return html.render("CME database pilot: evaluation re-run", intro, sections)
+    per_la = {name: _collect(run, name) for name in build.PER_LA_TABLES}
+    scores = pd.concat(
+        [pd.read_csv(run.la_dir(a) / "outcomes.csv", usecols=["outcome", "score"])
+         for a in run.scenario.authorities], ignore_index=True)
+    return build.write_outputs(run.scenario, run.run_dir, per_la, scores)

@@ -23,6 +23,12 @@ ADDRESS_ABBREVIATIONS = {
     "dr": "drive", "cres": "crescent", "ter": "terrace", "terr": "terrace", "gdns": "gardens",
     "ct": "court", "pl": "place", "sq": "square", "pk": "park", "flat": "flat",
 }
+# Welsh street words and their English equivalents, so "Heol yr Eglwys" and "Church Road"
+# style variants of one street compare on the same words (folded: Lôn -> lon).
+WELSH_STREET_WORDS = {
+    "heol": "road", "ffordd": "way", "stryd": "street", "lon": "lane", "cilgant": "crescent",
+    "teras": "terrace", "rhodfa": "avenue", "clos": "close", "llys": "court", "maes": "field",
+}
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
@@ -140,14 +146,16 @@ def dates_of_birth(series: pd.Series, *, reference_year: int) -> tuple[pd.Series
 
 
 def addresses(series: pd.Series) -> pd.DataFrame:
-    """Folded address text with abbreviations expanded, and the house number or house name.
+    """Folded address text with abbreviations expanded and Welsh street words put in English,
+    and the house number or house name.
 
     ``house_number`` is the leading number ('12', '4a') or, for a named house ('Tŷ Gwyn, Heol
     y Bryn'), the folded name before the first comma; '' when neither can be told.
     """
     text = series.fillna("").astype(str)
+    words = {**ADDRESS_ABBREVIATIONS, **WELSH_STREET_WORDS}
     expanded = _map_unique(text, lambda a: " ".join(
-        ADDRESS_ABBREVIATIONS.get(w, w) for w in fold(a, keep_digits=True).split(" ")))
+        words.get(w, w) for w in fold(a, keep_digits=True).split(" ")))
     number = text.str.extract(r"^\s*(\d+[A-Za-z]?)\b")[0].fillna("").str.lower()
     first_part = text.str.split(",").str[0].fillna("")
     named = text.str.contains(",") & number.eq("") & ~first_part.str.contains(r"\d")

@@ -130,3 +130,27 @@ def with_pooled(per_la: pd.DataFrame) -> pd.DataFrame:
     pooled["f1"] = [f1_score(p, r) for p, r in zip(pooled.precision, pooled.recall, strict=True)]
     out = pd.concat([per_la, pooled[QUALITY_COLUMNS]], ignore_index=True)
     return out.round({"precision": 6, "recall": 6, "f1": 6})
+
+
+METHOD_COLUMNS = ["authority", "engine", "records_in_scope", "not_matched",
+                  "not_matched_but_known", "not_matched_truly_unaccounted", "false_links"]
+
+
+def unmatched_by_engine(by_engine: dict[str, pd.DataFrame], truth_records: pd.DataFrame,
+                        authority: str) -> pd.DataFrame:
+    """Per engine: how many received records it leaves unmatched, how many of those the LA
+    actually held (a missed match: a child chased for nothing), how many are truly unaccounted
+    for, and how many links it made to the wrong child."""
+    from cme_eval.schema import MATCHED_AGAINST, NOT_MATCHED
+
+    rows = []
+    for engine, outcomes in by_engine.items():
+        judged = judge(outcomes, truth_records, MATCHED_AGAINST)
+        scoped = judged[judged["outcome"] != OUT_OF_SCOPE]
+        unmatched = scoped[scoped["outcome"] == NOT_MATCHED]
+        rows.append({"authority": authority, "engine": engine, "records_in_scope": len(scoped),
+                     "not_matched": len(unmatched),
+                     "not_matched_but_known": int(unmatched["has_partner"].sum()),
+                     "not_matched_truly_unaccounted": int((~unmatched["has_partner"]).sum()),
+                     "false_links": int((scoped["linked"] & ~scoped["correct"]).sum())})
+    return pd.DataFrame(rows, columns=METHOD_COLUMNS)

@@ -47,3 +47,74 @@ def save_png(fig: plt.Figure, path: Path) -> Path:
     fig.savefig(path, dpi=110, metadata={"Software": None})
     plt.close(fig)
     return path
+
+
+def published_vs_reproduced(comparison: pd.DataFrame) -> plt.Figure:
+    """Published and reproduced shares side by side (the share measures only)."""
+    rows = comparison[comparison["measure"].str.contains("share")].iloc[::-1]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.4))
+    y = range(len(rows))
+    ax.barh([i + 0.2 for i in y], rows["published"], height=0.4, color="#999999",
+            label="Published")
+    ax.barh([i - 0.2 for i in y], rows["reproduced"], height=0.4, color="#0072B2",
+            label="Reproduced")
+    ax.set_yticks(list(y), rows["measure"], fontsize=8)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_title("Published evaluation and this re-run")
+    ax.legend(frameon=False, loc="lower right")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def potential_cme_by_status(breakdown: pd.DataFrame) -> plt.Figure:
+    """What the potential CME really are (pooled), resolved by follow-up or not."""
+    rows = breakdown.sort_values("potential_cme")
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.4))
+    resolved = rows["resolved_by_follow_up"]
+    ax.barh(rows["true_status"], resolved, color="#009E73", label="Resolved by follow-up")
+    ax.barh(rows["true_status"], rows["potential_cme"] - resolved, left=resolved,
+            color="#D55E00", label="Still unresolved")
+    ax.set_xlabel("Potential CME (NHS records not matched)")
+    ax.set_title("What the potential CME really are")
+    ax.legend(frameon=False, loc="lower right")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def score_distribution(scores: pd.DataFrame, threshold: float) -> plt.Figure:
+    """Match weights of the best candidate, by outcome, with the partial-match threshold."""
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    colours = {"perfect": "#009E73", "partial": "#56B4E9", "not_matched": "#D55E00"}
+    numeric = pd.to_numeric(scores["score"], errors="coerce")
+    for outcome, colour in colours.items():
+        values = numeric[scores["outcome"] == outcome].dropna()
+        if len(values):
+            ax.hist(values, bins=60, color=colour, alpha=0.7, label=outcome.replace("_", " "))
+    ax.axvline(threshold, color="#0072B2", linestyle="--", label=f"threshold {threshold:g}")
+    ax.set_yscale("log")
+    ax.set_xlabel("match weight of the best candidate")
+    ax.set_ylabel("records (log scale)")
+    ax.set_title("Score distribution")
+    ax.legend(frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def precision_recall(quality: pd.DataFrame) -> plt.Figure:
+    """Precision against recall per authority and engine (all sources, all mechanisms)."""
+    rows = quality[(quality["source"] == "Total") & (quality["mechanism"] == "all")]
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    markers = ["o", "s", "^", "D"]
+    for i, (engine, group) in enumerate(rows.groupby("engine", sort=True)):
+        ax.scatter(group["recall"].astype(float), group["precision"].astype(float),
+                   marker=markers[i % len(markers)], label=engine, s=40)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.set_title("Accuracy of each matching method, per authority")
+    ax.legend(frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig

@@ -21,6 +21,7 @@ from cme_eval import wales
 from cme_eval.config import Scenario
 from cme_eval.fileio import write_csv
 from cme_eval.rng import keyed_rng
+from cme_eval.schooling import in_scope_mask
 from cme_eval.schema import (
     FILE_NAMES,
     INDEPENDENT,
@@ -116,6 +117,7 @@ def _schools(scenario: Scenario, authority: str, pupils: pd.DataFrame):
         "dob_format": np.asarray(cfg.dob_formats, dtype=object)[
             rng.integers(0, len(cfg.dob_formats), n_schools)],
         "lists_boarders": rng.random(n_schools) < cfg.boarders_listed_share,
+        "lists_out_of_age": rng.random(n_schools) < cfg.out_of_age_listed_share,
     })
     pupils = pupils.assign(school_id=schools.school_id.to_numpy()[
         rng.integers(0, n_schools, len(pupils))])
@@ -190,6 +192,10 @@ def synthesise(scenario: Scenario, authority: str) -> SyntheticLA:
 
     returned = set(schools.school_id[schools.returned])
     listed = pd.concat([pupils, boarders], ignore_index=True)
+    # Schools were asked for pupils of compulsory school age; some sent everyone on roll.
+    in_age = in_scope_mask(pd.to_datetime(listed["dob"]), scenario.dates.nhs_extract)
+    all_ages = set(schools.school_id[schools.lists_out_of_age])
+    listed = listed[in_age.to_numpy() | listed.school_id.isin(all_ages).to_numpy()]
     listed = listed[listed.school_id.isin(returned)].assign(
         boarder=lambda d: ~d.resident.astype(bool),
         la_placed=lambda d: d.status.eq("independent_la_placed"))

@@ -17,7 +17,12 @@ PILOT = sorted(wales.PILOT_AUTHORITIES)
 
 def test_every_output_exists_for_all_seven_authorities(smoke_run):
     for name in ("table_5_1.csv", "table_6_1.csv", "report.html", "manifest.json",
-                 "figures/outcomes_by_authority.png", "notebooks/04_compile.ipynb"):
+                 "potential_cme_breakdown.csv", "linkage_quality.csv", "review_workload.csv",
+                 "published_vs_reproduced.csv", "method_comparison.csv", "tables.xlsx",
+                 "tables.ods", "figures/outcomes_by_authority.png",
+                 "figures/published_vs_reproduced.png", "figures/potential_cme_by_true_status.png",
+                 "figures/score_distribution.png", "figures/precision_recall.png",
+                 "notebooks/04_compile.ipynb"):
         assert (smoke_run / name).is_file(), name
     for authority in PILOT:
         slug = wales.get(authority).slug

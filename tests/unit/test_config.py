@@ -19,8 +19,8 @@ PILOT_NHS_RECORDS = {"Cardiff": 54000, "Rhondda Cynon Taf": 35300, "Carmarthensh
                      "Powys": 16500, "Gwynedd": 15900, "Monmouthshire": 10600,
                      "Isle of Anglesey": 8800}
 SCENARIO_KEYS = ["authorities", "dates", "description", "errors", "follow_up", "identifiers",
-                 "independent_schools", "linkage", "name", "no_errors", "population", "scale",
-                 "seed", "status_shares"]
+                 "independent_schools", "linkage", "name", "no_errors", "population", "report",
+                 "review", "scale", "seed", "status_shares"]
 POPULATION_KEYS = ["house_name_share", "household_children_weights", "inbound_pupil_share",
                    "nhs_dob_margin_months", "other_forename_share", "siblings_share_surname",
                    "twin_share", "two_parent_share"]
@@ -105,33 +105,34 @@ def test_authorities_parameter_restricts_the_run_in_the_given_order():
 
 
 def test_status_shares_leaving_no_remainder_are_refused():
-    # maintained_own_la is the remainder. The other default shares add up to 0.0985, so
-    # replacing missing_known 0.003 by 0.95 declares 0.0985 - 0.003 + 0.95 = 1.0455 > 1.
+    # maintained_own_la is the remainder. Anglesey's other shares (pilot-2025.yaml: package
+    # defaults 0.0985, scenario -0.0055, Anglesey's own -0.023) add up to 0.070, so replacing
+    # missing_known 0.0018 by 0.95 declares 0.070 - 0.0018 + 0.95 = 1.0182 > 1.
     with pytest.raises(ConfigError) as info:
         load_scenario("smoke", authorities=["Isle of Anglesey"],
                       overrides={"status_shares": {"missing_known": 0.95}})
     message = str(info.value)
-    assert "authorities.Isle of Anglesey.status_shares: the declared shares add up to 1.045500" \
+    assert "authorities.Isle of Anglesey.status_shares: the declared shares add up to 1.018200" \
         in message
     assert "must leave a remainder (>= 0) for maintained_own_la" in message
 
 
 def test_status_shares_leaving_a_zero_remainder_are_accepted():
-    # 0.0985 - 0.003 + 0.9045 = 1: nothing left for maintained_own_la, which is allowed.
+    # 0.070 - 0.0018 + 0.9318 = 1: nothing left for maintained_own_la, which is allowed.
     scenario = load_scenario("smoke", authorities=["Isle of Anglesey"],
-                             overrides={"status_shares": {"missing_known": 0.9045}})
+                             overrides={"status_shares": {"missing_known": 0.9318}})
     shares = scenario.shares_for("Isle of Anglesey")
     assert shares["maintained_own_la"] == pytest.approx(0.0, abs=1e-9)
-    assert shares["missing_known"] == 0.9045
+    assert shares["missing_known"] == 0.9318
     assert sum(shares.values()) == pytest.approx(1.0)
 
 
 def test_authority_status_shares_are_checked_after_merging_with_the_default():
-    # 0.95 alone leaves room, but merged with the defaults and Powys's own overrides
-    # (maintained_neighbour_la 0.025, maintained_england 0.02) it declares
-    # 0.0985 + 0.010 + 0.020 - 0.025 + 0.95 = 1.0535.
+    # 0.95 alone leaves room, but merged with the scenario's shares (0.093) and Powys's own
+    # overrides (maintained_neighbour_la 0.03, maintained_england 0.027) it declares
+    # 0.093 + 0.015 + 0.027 - 0.025 + 0.95 = 1.06.
     with pytest.raises(ConfigError, match=re.escape(
-            "authorities.Powys.status_shares: the declared shares add up to 1.053500")):
+            "authorities.Powys.status_shares: the declared shares add up to 1.060000")):
         load_scenario("smoke", overrides={
             "authorities": {"Powys": {"status_shares": {"independent": 0.95}}}})
 
@@ -156,8 +157,8 @@ def test_shares_for_puts_the_remainder_first_and_adds_up_to_one():
         assert set(shares) == set(STATUSES)
         assert sum(shares.values()) == pytest.approx(1.0)
     # Monmouthshire: independent 0.10, maintained_neighbour_la 0.01, maintained_england 0.035
-    # instead of 0.025, 0.015 and 0: 1 - (0.0985 + 0.075 - 0.005 + 0.035) = 0.7965
-    assert scenario.shares_for("Monmouthshire")["maintained_own_la"] == pytest.approx(0.7965)
+    # instead of 0.025, 0.015 and 0: 1 - (0.093 + 0.075 - 0.005 + 0.035) = 0.802
+    assert scenario.shares_for("Monmouthshire")["maintained_own_la"] == pytest.approx(0.802)
 
 
 def test_unknown_status_is_named_and_statuses_listed():
@@ -276,9 +277,9 @@ def test_smoke_inherits_the_pilot_authorities_and_sizes_at_one_percent_scale():
     assert smoke.authorities == pilot.authorities
     # pilot-2025 Cardiff overrides two shares (moved_within_wales 0.018 and moved_abroad
     # 0.008, up 0.006 and 0.003 on the defaults); the rest come from the package defaults and
-    # maintained_own_la is the remainder: 1 - (0.0985 + 0.009) = 0.8925.
+    # maintained_own_la is the remainder: 1 - (0.093 + 0.008 + 0.003) = 0.896.
     cardiff = smoke.shares_for("Cardiff")
-    assert cardiff["maintained_own_la"] == pytest.approx(0.8925)
+    assert cardiff["maintained_own_la"] == pytest.approx(0.896)
     assert cardiff["moved_within_wales"] == 0.018
     assert cardiff["moved_abroad"] == 0.008
     assert cardiff["ehe_suitable"] == 0.0115

@@ -31,9 +31,11 @@ def people(scenario):
     return generate_population(scenario, LA)
 
 
-def test_nhs_dob_window_is_compulsory_age_widened_by_two_months(scenario):
+def test_nhs_dob_window_is_compulsory_age_widened_by_two_months():
     # compulsory school age on 30 Apr 2025: born 1 Sep 2008 - 31 Mar 2020 (see test_schooling)
-    assert nhs_dob_window(scenario) == (dt.date(2008, 7, 1), dt.date(2020, 5, 31))
+    s = load_scenario("smoke", authorities=[LA], overrides={
+        "population": {"nhs_dob_margin_months": 2}})
+    assert nhs_dob_window(s) == (dt.date(2008, 7, 1), dt.date(2020, 5, 31))
 
 
 def test_nhs_dob_window_follows_the_margin_setting():
@@ -131,16 +133,17 @@ def test_ids_are_unique_and_coded_by_authority(people):
 
 def test_statuses_are_known_and_follow_the_shares(scenario, people):
     assert set(people["status"]) <= set(STATUSES)
-    # maintained_own_la is the remainder: 1 - 0.0985 = 0.9015 with the default shares
-    assert scenario.shares_for(LA)["maintained_own_la"] == pytest.approx(0.9015)
-    assert abs(people["status"].eq("maintained_own_la").mean() - 0.9015) < 0.03
+    # maintained_own_la is the remainder: 1 - 0.070 = 0.93 with Anglesey's shares
+    assert scenario.shares_for(LA)["maintained_own_la"] == pytest.approx(0.93)
+    assert abs(people["status"].eq("maintained_own_la").mean() - 0.93) < 0.03
 
 
 def test_a_single_status_scenario_gives_only_that_status():
     # maintained_own_la is the remainder: giving another status the whole share leaves it 0.
     shares = {s: 0.0 for s in STATUSES if s != "maintained_own_la"}
     shares["ehe_suitable"] = 1.0
-    s = load_scenario("smoke", authorities=[LA], overrides={"status_shares": shares})
+    s = load_scenario("smoke", authorities=[LA], overrides={
+        "status_shares": shares, "authorities": {LA: {"status_shares": shares}}})
     assert s.shares_for(LA)["maintained_own_la"] == 0.0
     people = generate_population(s, LA)
     assert set(people["status"]) == {"ehe_suitable"}
@@ -148,7 +151,8 @@ def test_a_single_status_scenario_gives_only_that_status():
 
 def test_all_other_shares_zero_gives_only_the_remainder_status():
     shares = {s: 0.0 for s in STATUSES if s != "maintained_own_la"}
-    s = load_scenario("smoke", authorities=[LA], overrides={"status_shares": shares})
+    s = load_scenario("smoke", authorities=[LA], overrides={
+        "status_shares": shares, "authorities": {LA: {"status_shares": shares}}})
     people = generate_population(s, LA)
     assert set(people["status"]) == {"maintained_own_la"}
 

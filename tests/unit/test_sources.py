@@ -172,7 +172,8 @@ def test_no_fixed_abode_children_are_registered_at_a_surgery():
     shares = {st: 0.0 for st in STATUSES if st != "maintained_own_la"}
     shares["no_fixed_abode"] = 1.0  # the remainder, maintained_own_la, is then 0
     w = synthesise(load_scenario("smoke", authorities=[LA], overrides={
-        "status_shares": shares, "errors": {"outdated_address": {"nwssp": 0.0}}}), LA)
+        "status_shares": shares, "authorities": {LA: {"status_shares": shares}},
+        "errors": {"outdated_address": {"nwssp": 0.0}}}), LA)
     assert len(w.sources[NWSSP]) > 0
     assert w.sources[NWSSP]["address"].str.startswith("The Surgery, ").all()
     # PLASC also holds children of no fixed abode, at the address the truth has

@@ -158,3 +158,9 @@ def test_two_digit_year_with_text_month_uses_the_reference_year_pivot():
 def test_house_name_is_kept_when_there_is_no_number():
     out = addresses(pd.Series(["Penrhyn, Beech Way, Benllech"]))
     assert out["house_number"].tolist() == ["penrhyn"]
+
+
+def test_welsh_street_words_compare_with_their_english_equivalents():
+    out = addresses(pd.Series(["12 Heol y Bryn, Bala", "3 Lôn Las, Bangor", "4 Stryd Fawr"]))
+    assert out["address_std"].tolist() == ["12 road y bryn bala", "3 lane las bangor",
+                                           "4 street fawr"]

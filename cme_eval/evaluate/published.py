@@ -1,0 +1,108 @@
+"""The published evaluation beside the reproduction: measure, published, reproduced, difference.
+
+Published figures come from ``shared/reference/published-figures.json`` (a copy ships with the
+package so a run never depends on a folder outside it). Shares are of records received, as the
+report states them; tolerances are the calibration targets of the pilot-2025 scenario. The
+published Table 5.1 does not add up (its NWSSP and independent-school columns sum to less than
+its 'received' total, and the independent-school matches exceed what was received), so the
+comparison reports that check and its result rather than copying the inconsistency.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+
+import pandas as pd
+
+from cme_eval.schema import ALL_AUTHORITIES, TOTAL
+
+COLUMNS = ["measure", "published", "reproduced", "difference", "within_tolerance", "tolerance"]
+
+
+@lru_cache(maxsize=1)
+def published_figures() -> dict:
+    text = resources.files("cme_eval").joinpath("data", "published-figures.json").read_text(
+        encoding="utf-8")
+    return json.loads(text)
+
+
+def published_table_5_1_adds_up() -> tuple[bool, str]:
+    """Whether the published Table 5.1 reconciles, with the arithmetic that says so."""
+    rows = published_figures()["table_5_1"]["rows"]
+    nwssp, indep, total = (rows["received"][i] for i in range(3))
+    parts = {k: rows[k][2] for k in ("perfect_match", "partial_match", "not_matched")}
+    checks = [
+        f"NWSSP {nwssp:,} + independent schools {indep:,} = {nwssp + indep:,} "
+        f"vs total received {total:,}",
+        f"perfect + partial + not matched = {sum(parts.values()):,} vs received {total:,}",
+        f"independent schools: matched {rows['perfect_match'][1] + rows['partial_match'][1]:,} "
+        f"of {indep:,} received",
+    ]
+    ok = (nwssp + indep == total and sum(parts.values()) == total
+          and rows["perfect_match"][1] + rows["partial_match"][1] <= indep)
+    return ok, "; ".join(checks)
+
+
+def compare(t51: pd.DataFrame, t61: pd.DataFrame, scale: float = 1.0) -> pd.DataFrame:
+    """One row per published measure, with the reproduction and whether it is within tolerance.
+
+    Counts are compared at full scale (a run at ``scale`` 0.01 is multiplied back by 100)."""
+    fig = published_figures()
+    text = fig["table_5_1_text"]
+    total = t51[t51["source"] == TOTAL].set_index("authority")
+    pooled = total.loc[ALL_AUTHORITIES]
+    per_la = total.drop(index=ALL_AUTHORITIES)
+    rec = pooled["received"]
+    matched_la = (per_la["perfect_match"] + per_la["partial_match"]) / per_la["received"]
+    unmatched_la = per_la["not_matched"] / per_la["received"]
+    pub61 = fig["table_6_1"]["rows"]
+    pub_received = fig["table_5_1"]["rows"]["received"][2]
+    t61_all = t61.set_index("authority").loc[ALL_AUTHORITIES]
+    nhs = int(t51[(t51["authority"] == ALL_AUTHORITIES) & (t51["source"] == "NWSSP")]
+              ["received"].iloc[0])
+    rows = [
+        ("perfect match, share of records received", text["perfect_share_overall"],
+         pooled["perfect_match"] / rec, 0.03),
+        ("partial match, share of records received", text["partial_share_overall"],
+         pooled["partial_match"] / rec, 0.03),
+        ("not matched, share of records received", 1 - text["matched_share_overall"],
+         pooled["not_matched"] / rec, 0.015),
+        ("lowest matched share of an LA", text["matched_share_per_la_range"][0],
+         matched_la.min(), ("range", 0.89, 0.98)),
+        ("highest matched share of an LA", text["matched_share_per_la_range"][1],
+         matched_la.max(), ("range", 0.89, 0.98)),
+        ("lowest not-matched share of an LA", 0.02, unmatched_la.min(), ("range", 0.02, 0.11)),
+        ("highest not-matched share of an LA", 0.11, unmatched_la.max(), ("range", 0.02, 0.11)),
+        ("NHS records sent to the seven LAs (at full scale)", 167_000, round(nhs / scale),
+         ("relative", 0.05)),
+        ("CME known before, share of records received", pub61["cme_known_before_pilot"]
+         / pub_received, t61_all["cme_known_before"] / rec, ("relative", 0.25)),
+        ("CME known after, share of records received", pub61["cme_known_after_pilot"]
+         / pub_received, t61_all["cme_known_after"] / rec, ("relative", 0.25)),
+        ("potential CME identified, share of records received",
+         pub61["potential_cme_identified"] / pub_received,
+         t61_all["potential_cme_identified"] / rec, ("relative", 0.25)),
+    ]
+    out = []
+    for measure, published, reproduced, tol in rows:
+        diff = float(reproduced) - float(published)
+        if isinstance(tol, tuple) and tol[0] == "range":
+            ok, described = tol[1] <= reproduced <= tol[2], f"within {tol[1]:g}-{tol[2]:g}"
+        elif isinstance(tol, tuple):
+            ok = abs(diff) <= tol[1] * abs(published)
+            described = f"+/- {tol[1]:.0%} of published"
+        else:
+            ok, described = abs(diff) <= tol, f"+/- {tol:g}"
+        out.append({"measure": measure, "published": round(float(published), 6),
+                    "reproduced": round(float(reproduced), 6), "difference": round(diff, 6),
+                    "within_tolerance": bool(ok), "tolerance": described})
+    pub_ok, _ = published_table_5_1_adds_up()
+    reproduced_ok = bool((t51[["perfect_match", "partial_match", "not_matched", "out_of_scope"]]
+                          .sum(axis=1) == t51["received"]).all())
+    out.append({"measure": "Table 5.1 adds up (received = sum of outcomes; sources = total)",
+                "published": float(pub_ok), "reproduced": float(reproduced_ok),
+                "difference": float(reproduced_ok) - float(pub_ok),
+                "within_tolerance": reproduced_ok, "tolerance": "must add up (1 = yes)"})
+    return pd.DataFrame(out, columns=COLUMNS)

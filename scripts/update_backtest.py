@@ -1,0 +1,28 @@
+"""Refresh the back-test baseline: the smoke run's published tables, committed as known-good.
+
+Run after a deliberate change to the generator, linkage or evaluation, review the diff of
+tests/backtest/smoke/ like any other change, and commit it with the change that caused it.
+
+    .venv/bin/python scripts/update_backtest.py
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from cme_eval import stages
+
+BASELINE = Path(__file__).resolve().parents[1] / "tests" / "backtest" / "smoke"
+TABLES = ("table_5_1.csv", "table_6_1.csv", "potential_cme_breakdown.csv", "review_workload.csv",
+          "published_vs_reproduced.csv", "method_comparison.csv", "linkage_quality.csv")
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory() as tmp:
+        run = stages.Run.open("smoke", tmp)
+        stages.compile_report(run)
+        BASELINE.mkdir(parents=True, exist_ok=True)
+        for name in TABLES:
+            shutil.copyfile(Path(tmp) / name, BASELINE / name)
+            print(f"updated {BASELINE / name}")
