@@ -43,6 +43,15 @@ def _parser() -> argparse.ArgumentParser:
     p_gen.add_argument("--out", type=Path, required=True)
     p_gen.add_argument("--seed", type=int)
     p_gen.add_argument("--scale", type=float)
+    p_cmp = sub.add_parser("compare", help="policy what-ifs on the same population")
+    p_cmp.add_argument("scenario")
+    p_cmp.add_argument("--overlays", required=True,
+                       help="comma-separated overlays; join with + to combine, e.g. "
+                       "'nhs-number,uprn,nhs-number+uprn'")
+    p_cmp.add_argument("--out", type=Path, required=True)
+    p_cmp.add_argument("--seed", type=int)
+    p_cmp.add_argument("--authorities", type=_authorities, default=())
+
     p_bench = sub.add_parser("bench", help="benchmarks that print figures (time, memory)")
     bench_sub = p_bench.add_subparsers(dest="bench", required=True)
     b_link = bench_sub.add_parser("linkage", help="every engine side by side on one LA")
@@ -75,6 +84,13 @@ def main(argv: list[str] | None = None) -> int:
                                      authorities=[args.authority])
             written = write_synthetic(synthesise(scenario, args.authority), args.out, scenario)
             print(f"{len(written)} files written to {args.out}")
+        elif args.command == "compare":
+            from cme_eval.evaluate.compare import parse_overlays
+            from cme_eval.stages import compare_scenarios
+
+            path = compare_scenarios(args.scenario, parse_overlays(args.overlays), args.out,
+                                     seed=args.seed, authorities=list(args.authorities) or None)
+            print(f"written to {path}")
         elif args.command == "bench":
             from cme_eval import bench
 

@@ -167,6 +167,10 @@ class Scenario:
     # errors[error_type][source] = probability that a record of that source gets that error.
     errors: dict[str, dict[str, float]] = field(default_factory=dict)
     no_errors: bool = False  # the clean control: every error rate 0, whatever `errors` says
+    # How stale the NHS extract is, relative to the annual pilot extract (quarterly: 0.25): the
+    # share of moved-away children still registered here, and a factor on the NHS out-of-date
+    # address rate. The population itself is the same, so what-ifs compare like with like.
+    nhs_staleness: float = field(default=1.0, metadata=_range(0, 1))
     # Identifiers each source shares (none by default, as in the pilot): source -> names.
     identifiers: dict[str, list[str]] = field(default_factory=dict)
     linkage: Linkage = field(default_factory=Linkage)
@@ -237,7 +241,24 @@ class Scenario:
         """Every declared error rate of one source (empty in the no-errors control)."""
         if self.no_errors:
             return {}
-        return {e: by[source] for e, by in self.errors.items() if source in by}
+        rates = {e: by[source] for e, by in self.errors.items() if source in by}
+        if source == "nwssp" and "outdated_address" in rates:
+            rates["outdated_address"] *= self.nhs_staleness
+        return rates
+
+    def shared_identifiers(self) -> tuple[str, ...]:
+        """Identifiers held by a received source and by at least one dataset it is matched
+        against: only those can be compared."""
+        from cme_eval.schema import MATCHED_AGAINST
+
+        out = []
+        for ident in OPTIONAL_IDENTIFIERS:
+            for source, targets in MATCHED_AGAINST.items():
+                if ident in self.identifiers.get(source, []) and any(
+                        ident in self.identifiers.get(t, []) for t in targets):
+                    out.append(ident)
+                    break
+        return tuple(out)
 
     def nhs_records(self, authority: str) -> int:
         """NHS records for an LA before scaling: declared, or derived from its pupil count."""
@@ -420,9 +441,27 @@ def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     return _merge(inherited, data)
 
 
+OVERLAY_DIR = SCENARIO_DIR / "overlays"
+
+
+def available_overlays() -> list[str]:
+    return sorted(p.stem for p in OVERLAY_DIR.glob("*.yaml"))
+
+
+def _overlay(name: str) -> dict[str, Any]:
+    path = OVERLAY_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise ConfigError(f"unknown overlay {name!r}; available: "
+                          + ", ".join(available_overlays()))
+    data = _read_yaml(path)
+    data.pop("description", None)
+    return data
+
+
 def load_scenario(
     name_or_path: str | Path,
     *,
+    overlays: list[str] | tuple[str, ...] = (),
     seed: int | None = None,
     scale: float | None = None,
     authorities: list[str] | None = None,
@@ -430,12 +469,18 @@ def load_scenario(
 ) -> Scenario:
     """Load a scenario: package defaults < scenario YAML < run parameters.
 
-    ``authorities`` restricts the run to a subset of the scenario's LAs (each must be in it).
+    ``overlays`` are small YAML files in ``synthetic/scenarios/overlays/`` (policy what-ifs)
+    merged on top of the scenario. ``authorities`` restricts the run to a subset of the
+    scenario's LAs (each must be in it).
     ``overrides`` is a nested mapping of any further settings, validated like the YAML.
     """
     path = scenario_path(name_or_path)
     data = _merge(package_defaults(), _read_with_base(path, seen=()))
     data.setdefault("name", path.stem)
+    for overlay in overlays:  # policy what-ifs, in the order given
+        data = _merge(data, _overlay(overlay))
+    if overlays:
+        data["name"] = "+".join([data["name"], *overlays])
     if overrides:
         data = _merge(data, overrides)
     if seed is not None:

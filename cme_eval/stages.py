@@ -25,6 +25,7 @@ from cme_eval.evaluate import accuracy, tables
 from cme_eval.fileio import read_csv, write_csv
 from cme_eval.evaluate.follow_up import follow_up, true_status_of
 from cme_eval.ingest import read_authority, report_of
+from cme_eval.report import html
 from cme_eval.schema import (
     CME_REGISTER,
     MATCHED_AGAINST,
@@ -76,9 +77,12 @@ class Run:
         authorities: list[str] | None = None,
         seed: int | None = None,
         scale: float | None = None,
+        overlays: tuple[str, ...] = (),
+        overrides: dict | None = None,
     ) -> Run:
         """Load and validate the scenario; an empty ``run_dir`` means a scratch folder."""
-        scn = load_scenario(scenario, seed=seed, scale=scale, authorities=authorities or None)
+        scn = load_scenario(scenario, seed=seed, scale=scale, authorities=authorities or None,
+                            overlays=overlays, overrides=overrides)
         folder = Path(run_dir) if run_dir else scratch_dir(scn)
         folder.mkdir(parents=True, exist_ok=True)
         return cls(scn, folder.resolve())
@@ -146,7 +150,8 @@ def link(run: Run, authority: str) -> pd.DataFrame:
     run.require("generate", authority)
     sources = read_authority(run.synthetic_dir(authority), authority)
     settings = run.scenario.linkage
-    outcomes = link_authority(sources, spec_from_settings(settings), engine=settings.engine,
+    spec = spec_from_settings(settings, run.scenario.shared_identifiers())
+    outcomes = link_authority(sources, spec, engine=settings.engine,
                               reference_date=run.scenario.dates.nhs_extract)
     received = sum(len(sources[s]) for s in RECEIVED_SOURCES)
     if len(outcomes) != received or outcomes["record_id"].duplicated().any():
@@ -156,7 +161,7 @@ def link(run: Run, authority: str) -> pd.DataFrame:
     write_csv(outcomes, run.la_dir(authority) / "outcomes.csv")
     write_csv(report_of(sources), run.la_dir(authority) / "ingest_report.csv")
     for engine in compare_engines(run):
-        other = link_authority(sources, spec_from_settings(settings), engine=engine,
+        other = link_authority(sources, spec, engine=engine,
                                reference_date=run.scenario.dates.nhs_extract)
         write_csv(other, run.la_dir(authority) / f"outcomes_{engine}.csv")
     run.mark_done("link", authority)
@@ -258,3 +263,32 @@ def compile_report(run: Run) -> dict[str, pd.DataFrame]:
         [pd.read_csv(run.la_dir(a) / "outcomes.csv", usecols=["outcome", "score"])
          for a in run.scenario.authorities], ignore_index=True)
     return build.write_outputs(run.scenario, run.run_dir, per_la, scores)
+
+
+def compare_scenarios(scenario: str, overlay_sets: list[tuple[str, ...]], out: Path, *,
+                      seed: int | None = None, authorities: list[str] | None = None) -> Path:
+    """Run the baseline and each overlay set on the same population (same seed) with the
+    library stages, and write scenario_comparison.csv, its figure and a short report."""
+    from cme_eval.evaluate import compare
+    from cme_eval.report import figures
+
+    rows, names = [], []
+    no_extras = {"report": {"compare_engines": []}}  # what-ifs compare the main engine only
+    for overlays in [(), *overlay_sets]:
+        label = "+".join(overlays) or "baseline"
+        run = Run.open(scenario, out / "runs" / label, seed=seed, authorities=authorities,
+                       overlays=overlays, overrides=no_extras)
+        names.append(run.scenario.name)
+        for authority in run.scenario.authorities:
+            run.require("evaluate", authority)
+            rows.append(compare.authority_row(run, authority))
+    table = compare.with_totals(pd.DataFrame(rows, columns=compare.COLUMNS))
+    write_csv(table, out / "scenario_comparison.csv", float_format="%.1f")
+    fig = figures.save_png(figures.scenario_comparison(table), out / "scenario_comparison.png")
+    lines = compare.verdict(table, names[0])
+    page = html.render("What would the recommendations change?", tuple(lines), [
+        html.Section("Scenario comparison (all authorities)", figures=(
+            ("Review hours and potential CME who are not missing, by scenario", fig),),
+            tables=(("Scenario comparison", table[table["authority"] == "All"]),))])
+    (out / "scenario_comparison.html").write_text(page, encoding="utf-8")
+    return out / "scenario_comparison.csv"

@@ -190,4 +190,11 @@ def prepare(records: pd.DataFrame, reference_date) -> pd.DataFrame:
     std = standardise(records.reset_index(drop=True), reference_year=reference_date.year)
     std["birth_year"] = std["dob_std"].str[:4]
     std["dob_int"] = dob_as_int(std["dob_std"])
+    # Identifiers, when a source has them: digits only (NHS number, UPRN), upper case (UPN).
+    for ident, pattern in (("nhs_number", r"\D"), ("uprn", r"\D"), ("upn", r"[^A-Z0-9]")):
+        values = std[ident] if ident in std else pd.Series("", index=std.index)
+        text = values.fillna("").astype(str).str.upper().str.replace(pattern, "", regex=True)
+        if ident == "uprn":
+            text = text.where(text.str.strip("0") != "", "")  # 0: no UPRN (e.g. abroad)
+        std[f"{ident}_std"] = text
     return std

@@ -133,11 +133,18 @@ def address_levels(addr_a, addr_b, number_a, number_b) -> np.ndarray:
 
 # Which standardised columns each kind of comparison reads, in the order its function takes.
 COLUMNS_FOR_KIND = {
+    "identifier": lambda c: [c.column],
     "name": lambda c: [c.column],
     "dob": lambda c: [c.column],
     "postcode": lambda c: ["postcode_std", "postcode_sector", "postcode_district"],
     "address": lambda c: ["address_std", "house_number"],
 }
+
+
+def identifier_levels(a, b) -> np.ndarray:
+    """exact | different (missing on either side: -1)."""
+    a, b = _arrays(a, b)
+    return np.where((a == "") | (b == ""), MISSING, np.where(a == b, 0, 1))
 
 
 def compute_levels(comparison, left: list, right: list, variants=frozenset()) -> np.ndarray:
@@ -152,4 +159,6 @@ def compute_levels(comparison, left: list, right: list, variants=frozenset()) ->
         return postcode_levels(left[0], right[0], left[1], right[1], left[2], right[2])
     if comparison.kind == "address":
         return address_levels(left[0], right[0], left[1], right[1])
+    if comparison.kind == "identifier":
+        return identifier_levels(left[0], right[0])
     raise ValueError(f"unknown comparison kind {comparison.kind!r}")

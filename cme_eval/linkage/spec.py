@@ -98,6 +98,14 @@ DEFAULT_COMPARISONS = (
     Comparison("postcode", "postcode", "postcode_std", POSTCODE_LEVELS),
     Comparison("address", "address", "address_std", ADDRESS_LEVELS),
 )
+# A shared identifier (NHS number, UPRN, UPN): agreement is near-decisive. A UPRN is shared by a
+# household, so it identifies a home, not a child (hence a lower m/u ratio than a person id).
+IDENTIFIER_LEVELS = {
+    "nhs_number": (Level("exact", 0.97, 1e-6), Level("different", 0.03, 1.0 - 1e-6)),
+    "upn": (Level("exact", 0.97, 1e-6), Level("different", 0.03, 1.0 - 1e-6)),
+    "uprn": (Level("exact", 0.85, 2e-5), Level("different", 0.15, 1.0 - 2e-5)),
+}
+
 DEFAULT_BLOCKING = (
     ("postcode_std",),
     ("dob_std",),
@@ -108,13 +116,18 @@ DEFAULT_BLOCKING = (
 
 def default_spec(partial_min_weight: float = 8.0, ambiguity_margin: float = 2.0, *,
                  term_frequency: tuple[str, ...] = (), estimate_u: bool = False,
-                 estimate_m: bool = False) -> LinkSpec:
-    """The spec with its declared m and u (what the unit tests compute by hand)."""
+                 estimate_m: bool = False, identifiers: tuple[str, ...] = ()) -> LinkSpec:
+    """The spec with its declared m and u (what the unit tests compute by hand).
+
+    ``identifiers`` adds an exact comparison and a blocking pass for each shared identifier.
+    """
     from cme_eval.linkage.comparisons import folded_variant_pairs
 
+    extra = tuple(Comparison(i, "identifier", f"{i}_std", IDENTIFIER_LEVELS[i])
+                  for i in identifiers)
     return LinkSpec(
-        comparisons=DEFAULT_COMPARISONS,
-        blocking=DEFAULT_BLOCKING,
+        comparisons=DEFAULT_COMPARISONS + extra,
+        blocking=DEFAULT_BLOCKING + tuple((f"{i}_std",) for i in identifiers),
         partial_min_weight=partial_min_weight,
         ambiguity_margin=ambiguity_margin,
         term_frequency=term_frequency,
@@ -124,8 +137,10 @@ def default_spec(partial_min_weight: float = 8.0, ambiguity_margin: float = 2.0,
     )
 
 
-def spec_from_settings(settings) -> LinkSpec:
-    """The spec a scenario's ``linkage:`` settings ask for (config.Linkage)."""
+def spec_from_settings(settings, identifiers=()) -> LinkSpec:
+    """The spec a scenario's ``linkage:`` settings ask for (config.Linkage), comparing the
+    identifiers the scenario shares."""
     return default_spec(settings.partial_min_weight, settings.ambiguity_margin,
                         term_frequency=tuple(settings.term_frequency),
-                        estimate_u=settings.estimate_u, estimate_m=settings.estimate_m)
+                        estimate_u=settings.estimate_u, estimate_m=settings.estimate_m,
+                        identifiers=tuple(identifiers))

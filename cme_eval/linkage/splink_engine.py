@@ -54,6 +54,8 @@ def _conditions(comparison: Comparison) -> tuple[str, list[str]]:
                  "postcode_sector_l = postcode_sector_r AND postcode_sector_l <> ''",
                  "postcode_district_l = postcode_district_r AND postcode_district_l <> ''",
                  "ELSE"])
+    if comparison.kind == "identifier":
+        return (f"{c}_l = '' OR {c}_r = ''", [f"{c}_l = {c}_r", "ELSE"])
     if comparison.kind == "address":
         return ("address_std_l = '' OR address_std_r = ''",
                 [_jw("address_std", 0.90),

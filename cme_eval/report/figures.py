@@ -118,3 +118,18 @@ def precision_recall(quality: pd.DataFrame) -> plt.Figure:
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def scenario_comparison(table: pd.DataFrame) -> plt.Figure:
+    """Review hours and false potential CME per scenario (all authorities)."""
+    rows = table[table["authority"] == ALL_AUTHORITIES].iloc[::-1]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 0.5 * len(rows) + 1.6), sharey=True)
+    axes[0].barh(rows["scenario"], rows["review_hours"], color="#0072B2")
+    axes[0].set_xlabel("review hours")
+    axes[1].barh(rows["scenario"], rows["false_potential_cme"], color="#D55E00")
+    axes[1].set_xlabel("potential CME who are not missing")
+    for ax in axes:
+        ax.spines[["top", "right"]].set_visible(False)
+    fig.suptitle("What each recommendation changes, same population")
+    fig.tight_layout()
+    return fig

@@ -15,6 +15,7 @@ from cme_eval import wales
 from cme_eval.config import Scenario
 from cme_eval.identifiers import nhs_numbers, upns, uprns
 from cme_eval.rng import keyed_rng
+from cme_eval.schema import STALE_STATUSES, STATUSES
 from cme_eval.schooling import compulsory_dob_range
 from cme_eval.standardise import fold
 from cme_eval.synth.reference import faker_pools, table
@@ -105,6 +106,7 @@ def cross_border_districts(authority: str) -> tuple[str, ...]:
     return shared or la.postcode_districts
 
 
+OWN_LA = "maintained_own_la"
 # Statuses that belong to a whole family rather than to one child.
 HOUSEHOLD_STATUSES = ("moved_within_wales", "moved_to_england", "moved_abroad",
                       "misallocated_border", "no_fixed_abode")
@@ -178,19 +180,24 @@ def _statuses(scenario: Scenario, authority: str, household: np.ndarray,
     home, no fixed abode) are drawn per household and shared by its children; the rest per
     child. Both keep each status's expected share of children as declared."""
     shares = scenario.shares_for(authority)
-    family = {s: p for s, p in shares.items() if s in HOUSEHOLD_STATUSES}
-    child = {s: p for s, p in shares.items() if s not in HOUSEHOLD_STATUSES}
+    # Inverse-CDF draws with one uniform per household and one per child, always drawn, and the
+    # stale (moved-away) statuses last before the remainder: a what-if that shrinks staleness
+    # turns some moved families into ordinary ones and changes no other child's status.
+    order = sorted(shares, key=lambda s: (s == OWN_LA, s in STALE_STATUSES, STATUSES.index(s)))
+    family = [s for s in order if s in HOUSEHOLD_STATUSES]
+    child = [s for s in order if s not in HOUSEHOLD_STATUSES]
     rng = _rng(scenario, authority, "status")
-    p_family = sum(family.values())
-    n = len(household)
-    if p_family > 0:
-        per_household = _weighted_choice(rng, [*family, ""], [*family.values(), 1 - p_family],
-                                         n_households)
-    else:
-        per_household = np.full(n_households, "", dtype=object)
+    u_household, u_child = rng.random(n_households), rng.random(len(household))
+    family_cdf = np.cumsum([shares[s] for s in family])
+    pick = np.searchsorted(family_cdf, u_household, side="right")
+    per_household = np.asarray([*family, ""], dtype=object)[pick]
     status = per_household[household]
     rest = status == ""
-    status[rest] = _weighted_choice(rng, list(child), list(child.values()), int(rest.sum()))
+    weights = np.asarray([shares[s] for s in child], dtype=float)
+    if rest.any() and weights.sum() > 0:
+        cdf = np.cumsum(weights / weights.sum())
+        idx = np.minimum(np.searchsorted(cdf, u_child[rest], side="right"), len(child) - 1)
+        status[rest] = np.asarray(child, dtype=object)[idx]
     return status
 
 

@@ -29,6 +29,7 @@ from cme_eval.schema import (
     NWSSP,
     PLASC,
     RETURNS_DIR,
+    STALE_STATUSES,
     STATUS_DATASETS,
     VISITOR_DATASETS,
 )
@@ -66,10 +67,20 @@ def _holders(people: pd.DataFrame, dataset: str, statuses=None) -> pd.DataFrame:
     return people[people.status.isin(wanted)]
 
 
-def _nhs_people(scenario: Scenario, people: pd.DataFrame) -> pd.DataFrame:
+def _nhs_people(scenario: Scenario, authority: str, people: pd.DataFrame) -> pd.DataFrame:
+    """Registered children in the DOB window. A family that moved away is still registered
+    here with probability ``nhs_staleness`` (1 for the annual pilot extract), drawn per
+    household so the family stays together."""
     lo, hi = nhs_dob_window(scenario)
     dob = pd.to_datetime(people.dob)
-    return people[people.resident & (dob >= pd.Timestamp(lo)) & (dob <= pd.Timestamp(hi))]
+    keep = people.resident & (dob >= pd.Timestamp(lo)) & (dob <= pd.Timestamp(hi))
+    if scenario.nhs_staleness < 1:
+        households = people["household_id"].unique()
+        u = pd.Series(keyed_rng(scenario.seed, authority, "staleness").random(len(households)),
+                      index=households)
+        still = people["household_id"].map(u) < scenario.nhs_staleness
+        keep &= ~people.status.isin(STALE_STATUSES) | still
+    return people[keep]
 
 
 def _surgery_addresses(people: pd.DataFrame, addresses: AddressFactory, rng) -> pd.DataFrame:
@@ -182,7 +193,7 @@ def synthesise(scenario: Scenario, authority: str) -> SyntheticLA:
         sources[source], t = _with_ids(records, truth, ids)
         truths.append(t)
 
-    nhs = _surgery_addresses(_nhs_people(scenario, residents), factory,
+    nhs = _surgery_addresses(_nhs_people(scenario, authority, residents), factory,
                              keyed_rng(scenario.seed, authority, "surgeries"))
     add(NWSSP, nhs)
     add(PLASC, pd.concat([plasc_people, inbound], ignore_index=True))

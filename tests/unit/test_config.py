@@ -19,7 +19,8 @@ PILOT_NHS_RECORDS = {"Cardiff": 54000, "Rhondda Cynon Taf": 35300, "Carmarthensh
                      "Powys": 16500, "Gwynedd": 15900, "Monmouthshire": 10600,
                      "Isle of Anglesey": 8800}
 SCENARIO_KEYS = ["authorities", "dates", "description", "errors", "follow_up", "identifiers",
-                 "independent_schools", "linkage", "name", "no_errors", "population", "report",
+                 "independent_schools", "linkage", "name", "nhs_staleness", "no_errors",
+                 "population", "report",
                  "review", "scale", "seed", "status_shares"]
 POPULATION_KEYS = ["house_name_share", "household_children_weights", "inbound_pupil_share",
                    "nhs_dob_margin_months", "other_forename_share", "siblings_share_surname",

@@ -19,7 +19,9 @@ FIELDS = ["forename", "surname", "dob", "address", "postcode"]
 
 @pytest.fixture(scope="module")
 def scenario():
-    return load_scenario("smoke", authorities=[LA], scale=0.2, overrides={"no_errors": True})
+    # a few families of no fixed abode, so the surgery-address branch is always exercised
+    return load_scenario("smoke", authorities=[LA], scale=0.2, overrides={
+        "no_errors": True, "status_shares": {"no_fixed_abode": 0.02}})
 
 
 @pytest.fixture(scope="module")
