@@ -283,9 +283,12 @@ def _blank(*columns: str) -> ApplyFn:
 
 
 def _outdated_address(df, rows, rng, ctx):
-    """The source holds an earlier address in the same LA (a move it was never told about)."""
+    """The source holds an earlier address in the same LA (a move it was never told about),
+    with that address's UPRN when the source carries UPRNs."""
     fresh = ctx.new_addresses(rng, len(rows))
-    for column in ("address", "postcode"):
+    for column in ("address", "postcode", "uprn"):
+        if column not in df or column not in fresh:
+            continue
         values = df[column].to_numpy(dtype=object)
         values[rows] = fresh[column].to_numpy()
         df[column] = values
@@ -353,7 +356,7 @@ REGISTRY: tuple[ErrorType, ...] = (
               _non_empty("address")),
     ErrorType("missing_postcode", ("postcode",), "postcode left empty", _blank("postcode"),
               _non_empty("postcode")),
-    ErrorType("outdated_address", ("address", "postcode"),
+    ErrorType("outdated_address", ("address", "postcode", "uprn"),
               "an earlier address in the same LA", _outdated_address),
     ErrorType("postcode_character_error", ("postcode",), "one character of the postcode wrong",
               _edit_each("postcode", postcode_slip), _non_empty("postcode")),

@@ -236,7 +236,7 @@ def test_registry_is_ordered_and_fields_declared():
     assert names[0] == "duplicate_record" and ERROR_TYPES["duplicate_record"].row_noise
     assert names[-1] == "dob_format_variety"
     assert names.index("dob_day_month_swap") < names.index("dob_format_variety")
-    assert ERROR_TYPES["outdated_address"].fields == ("address", "postcode")
+    assert ERROR_TYPES["outdated_address"].fields == ("address", "postcode", "uprn")
     assert_array_equal(np.asarray(ERROR_TYPES["dropped_diacritics"].fields),
                        np.asarray(["forename", "surname"]))
     for error in ERROR_TYPES.values():
