@@ -326,7 +326,6 @@ def generate_visitors(
     boarders listed by its independent schools, or pupils from a neighbouring LA on its PLASC.
     ``home_authority`` is where they live (None: abroad, no UK address)."""
     rng = _rng(scenario, authority, f"visitors-{kind}")
-    ref = scenario.dates.nhs_extract
     lo, hi = nhs_dob_window(scenario)
     dob = _uniform_dates(rng, lo, hi, n)
     pools = faker_pools(scenario.seed)
@@ -338,7 +337,6 @@ def generate_visitors(
     else:
         homes = pd.DataFrame({"address": [""] * n, "postcode": [""] * n, "uprn": [0] * n})
     code = wales.get(authority).gss_code
-    del ref
     return pd.DataFrame({
         "person_id": [f"V-{code}-{kind}-{i:05d}" for i in range(n)],
         "household_id": [f"VH-{code}-{kind}-{i:05d}" for i in range(n)],
