@@ -138,7 +138,17 @@ COLUMNS_FOR_KIND = {
     "dob": lambda c: [c.column],
     "postcode": lambda c: ["postcode_std", "postcode_sector", "postcode_district"],
     "address": lambda c: ["address_std", "house_number"],
+    "address_uprn": lambda c: ["address_std", "house_number", c.column],
 }
+
+
+def address_uprn_levels(addr_a, addr_b, number_a, number_b, uprn_a, uprn_b) -> np.ndarray:
+    """same UPRN | then the address text levels, one lower (a UPRN on one side only, or two
+    different UPRNs, say nothing beyond the text)."""
+    ua, ub = _arrays(uprn_a, uprn_b)
+    text = address_levels(addr_a, addr_b, number_a, number_b)
+    same = (ua == ub) & (ua != "")
+    return np.where(same, 0, np.where(text == MISSING, MISSING, text + 1))
 
 
 def identifier_levels(a, b) -> np.ndarray:
@@ -159,6 +169,8 @@ def compute_levels(comparison, left: list, right: list, variants=frozenset()) ->
         return postcode_levels(left[0], right[0], left[1], right[1], left[2], right[2])
     if comparison.kind == "address":
         return address_levels(left[0], right[0], left[1], right[1])
+    if comparison.kind == "address_uprn":
+        return address_uprn_levels(*(v for pair in zip(left, right, strict=True) for v in pair))
     if comparison.kind == "identifier":
         return identifier_levels(left[0], right[0])
     raise ValueError(f"unknown comparison kind {comparison.kind!r}")

@@ -34,7 +34,7 @@ def random_pairs(n_left: int, n_right: int, n: int, seed: int) -> pd.MultiIndex:
     return pd.MultiIndex.from_arrays([rng.integers(0, n_left, n), rng.integers(0, n_right, n)])
 
 
-EXACT_FIRST_LEVEL = ("name", "dob", "postcode", "identifier")  # kinds whose level 0 is exact agreement
+EXACT_FIRST_LEVEL = ("name", "dob", "postcode", "identifier", "address_uprn")  # kinds whose level 0 is exact agreement
 
 
 def exact_agreement(left: pd.Series, right: pd.Series) -> float:

@@ -98,13 +98,25 @@ DEFAULT_COMPARISONS = (
     Comparison("postcode", "postcode", "postcode_std", POSTCODE_LEVELS),
     Comparison("address", "address", "address_std", ADDRESS_LEVELS),
 )
-# A shared identifier (NHS number, UPRN, UPN): agreement is near-decisive. A UPRN is shared by a
-# household, so it identifies a home, not a child (hence a lower m/u ratio than a person id).
+# A shared person identifier (NHS number, UPN): agreement is near-decisive.
 IDENTIFIER_LEVELS = {
     "nhs_number": (Level("exact", 0.97, 1e-6), Level("different", 0.03, 1.0 - 1e-6)),
     "upn": (Level("exact", 0.97, 1e-6), Level("different", 0.03, 1.0 - 1e-6)),
-    "uprn": (Level("exact", 0.85, 2e-5), Level("different", 0.15, 1.0 - 2e-5)),
 }
+# A UPRN identifies a home, not a child, and says what the address text says: as a separate
+# comparison it would count the same evidence twice (a moved family's record would be penalised
+# for its address and again for its UPRN, and siblings would gain twice for sharing a home).
+# So it becomes the best level of the address comparison: the same UPRN is the same home
+# whatever the text says; different or missing UPRNs fall back to the text levels, with the
+# text levels' own m (most such pairs have a UPRN on one side only, e.g. a school's return), so
+# 'same UPRN' carries the m of close text: the same evidence, read without typing errors.
+ADDRESS_UPRN_LEVELS = (
+    Level("same UPRN", 0.75, 2e-5),
+    Level("close (JW>=0.90)", 0.75, 0.01),
+    Level("same house number", 0.05, 0.05),
+    Level("different", 0.20, 0.94),
+)
+PERSON_IDENTIFIERS = tuple(IDENTIFIER_LEVELS)
 
 DEFAULT_BLOCKING = (
     ("postcode_std",),
@@ -119,14 +131,20 @@ def default_spec(partial_min_weight: float = 8.0, ambiguity_margin: float = 2.0,
                  estimate_m: bool = False, identifiers: tuple[str, ...] = ()) -> LinkSpec:
     """The spec with its declared m and u (what the unit tests compute by hand).
 
-    ``identifiers`` adds an exact comparison and a blocking pass for each shared identifier.
+    ``identifiers`` adds a blocking pass for each shared identifier, an exact comparison for a
+    person identifier and a 'same UPRN' address level for the UPRN.
     """
     from cme_eval.linkage.comparisons import folded_variant_pairs
 
-    extra = tuple(Comparison(i, "identifier", f"{i}_std", IDENTIFIER_LEVELS[i])
-                  for i in identifiers)
+    comparisons = DEFAULT_COMPARISONS
+    if "uprn" in identifiers:
+        comparisons = tuple(
+            Comparison("address", "address_uprn", "uprn_std", ADDRESS_UPRN_LEVELS)
+            if c.name == "address" else c for c in comparisons)
+    comparisons += tuple(Comparison(i, "identifier", f"{i}_std", IDENTIFIER_LEVELS[i])
+                         for i in identifiers if i in PERSON_IDENTIFIERS)
     return LinkSpec(
-        comparisons=DEFAULT_COMPARISONS + extra,
+        comparisons=comparisons,
         blocking=DEFAULT_BLOCKING + tuple((f"{i}_std",) for i in identifiers),
         partial_min_weight=partial_min_weight,
         ambiguity_margin=ambiguity_margin,

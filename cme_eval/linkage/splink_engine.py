@@ -56,10 +56,14 @@ def _conditions(comparison: Comparison) -> tuple[str, list[str]]:
                  "ELSE"])
     if comparison.kind == "identifier":
         return (f"{c}_l = '' OR {c}_r = ''", [f"{c}_l = {c}_r", "ELSE"])
+    address = [_jw("address_std", 0.90),
+               "house_number_l = house_number_r AND house_number_l <> ''", "ELSE"]
     if comparison.kind == "address":
-        return ("address_std_l = '' OR address_std_r = ''",
-                [_jw("address_std", 0.90),
-                 "house_number_l = house_number_r AND house_number_l <> ''", "ELSE"])
+        return "address_std_l = '' OR address_std_r = ''", address
+    if comparison.kind == "address_uprn":
+        same = f"{c}_l = {c}_r AND {c}_l <> ''"
+        return (f"(address_std_l = '' OR address_std_r = '') AND NOT ({same})",
+                [same, *address])
     raise ValueError(f"unknown comparison kind {comparison.kind!r}")
 
 

@@ -16,7 +16,7 @@ LAS = ["Cardiff", "Powys", "Monmouthshire"]
 @pytest.fixture(scope="module")
 def comparison(tmp_path_factory):
     out = tmp_path_factory.mktemp("compare")
-    compare_scenarios("smoke", parse_overlays("nhs-number,quarterly,standard-template"), out,
+    compare_scenarios("smoke", parse_overlays("nhs-number,uprn,quarterly,standard-template"), out,
                       authorities=LAS)
     table = pd.read_csv(out / "scenario_comparison.csv")
     return out, table.set_index(["scenario", "authority"])
@@ -33,7 +33,7 @@ def test_outputs_and_columns(comparison):
     html = (out / "scenario_comparison.html").read_text(encoding="utf-8")
     assert "buys most" in html and "http" not in html
     assert set(table.index.get_level_values(0)) == {
-        "smoke", "smoke+nhs-number", "smoke+quarterly", "smoke+standard-template"}
+        "smoke", "smoke+nhs-number", "smoke+uprn", "smoke+quarterly", "smoke+standard-template"}
 
 
 def test_sharing_the_nhs_number_never_leaves_more_records_unmatched(comparison):
@@ -43,6 +43,16 @@ def test_sharing_the_nhs_number_never_leaves_more_records_unmatched(comparison):
     assert nhs["not_matched"] <= base["not_matched"]
     assert nhs["false_potential_cme"] <= base["false_potential_cme"]
     assert nhs["true_cme"] == base["true_cme"]
+
+
+def test_a_shared_uprn_never_leaves_more_records_unmatched(comparison):
+    # A UPRN is the address read without typing errors: it can add agreement, never remove it
+    # (it once did, when it was a separate comparison that penalised moved families twice).
+    _, table = comparison
+    base, uprn = _all(table, "smoke"), _all(table, "smoke+uprn")
+    assert uprn["received"] == base["received"]
+    assert uprn["not_matched"] <= base["not_matched"]
+    assert uprn["false_potential_cme"] <= base["false_potential_cme"]
 
 
 def test_quarterly_transfers_cut_stale_records_and_change_no_one_else(comparison):

@@ -13,6 +13,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from cme_eval.linkage.comparisons import (
     MISSING,
     address_levels,
+    address_uprn_levels,
     compute_levels,
     dob_levels,
     folded_variant_pairs,
@@ -21,7 +22,7 @@ from cme_eval.linkage.comparisons import (
     postcode_levels,
     surname_levels,
 )
-from cme_eval.linkage.spec import DEFAULT_COMPARISONS
+from cme_eval.linkage.spec import DEFAULT_COMPARISONS, default_spec
 
 
 def test_missing_is_minus_one():
@@ -106,6 +107,30 @@ def test_address_levels():
     # identical text (JW 1) is close whatever the number; letter-disjoint text (JW 0) with the
     # same house number; different number; no number on either side is not 'same'; missing
     assert_array_equal(address_levels(addr_a, addr_b, num_a, num_b), [0, 1, 2, 2, -1, -1])
+
+
+def test_a_shared_uprn_is_the_best_address_level_and_otherwise_the_text_decides():
+    addr_a = ["oakway", "oakway", "oakway", "", "", "oakway"]
+    addr_b = ["hillcrest", "oakway", "oakway", "oakway", "", "oakway"]
+    num = ["7"] * 6
+    uprn_a = ["100", "100", "", "100", "100", "100"]
+    uprn_b = ["100", "200", "200", "100", "", ""]
+    # same UPRN whatever the text (even none); different or one-sided UPRN: text level + 1;
+    # no text and no shared UPRN is missing
+    assert_array_equal(address_uprn_levels(addr_a, addr_b, num, num, uprn_a, uprn_b),
+                       [0, 1, 1, 0, -1, 1])
+
+
+def test_the_uprn_replaces_no_comparison_but_joins_the_address_one():
+    spec = default_spec(identifiers=("uprn", "nhs_number"))
+    kinds = {c.name: c.kind for c in spec.comparisons}
+    assert kinds["address"] == "address_uprn" and "uprn" not in kinds
+    assert kinds["nhs_number"] == "identifier"
+    assert ("uprn_std",) in spec.blocking
+    address = {c.name: c for c in spec.comparisons}["address"]
+    # never a penalty for a different UPRN beyond the text's own
+    plain = {c.name: c for c in default_spec().comparisons}["address"]
+    assert address.weights()[1:] == pytest.approx(plain.weights())
 
 
 @pytest.mark.parametrize(

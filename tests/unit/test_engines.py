@@ -37,6 +37,22 @@ def test_splink_executes_the_same_spec_as_recordlinkage(prepared):
     assert_frame_equal(sp.astype(int), rl.astype(int), check_names=False)
 
 
+def test_splink_executes_shared_identifiers_as_recordlinkage_does(tmp_path):
+    scenario = load_scenario("smoke", authorities=[LA], scale=0.05,
+                             overlays=["uprn", "nhs-number"])
+    write_synthetic(synthesise(scenario, LA), tmp_path, scenario)
+    ref = scenario.dates.nhs_extract
+    sources = {k: prepare(v, ref) for k, v in read_authority(tmp_path, LA).items()}
+    right = pd.concat([sources[d].assign(dataset=d) for d in MATCHED_AGAINST[NWSSP]],
+                      ignore_index=True)
+    spec = default_spec(identifiers=scenario.shared_identifiers())
+    assert {"uprn_std", "nhs_number_std"} <= set(sources[NWSSP].columns)
+    rl = rl_engine.score_pairs(sources[NWSSP], right, spec)
+    sp, _ = splink_engine.score_pairs(sources[NWSSP], right, spec)
+    assert (rl["address"] == 0).sum() > 100  # the 'same UPRN' level is in use
+    assert_frame_equal(sp.astype(int), rl.astype(int), check_names=False)
+
+
 def test_every_engine_gives_exactly_one_outcome_per_record(prepared):
     left, right, ref = prepared
     for engine in ("recordlinkage", "splink", "excel_baseline"):
