@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from cme_eval import wales
-from cme_eval.schema import OPTIONAL_IDENTIFIERS, SOURCES, STATUSES
+from cme_eval.schema import OPTIONAL_IDENTIFIERS, RECORDS_LIKE, SOURCES, STATUSES
 
 # NHS records per maintained-school pupil aged 5-15: the pilot's "in excess of 167,000" records
 # over the seven pilot LAs' ~142,000 such pupils (DOMAIN.md; indicative). Covers independent,
@@ -119,6 +119,24 @@ class Linkage:
 
 
 @dataclass(frozen=True)
+class CrossBorder:
+    """Recommendations about children schooled across an LA border (both off in the pilot)."""
+
+    # Share of pupils on another Welsh LA's roll that the school's LA reports to the child's
+    # home LA (neighbour exchange). English schools take no part.
+    neighbour_exchange: float = field(default=0.0, metadata=_range(0, 1))
+    # NHS records are matched centrally against all-Wales PLASC before distribution; needs
+    # every Welsh LA in the scenario (wales-2025).
+    central_matching: bool = False
+    central_engine: str = "splink"
+
+    def __post_init__(self) -> None:
+        if self.central_engine not in ("recordlinkage", "splink"):
+            raise ConfigError(f"cross_border.central_engine: unknown engine "
+                              f"{self.central_engine!r}; allowed: recordlinkage, splink")
+
+
+@dataclass(frozen=True)
 class FollowUp:
     """The documented follow-up model behind 'CME known after' (Table 6.1).
 
@@ -174,6 +192,7 @@ class Scenario:
     # Identifiers each source shares (none by default, as in the pilot): source -> names.
     identifiers: dict[str, list[str]] = field(default_factory=dict)
     linkage: Linkage = field(default_factory=Linkage)
+    cross_border: CrossBorder = field(default_factory=CrossBorder)
     follow_up: FollowUp = field(default_factory=FollowUp)
     review: Review = field(default_factory=Review)
     report: Report = field(default_factory=Report)
@@ -214,6 +233,11 @@ class Scenario:
                 if ident not in OPTIONAL_IDENTIFIERS:
                     raise ConfigError(f"identifiers.{src}: unknown identifier {ident!r}; "
                                       "allowed: " + ", ".join(OPTIONAL_IDENTIFIERS))
+        missing = [a for a in wales.AUTHORITY_NAMES if a not in self.authorities]
+        if self.cross_border.central_matching and missing:
+            raise ConfigError(
+                "cross_border.central_matching matches against all-Wales PLASC, so every Welsh "
+                f"LA must be in the scenario (use wales-2025); missing: {', '.join(missing)}")
         from cme_eval.synth.returns import LAYOUTS
 
         for layout in self.independent_schools.layouts:
@@ -241,6 +265,7 @@ class Scenario:
         """Every declared error rate of one source (empty in the no-errors control)."""
         if self.no_errors:
             return {}
+        source = RECORDS_LIKE.get(source, source)
         rates = {e: by[source] for e, by in self.errors.items() if source in by}
         if source == "nwssp" and "outdated_address" in rates:
             rates["outdated_address"] *= self.nhs_staleness

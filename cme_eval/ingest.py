@@ -21,6 +21,7 @@ from cme_eval.schema import (
     INDEPENDENT,
     LA_DATASETS,
     NWSSP,
+    OPTIONAL_DATASETS,
     OPTIONAL_IDENTIFIERS,
     RETURNS_DIR,
 )
@@ -205,15 +206,17 @@ def read_authority(folder: Path, authority: str) -> dict[str, pd.DataFrame]:
     Each frame's ``attrs['ingest_report']`` lists what could not be read (see ``report_of``).
     """
     folder = Path(folder)
+    columns = ["record_id", *REQUIRED_FIELDS, "source", "authority", "file"]
     out = {
         source: read_records(folder / FILE_NAMES[source], source, authority)
-        for source in (NWSSP, *LA_DATASETS)
+        if source not in OPTIONAL_DATASETS or (folder / FILE_NAMES[source]).is_file()
+        else pd.DataFrame(columns=columns).assign(source=source, authority=authority)
+        for source in (NWSSP, *LA_DATASETS, *OPTIONAL_DATASETS)
     }
     returns = sorted(p for p in (folder / RETURNS_DIR).glob("*")
                      if p.suffix.lower() in (".csv", ".xlsx", ".xlsm", ".ods"))
     frames = [read_records(p, INDEPENDENT, authority, label=f"{RETURNS_DIR}/{p.name}")
               for p in returns]
-    columns = ["record_id", *REQUIRED_FIELDS, "source", "authority", "file"]
     combined = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     combined.attrs["ingest_report"] = [r for f in frames for r in f.attrs["ingest_report"]]
     out[INDEPENDENT] = combined

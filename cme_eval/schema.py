@@ -15,10 +15,17 @@ EHE = "ehe"
 EOTAS = "eotas"
 OOC = "ooc"
 CME_REGISTER = "cme_register"
+# What-if datasets (empty in the pilot): pupils other Welsh LAs say live here (neighbour
+# exchange), and other LAs' PLASC records of this LA's NHS children (central matching).
+NEIGHBOUR_ENROLMENTS = "neighbour_enrolments"
+PLASC_WALES = "plasc_wales"
 
 RECEIVED_SOURCES = (NWSSP, INDEPENDENT)
 LA_DATASETS = (PLASC, EHE, EOTAS, OOC, CME_REGISTER)
-SOURCES = RECEIVED_SOURCES + LA_DATASETS
+SOURCES = RECEIVED_SOURCES + LA_DATASETS  # each with its own error rates and identifiers
+OPTIONAL_DATASETS = (NEIGHBOUR_ENROLMENTS,)  # held by the LA when it exists; no file: empty
+# Both what-if datasets are other LAs' PLASC records: they carry PLASC's errors and identifiers.
+RECORDS_LIKE = {NEIGHBOUR_ENROLMENTS: PLASC, PLASC_WALES: PLASC}
 
 # How sources are labelled in published tables (Table 5.1 of the evaluation report).
 SOURCE_LABELS = {NWSSP: "NWSSP", INDEPENDENT: "Independent schools"}
@@ -28,7 +35,8 @@ ALL_AUTHORITIES = "All"
 # Each child's one true education status, and which of the home LA's datasets would hold them.
 STATUS_DATASETS: dict[str, tuple[str, ...]] = {
     "maintained_own_la": (PLASC,),
-    "maintained_neighbour_la": (),  # on a neighbouring LA's (or English) school roll
+    # on a neighbouring Welsh LA's school roll (which tells the home LA only in the exchange)
+    "maintained_neighbour_la": (NEIGHBOUR_ENROLMENTS,),
     "independent": (INDEPENDENT,),  # fee-paying: only the school's return knows
     "independent_la_placed": (INDEPENDENT, OOC),  # placed and funded by the LA (IDP)
     "maintained_england": (),  # on an English school's roll (border LAs)
@@ -55,15 +63,26 @@ VISITOR_DATASETS: dict[str, tuple[str, ...]] = {
 }
 # Statuses whose GP registration in this LA is stale: the child no longer lives here.
 STALE_STATUSES = ("moved_within_wales", "moved_to_england", "moved_abroad")
+# Statuses whose child is on another Welsh LA's PLASC: what all-Wales central matching can find.
+ON_ANOTHER_WELSH_ROLL = ("maintained_neighbour_la", "moved_within_wales", "misallocated_border")
 TRULY_MISSING = ("missing_known", "missing_unknown")
 
 # What each received source is matched against: the LA's own datasets, plus the other received
 # source. An NHS record is accounted for by an independent school's return, and a school's
 # pupil is confirmed as resident by the NHS extract (see the README's design notes).
 MATCHED_AGAINST: dict[str, tuple[str, ...]] = {
-    NWSSP: (*LA_DATASETS, INDEPENDENT),
+    NWSSP: (*LA_DATASETS, *OPTIONAL_DATASETS, INDEPENDENT),
     INDEPENDENT: (*LA_DATASETS, NWSSP),
 }
+# With central matching, NHS records are first matched against all-Wales PLASC.
+MATCHED_AGAINST_CENTRALLY: dict[str, tuple[str, ...]] = {
+    NWSSP: (*MATCHED_AGAINST[NWSSP], PLASC_WALES),
+    INDEPENDENT: MATCHED_AGAINST[INDEPENDENT],
+}
+
+
+def matched_against(central: bool) -> dict[str, tuple[str, ...]]:
+    return MATCHED_AGAINST_CENTRALLY if central else MATCHED_AGAINST
 
 # File layout of one LA's synthetic folder, as `cme-eval generate` writes it and ingest reads it.
 FILE_NAMES = {
@@ -73,6 +92,8 @@ FILE_NAMES = {
     EOTAS: "eotas.csv",
     OOC: "ooc.csv",
     CME_REGISTER: "cme_register.csv",
+    NEIGHBOUR_ENROLMENTS: "neighbour_enrolments.csv",
+    PLASC_WALES: "plasc_elsewhere.csv",
 }
 RETURNS_DIR = "independent_returns"
 

@@ -32,6 +32,7 @@ from cme_eval.schema import (
     OUTCOMES,
     RECEIVED_SOURCES,
     SOURCE_LABELS,
+    matched_against,
 )
 
 # Heavy libraries (recordlinkage pulls in scikit-learn, ~2 s) are imported inside the stage
@@ -93,10 +94,12 @@ class Run:
     def synthetic_dir(self, authority: str) -> Path:
         return self.la_dir(authority) / "synthetic"
 
-    def fingerprint(self, authority: str) -> str:
-        """Settings that determine one LA's results (the other LAs' settings do not)."""
+    def fingerprint(self, authority: str | None = None) -> str:
+        """Settings that determine one LA's results (the other LAs' settings do not, unless
+        NHS records are matched centrally against every LA's PLASC); no LA: the whole run."""
         settings = self.scenario.to_dict()
-        settings["authorities"] = {authority: settings["authorities"][authority]}
+        if authority is not None and not self.scenario.cross_border.central_matching:
+            settings["authorities"] = {authority: settings["authorities"][authority]}
         settings.pop("description", None)
         settings.pop("name", None)
         settings["code"] = code_fingerprint()
@@ -145,14 +148,18 @@ def generate(run: Run, authority: str) -> pd.DataFrame:
 
 def link(run: Run, authority: str) -> pd.DataFrame:
     """Match the LA's received records (NWSSP, independent schools); write ``outcomes.csv``."""
-    from cme_eval.linkage import link_authority, spec_from_settings
+    from cme_eval.linkage import link_authority
 
     run.require("generate", authority)
+    central_outcomes = None
+    if run.scenario.cross_border.central_matching:
+        central_outcomes = read_csv(central(run))
     sources = read_authority(run.synthetic_dir(authority), authority)
     settings = run.scenario.linkage
-    spec = spec_from_settings(settings, run.scenario.shared_identifiers())
+    spec = _spec(run)
     outcomes = link_authority(sources, spec, engine=settings.engine,
-                              reference_date=run.scenario.dates.nhs_extract)
+                              reference_date=run.scenario.dates.nhs_extract,
+                              central=central_outcomes)
     received = sum(len(sources[s]) for s in RECEIVED_SOURCES)
     if len(outcomes) != received or outcomes["record_id"].duplicated().any():
         raise tables.ReconciliationError(
@@ -160,12 +167,60 @@ def link(run: Run, authority: str) -> pd.DataFrame:
         )
     write_csv(outcomes, run.la_dir(authority) / "outcomes.csv")
     write_csv(report_of(sources), run.la_dir(authority) / "ingest_report.csv")
-    for engine in compare_engines(run):
+    for engine in compare_engines(run):  # each engine on its own, as the LA would use it
         other = link_authority(sources, spec, engine=engine,
                                reference_date=run.scenario.dates.nhs_extract)
         write_csv(other, run.la_dir(authority) / f"outcomes_{engine}.csv")
     run.mark_done("link", authority)
     return outcome_summary(outcomes)
+
+
+def _spec(run: Run):
+    from cme_eval.linkage import spec_from_settings
+
+    return spec_from_settings(run.scenario.linkage, run.scenario.shared_identifiers())
+
+
+def central(run: Run) -> Path:
+    """Central pre-processing (``cross_border.central_matching``): every LA's NHS records
+    against all-Wales PLASC in one link, before distribution. Writes and returns
+    ``central/central_outcomes.csv`` (ids, outcomes and scores only).
+
+    Runs once per run folder: a lock makes a second caller wait and then reuse the result.
+    """
+    import fcntl
+
+    folder = run.run_dir / "central"
+    folder.mkdir(exist_ok=True)
+    path, marker = folder / "central_outcomes.csv", folder / ".stage-central.json"
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.is_file() and json.loads(marker.read_text())["fingerprint"] == run.fingerprint():
+            return path
+        write_csv(link_centrally(run), path, float_format="%.4f")
+        marker.write_text(json.dumps({"stage": "central", "fingerprint": run.fingerprint()}) + "\n")
+    return path
+
+
+def link_centrally(run: Run) -> pd.DataFrame:
+    """All-Wales NHS records and PLASC, read from every LA's folder, linked in one go."""
+    from cme_eval.ingest import read_records
+    from cme_eval.linkage.central import link_central
+    from cme_eval.schema import FILE_NAMES, NWSSP, PLASC, PLASC_WALES
+    from cme_eval.standardise import prepare
+
+    nhs, plasc = [], []
+    for authority in run.scenario.authorities:
+        run.require("generate", authority)
+        syn = run.synthetic_dir(authority)
+        nhs.append(read_records(syn / FILE_NAMES[NWSSP], NWSSP, authority))
+        for source, holder in ((PLASC, authority), (PLASC_WALES, "")):  # "": another Welsh LA
+            plasc.append(read_records(syn / FILE_NAMES[source], source, authority)
+                         .assign(holder=holder))
+    ref = run.scenario.dates.nhs_extract
+    return link_central(prepare(pd.concat(nhs, ignore_index=True), ref),
+                        prepare(pd.concat(plasc, ignore_index=True), ref), _spec(run),
+                        reference_date=ref, engine=run.scenario.cross_border.central_engine)
 
 
 def compare_engines(run: Run) -> list[str]:
@@ -233,7 +288,9 @@ def linkage_quality(run: Run, authority: str, by_engine: dict[str, pd.DataFrame]
         lost[prepared[source]["record_id"].to_numpy()] = flags.to_numpy()
     frames = []
     for engine, outcomes in by_engine.items():
-        judged = accuracy.judge(outcomes, truth_records, MATCHED_AGAINST)
+        central = engine == run.scenario.linkage.engine and \
+            run.scenario.cross_border.central_matching
+        judged = accuracy.judge(outcomes, truth_records, matched_against(central))
         judged["lost_at_blocking"] = judged["record_id"].map(lost).fillna(False).astype(bool)
         judged["lost_at_blocking"] &= judged["has_partner"]
         frames.append(accuracy.quality_table(judged, authority, engine, SOURCE_LABELS))
@@ -266,7 +323,8 @@ def compile_report(run: Run) -> dict[str, pd.DataFrame]:
 
 
 def compare_scenarios(scenario: str, overlay_sets: list[tuple[str, ...]], out: Path, *,
-                      seed: int | None = None, authorities: list[str] | None = None) -> Path:
+                      seed: int | None = None, scale: float | None = None,
+                      authorities: list[str] | None = None) -> Path:
     """Run the baseline and each overlay set on the same population (same seed) with the
     library stages, and write scenario_comparison.csv, its figure and a short report."""
     from cme_eval.evaluate import compare
@@ -276,7 +334,8 @@ def compare_scenarios(scenario: str, overlay_sets: list[tuple[str, ...]], out: P
     no_extras = {"report": {"compare_engines": []}}  # what-ifs compare the main engine only
     for overlays in [(), *overlay_sets]:
         label = "+".join(overlays) or "baseline"
-        run = Run.open(scenario, out / "runs" / label, seed=seed, authorities=authorities,
+        run = Run.open(scenario, out / "runs" / label, seed=seed, scale=scale,
+                       authorities=authorities,
                        overlays=overlays, overrides=no_extras)
         names.append(run.scenario.name)
         for authority in run.scenario.authorities:

@@ -189,6 +189,9 @@ def prepare(records: pd.DataFrame, reference_date) -> pd.DataFrame:
     """Standardised records with the derived keys every engine blocks and compares on."""
     std = standardise(records.reset_index(drop=True), reference_year=reference_date.year)
     std["birth_year"] = std["dob_std"].str[:4]
+    # Initials: national blocking pairs them with the date of birth (see linkage.central).
+    std["forename_initial"] = std["forename_std"].astype(str).str[:1]
+    std["surname_initial"] = std["surname_std"].astype(str).str[:1]
     std["dob_int"] = dob_as_int(std["dob_std"])
     # Identifiers, when a source has them: digits only (NHS number, UPRN), upper case (UPN).
     for ident, pattern in (("nhs_number", r"\D"), ("uprn", r"\D"), ("upn", r"[^A-Z0-9]")):

@@ -9,7 +9,7 @@ import pandas as pd
 from cme_eval.linkage import rl_engine
 from cme_eval.linkage.classify import classify
 from cme_eval.linkage.spec import LinkSpec, default_spec, spec_from_settings
-from cme_eval.schema import MATCHED_AGAINST, RECEIVED_SOURCES
+from cme_eval.schema import MATCHED_AGAINST, NWSSP, RECEIVED_SOURCES
 from cme_eval.standardise import prepare
 
 TARGETS = MATCHED_AGAINST  # kept as the linkage package's name for it
@@ -78,14 +78,31 @@ def estimated_spec(left_std, right_std, levels, spec: LinkSpec, seed: int = 1) -
 
 def link_authority(
     sources: dict[str, pd.DataFrame], spec: LinkSpec, *, reference_date: dt.date,
-    engine: str = "recordlinkage",
+    engine: str = "recordlinkage", central: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One outcome row per received record of one LA (NWSSP then independent schools)."""
+    """One outcome row per received record of one LA (NWSSP then independent schools).
+
+    With ``central`` (the outcomes of central matching against all-Wales PLASC), an NHS record
+    matched centrally keeps that outcome; the others are matched here as usual, against what
+    the LA holds less the PLASC records central matching has already taken.
+    """
     prepared = {name: _prepare(frame, reference_date) for name, frame in sources.items()}
     outcomes = []
     for source in RECEIVED_SOURCES:
+        left = prepared[source]
         right = pd.concat([prepared[d].assign(dataset=d) for d in TARGETS[source]],
                           ignore_index=True)
-        outcomes.append(link_prepared(prepared[source], right, spec, engine=engine,
-                                      reference_date=reference_date))
+        if central is None or source != NWSSP:
+            outcomes.append(link_prepared(left, right, spec, engine=engine,
+                                          reference_date=reference_date))
+            continue
+        from cme_eval.linkage.central import resolved_centrally
+
+        kept = resolved_centrally(central[central["record_id"].isin(left["record_id"])])
+        claimed = central["matched_record_id"].loc[lambda s: s != ""]
+        rest = left[~left["record_id"].isin(kept["record_id"])].reset_index(drop=True)
+        right = right[~right["record_id"].isin(claimed)].reset_index(drop=True)
+        local = link_prepared(rest, right, spec, engine=engine, reference_date=reference_date)
+        both = pd.concat([kept, local], ignore_index=True).set_index("record_id")
+        outcomes.append(both.loc[left["record_id"]].reset_index()[local.columns])
     return pd.concat(outcomes, ignore_index=True)

@@ -26,8 +26,12 @@ from cme_eval.schema import (
     FILE_NAMES,
     INDEPENDENT,
     LA_DATASETS,
+    NEIGHBOUR_ENROLMENTS,
     NWSSP,
+    ON_ANOTHER_WELSH_ROLL,
     PLASC,
+    PLASC_WALES,
+    RECORDS_LIKE,
     RETURNS_DIR,
     STALE_STATUSES,
     STATUS_DATASETS,
@@ -43,7 +47,7 @@ from cme_eval.synth.population import (
 )
 
 ID_PREFIX = {NWSSP: "NHS", PLASC: "PLA", "ehe": "EHE", "eotas": "EOT", "ooc": "OOC",
-             "cme_register": "CME"}
+             "cme_register": "CME", NEIGHBOUR_ENROLMENTS: "NBR", PLASC_WALES: "PLW"}
 FIELDS = ["forename", "surname", "dob", "address", "postcode"]
 
 
@@ -111,6 +115,35 @@ def _inbound_pupils(scenario: Scenario, authority: str, n_plasc: int) -> pd.Data
     return generate_visitors(scenario, authority, "inbound_pupil", n, home)
 
 
+def _reported_by_neighbours(scenario: Scenario, authority: str, holders: pd.DataFrame):
+    """Pupils on a neighbouring Welsh LA's roll that the neighbour reports (keyed per child,
+    so a larger exchange share only ever adds children)."""
+    u = keyed_rng(scenario.seed, authority, "neighbour-exchange").random(len(holders))
+    return holders[u < scenario.cross_border.neighbour_exchange]
+
+
+def _on_other_welsh_rolls(scenario: Scenario, authority: str, residents: pd.DataFrame):
+    """This LA's children on another Welsh LA's PLASC, as that LA holds them: at their home
+    address, except a family that moved within Wales, who are at their new one."""
+    held = residents[residents.status.isin(ON_ANOTHER_WELSH_ROLL)].copy()
+    moved = held.status.eq("moved_within_wales").to_numpy()
+    if moved.any():
+        rng = keyed_rng(scenario.seed, authority, "moved-within-wales-new-home")
+        others = [a for a in wales.AUTHORITY_NAMES if a != authority]
+        households = held.loc[moved, "household_id"].unique()
+        new_la = np.asarray(others, dtype=object)[rng.integers(0, len(others), len(households))]
+        homes = []
+        for la in sorted(set(new_la)):
+            mask = new_la == la
+            homes.append(AddressFactory(scenario, la).make(rng, int(mask.sum()))
+                         .assign(household_id=households[mask]))
+        homes = pd.concat(homes, ignore_index=True).set_index("household_id")
+        hh = held.loc[moved, "household_id"]
+        for column in ("address", "postcode", "uprn"):
+            held.loc[moved, column] = hh.map(homes[column]).to_numpy()
+    return held
+
+
 def _schools(scenario: Scenario, authority: str, pupils: pd.DataFrame):
     """Pupils grouped into schools; each school returns or not, in its layout and date format."""
     rng = keyed_rng(scenario.seed, authority, "independent-schools")
@@ -150,7 +183,8 @@ def _boarders(scenario: Scenario, authority: str, pupils: pd.DataFrame, schools:
 def _records(scenario: Scenario, authority: str, source: str, people: pd.DataFrame,
              ctx: ErrorContext, ctx_stats: list, extra: tuple[str, ...] = ()):
     """One source's records (errors applied, keyed shuffle) and their truth rows (no ids yet)."""
-    idents = [i for i in scenario.identifiers.get(source, []) if i in people]
+    shared = scenario.identifiers.get(RECORDS_LIKE.get(source, source), [])
+    idents = [i for i in shared if i in people]
     base = people[["person_id", *FIELDS, *idents, *extra]]
     noisy, applied = apply_errors(base, source=source, rates=scenario.error_rates(source),
                                   seed=scenario.seed, authority=authority, context=ctx)
@@ -200,6 +234,11 @@ def synthesise(scenario: Scenario, authority: str) -> SyntheticLA:
     for dataset in LA_DATASETS:
         if dataset != PLASC:
             add(dataset, _holders(residents, dataset))
+    if scenario.cross_border.neighbour_exchange > 0:
+        add(NEIGHBOUR_ENROLMENTS, _reported_by_neighbours(
+            scenario, authority, _holders(residents, NEIGHBOUR_ENROLMENTS)))
+    if scenario.cross_border.central_matching:
+        add(PLASC_WALES, _on_other_welsh_rolls(scenario, authority, residents))
 
     returned = set(schools.school_id[schools.returned])
     listed = pd.concat([pupils, boarders], ignore_index=True)
@@ -253,7 +292,8 @@ def write_synthetic(world: SyntheticLA, out: Path, scenario: Scenario | None = N
     written = [write_csv(world.people, out / "truth_people.csv"),
                write_csv(world.truth_records, out / "truth_records.csv")]
     for source, name in FILE_NAMES.items():
-        written.append(write_csv(world.sources[source], out / name))
+        if source in world.sources:  # what-if datasets only in their scenarios
+            written.append(write_csv(world.sources[source], out / name))
     folder = out / RETURNS_DIR
     folder.mkdir(exist_ok=True)
     for old in folder.iterdir():

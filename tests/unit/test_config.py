@@ -18,7 +18,7 @@ PILOT_LAS = ["Cardiff", "Rhondda Cynon Taf", "Carmarthenshire", "Powys", "Gwyned
 PILOT_NHS_RECORDS = {"Cardiff": 54000, "Rhondda Cynon Taf": 35300, "Carmarthenshire": 25900,
                      "Powys": 16500, "Gwynedd": 15900, "Monmouthshire": 10600,
                      "Isle of Anglesey": 8800}
-SCENARIO_KEYS = ["authorities", "dates", "description", "errors", "follow_up", "identifiers",
+SCENARIO_KEYS = ["authorities", "cross_border", "dates", "description", "errors", "follow_up", "identifiers",
                  "independent_schools", "linkage", "name", "nhs_staleness", "no_errors",
                  "population", "report",
                  "review", "scale", "seed", "status_shares"]

@@ -135,7 +135,8 @@ def test_read_authority_reads_every_source_and_all_school_returns(tmp_path):
     _write(tmp_path / "independent_returns" / "a-school.csv", HEADER + "S1,Q,R,,,\n")
     out = read_authority(tmp_path, "Powys")
     assert sorted(out) == sorted(["nwssp", "plasc", "ehe", "eotas", "ooc", "cme_register",
-                                  "independent"])
+                                  "neighbour_enrolments", "independent"])
+    assert out["neighbour_enrolments"].empty  # no exchange file: an empty dataset
     assert out["nwssp"]["record_id"].tolist() == ["N1"]
     assert out["cme_register"]["source"].tolist() == ["cme_register"]
     ind = out["independent"]
