@@ -140,3 +140,68 @@ def bench_linkage(scenario_name: str, authority: str, out: Path,
     table = pd.DataFrame(rows, columns=BENCH_COLUMNS)
     write_csv(table, out / "bench_linkage.csv", float_format="%.5f")
     return table
+
+
+CENTRAL_OVERLAY = "central-all-wales"
+
+
+def _generate_all(scenario_name: str, out: Path, seed: int | None, scale: float | None) -> float:
+    """Generate every LA of a central-matching run (in a child process: its memory is not
+    the central link's); returns the wall time."""
+    from cme_eval.stages import Run
+
+    run = Run.open(scenario_name, out, seed=seed, scale=scale, overlays=(CENTRAL_OVERLAY,))
+    started = time.perf_counter()
+    for authority in run.scenario.authorities:
+        run.require("generate", authority)
+    return time.perf_counter() - started
+
+
+def bench_central(scenario_name: str, out: Path, *, engine: str | None = None,
+                  seed: int | None = None, scale: float | None = None) -> pd.DataFrame:
+    """Central matching of all-Wales NHS records against all-Wales PLASC, as one link.
+
+    Every LA is generated first in a child process (skipped when ``out`` already holds it);
+    then this process links, with its peak memory sampled while it does. Accuracy is judged
+    against the truth of every LA. Writes ``bench_central.csv`` in ``out``.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import cme_eval.linkage.central  # noqa: F401  (imports are not part of the timed link)
+    from cme_eval.evaluate import accuracy
+    from cme_eval.fileio import read_csv, write_csv
+    from cme_eval.schema import NWSSP, OUT_OF_SCOPE, PLASC, PLASC_WALES
+    from cme_eval.stages import Run, link_centrally
+
+    out = Path(out)
+    overrides = {"cross_border": {"central_engine": engine}} if engine else None
+    if (engine or "splink") == "splink":
+        import splink  # noqa: F401
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        generate_s = pool.submit(_generate_all, scenario_name, out, seed, scale).result()
+    run = Run.open(scenario_name, out, seed=seed, scale=scale, overlays=(CENTRAL_OVERLAY,),
+                   overrides=overrides)
+    gc.collect()
+    with PeakRSS() as rss:
+        t0 = time.perf_counter()
+        outcomes = link_centrally(run)
+        wall = time.perf_counter() - t0
+    truth = pd.concat([read_csv(run.synthetic_dir(a) / "truth_records.csv")
+                       for a in run.scenario.authorities], ignore_index=True)
+    judged = accuracy.judge(outcomes.drop(columns="authority"), truth,
+                            {NWSSP: (PLASC, PLASC_WALES)})
+    stats = accuracy.summarise(judged)
+    plasc = truth["source"].isin([PLASC, PLASC_WALES]).sum()
+    row = {"engine": run.scenario.cross_border.central_engine,
+           "authorities": len(run.scenario.authorities), "nhs_records": len(outcomes),
+           "plasc_records": int(plasc), "generate_s": round(generate_s, 1),
+           "central_link_s": round(wall, 1), "central_peak_mb": round(rss.peak_mb),
+           "process_peak_mb": round(peak_mb()),
+           "matched_share": round(float(
+               judged.loc[judged["outcome"] != OUT_OF_SCOPE, "linked"].mean()), 5),
+           "precision": round(stats["precision"], 5), "recall": round(stats["recall"], 5),
+           "f1": round(stats["f1"], 5)}
+    table = pd.DataFrame([row])
+    write_csv(table, out / "bench_central.csv")
+    return table

@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
                        "'nhs-number,uprn,nhs-number+uprn'")
     p_cmp.add_argument("--out", type=Path, required=True)
     p_cmp.add_argument("--seed", type=int)
+    p_cmp.add_argument("--scale", type=float)
     p_cmp.add_argument("--authorities", type=_authorities, default=())
 
     p_bench = sub.add_parser("bench", help="benchmarks that print figures (time, memory)")
@@ -64,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="comma-separated engines (default: all three)")
     b_gen = bench_sub.add_parser("generate", help="generate every LA of a scenario")
     b_gen.add_argument("scenario")
+    b_cen = bench_sub.add_parser(
+        "central", help="central matching: all-Wales NHS records against all-Wales PLASC")
+    b_cen.add_argument("scenario", nargs="?", default="wales-2025")
+    b_cen.add_argument("--out", type=Path, required=True)
+    b_cen.add_argument("--engine", choices=("splink", "recordlinkage"))
+    b_cen.add_argument("--seed", type=int)
+    b_cen.add_argument("--scale", type=float)
     return parser
 
 
@@ -89,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             from cme_eval.stages import compare_scenarios
 
             path = compare_scenarios(args.scenario, parse_overlays(args.overlays), args.out,
-                                     seed=args.seed, authorities=list(args.authorities) or None)
+                                     seed=args.seed, scale=args.scale,
+                                     authorities=list(args.authorities) or None)
             print(f"written to {path}")
         elif args.command == "bench":
             from cme_eval import bench
@@ -98,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
                 table = bench.bench_linkage(args.scenario, args.authority, args.out,
                                             tuple(args.engines), seed=args.seed)
                 print(f"written to {args.out / 'bench_linkage.csv'}")
+            elif args.bench == "central":
+                table = bench.bench_central(args.scenario, args.out, engine=args.engine,
+                                            seed=args.seed, scale=args.scale)
+                print(f"written to {args.out / 'bench_central.csv'}")
             else:
                 table = bench.bench_generate(args.scenario)
             print(table.to_string(index=False))

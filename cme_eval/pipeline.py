@@ -117,16 +117,21 @@ def run(request: RunRequest) -> Path:
     started = time.perf_counter()
     with tqdm(total=steps, desc=f"{scenario.name}", unit="notebook") as bar:
 
-        def one_authority(authority: str) -> None:
+        def one_authority(authority: str, notebooks: tuple[str, ...]) -> None:
             slug = wales.get(authority).slug
-            for nb in AUTHORITY_NOTEBOOKS:
+            for nb in notebooks:
                 bar.set_postfix_str(f"{authority}: {nb}")
                 execute(nb, out / "notebooks" / slug / nb, {**common, "authority": authority}, out)
                 bar.update()
 
+        # Central matching links every LA's NHS records at once, so every LA is generated
+        # before any is linked; otherwise each LA runs its notebooks straight through.
+        phases = ((AUTHORITY_NOTEBOOKS[:1], AUTHORITY_NOTEBOOKS[1:])
+                  if scenario.cross_border.central_matching else (AUTHORITY_NOTEBOOKS,))
         with ThreadPoolExecutor(max_workers=max(1, request.workers)) as pool:
-            for future in [pool.submit(one_authority, a) for a in authorities]:
-                future.result()
+            for notebooks in phases:
+                for future in [pool.submit(one_authority, a, notebooks) for a in authorities]:
+                    future.result()
         bar.set_postfix_str(COMPILE_NOTEBOOK)
         execute(COMPILE_NOTEBOOK, out / "notebooks" / COMPILE_NOTEBOOK,
                 {**common, "authorities": ",".join(authorities)}, out)

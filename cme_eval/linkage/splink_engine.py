@@ -90,7 +90,7 @@ def splink_settings(spec: LinkSpec, prior: float = 1e-4) -> dict:
         "probability_two_random_records_match": prior,
         "blocking_rules_to_generate_predictions": rules,
         "comparisons": comparisons,
-        "retain_matching_columns": True,
+        "retain_matching_columns": True,  # keeps the gamma (level) columns in the output
         "retain_intermediate_calculation_columns": False,
     }
 
@@ -107,6 +107,19 @@ def _table(frame: pd.DataFrame, spec: LinkSpec) -> pd.DataFrame:
     return table
 
 
+DUCKDB_MEMORY_LIMIT = "3GB"  # DuckDB's default is 80% of RAM; it spills to disk beyond this
+
+
+def _connection():
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    con.execute("SET enable_progress_bar = false")  # nothing on the terminal or in notebooks
+    con.execute("SET preserve_insertion_order = false")  # pairs are sorted afterwards anyway
+    return con
+
+
 def score_pairs(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec, *,
                 train: bool = False) -> tuple[pd.DataFrame, LinkSpec]:
     """Candidate pairs (positional left, right) with spec levels, as ``rl_engine.score_pairs``.
@@ -120,25 +133,29 @@ def score_pairs(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec, *,
                          index=pd.MultiIndex.from_arrays([[], []]))
     if left.empty or right.empty:
         return empty, spec
-    db = DuckDBAPI()
+    con = _connection()
+    db = DuckDBAPI(con)
     tables = [db.register(_table(left, spec), dataset_display_name="received"),
               db.register(_table(right, spec), dataset_display_name="held")]
     linker = Linker(tables, splink_settings(spec), log_level=logging.WARNING)
     if train:
         spec = _train(linker, spec, estimate_m=spec.estimate_m)
-    pred = linker.inference.predict().as_pandas_dataframe()
-    if pred.empty:
-        return empty, spec
-    flip = pred["source_dataset_l"].to_numpy() != "received"
-    lpos = np.where(flip, pred["unique_id_r"], pred["unique_id_l"]).astype(int)
-    rpos = np.where(flip, pred["unique_id_l"], pred["unique_id_r"]).astype(int)
-    levels = {}
+    # Only positions and levels come back to Python, computed and sorted in DuckDB: at national
+    # size (17 million pairs) the pairs' compared values would need gigabytes in pandas.
+    flip = "source_dataset_l <> 'received'"
+    columns = [f"CASE WHEN {flip} THEN unique_id_r ELSE unique_id_l END AS lpos",
+               f"CASE WHEN {flip} THEN unique_id_l ELSE unique_id_r END AS rpos"]
     for comparison in spec.comparisons:
-        gamma = pred[f"gamma_{comparison.name}"].to_numpy().astype(int)
-        top = len(comparison.levels) - 1
-        levels[comparison.name] = np.where(gamma < 0, -1, top - gamma)
-    out = pd.DataFrame(levels, index=pd.MultiIndex.from_arrays([lpos, rpos]))
-    return out.sort_index(), spec
+        gamma, top = f"gamma_{comparison.name}", len(comparison.levels) - 1
+        columns.append(f"CAST(CASE WHEN {gamma} < 0 THEN -1 ELSE {top} - {gamma} END AS TINYINT)"
+                       f' AS "{comparison.name}"')
+    pred = con.sql(f"SELECT {', '.join(columns)} FROM "
+                   f"{linker.inference.predict().physical_name} ORDER BY lpos, rpos").fetchnumpy()
+    if len(pred["lpos"]) == 0:
+        return empty, spec
+    index = pd.MultiIndex.from_arrays([np.asarray(pred.pop("lpos"), dtype=np.int64),
+                                       np.asarray(pred.pop("rpos"), dtype=np.int64)])
+    return pd.DataFrame({name: np.asarray(v) for name, v in pred.items()}, index=index), spec
 
 
 def _train(linker, spec: LinkSpec, estimate_m: bool) -> LinkSpec:
