@@ -145,12 +145,14 @@ def bench_linkage(scenario_name: str, authority: str, out: Path,
 CENTRAL_OVERLAY = "central-all-wales"
 
 
-def _generate_all(scenario_name: str, out: Path, seed: int | None, scale: float | None) -> float:
+def _generate_all(scenario_name: str, out: Path, seed: int | None, scale: float | None,
+                  overrides: dict | None) -> float:
     """Generate every LA of a central-matching run (in a child process: its memory is not
     the central link's); returns the wall time."""
     from cme_eval.stages import Run
 
-    run = Run.open(scenario_name, out, seed=seed, scale=scale, overlays=(CENTRAL_OVERLAY,))
+    run = Run.open(scenario_name, out, seed=seed, scale=scale, overlays=(CENTRAL_OVERLAY,),
+                   overrides=overrides)
     started = time.perf_counter()
     for authority in run.scenario.authorities:
         run.require("generate", authority)
@@ -179,9 +181,13 @@ def bench_central(scenario_name: str, out: Path, *, engine: str | None = None,
     if (engine or "splink") == "splink":
         import splink  # noqa: F401
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        generate_s = pool.submit(_generate_all, scenario_name, out, seed, scale).result()
+        generate_s = pool.submit(_generate_all, scenario_name, out, seed, scale,
+                                 overrides).result()
     run = Run.open(scenario_name, out, seed=seed, scale=scale, overlays=(CENTRAL_OVERLAY,),
                    overrides=overrides)
+    stale = [a for a in run.scenario.authorities if not run.is_done("generate", a)]
+    if stale:  # the timed link would generate them itself
+        raise RuntimeError(f"generation did not complete for {', '.join(stale)}")
     gc.collect()
     with PeakRSS() as rss:
         t0 = time.perf_counter()
