@@ -483,6 +483,12 @@ def _overlay(name: str) -> dict[str, Any]:
     return data
 
 
+def overlay_description(name: str) -> str:
+    """What an overlay changes, in its own words (its YAML's ``description``)."""
+    _overlay(name)  # an unknown name is named, with the available ones
+    return " ".join(str(_read_yaml(OVERLAY_DIR / f"{name}.yaml").get("description", "")).split())
+
+
 def load_scenario(
     name_or_path: str | Path,
     *,

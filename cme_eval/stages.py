@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from cme_eval import wales
-from cme_eval.config import Scenario, load_scenario
+from cme_eval.config import Scenario, load_scenario, overlay_description
 from cme_eval.evaluate import accuracy, tables
 from cme_eval.fileio import read_csv, write_csv
 from cme_eval.evaluate.follow_up import follow_up, true_status_of
@@ -345,9 +345,17 @@ def compare_scenarios(scenario: str, overlay_sets: list[tuple[str, ...]], out: P
     write_csv(table, out / "scenario_comparison.csv", float_format="%.1f")
     fig = figures.save_png(figures.scenario_comparison(table), out / "scenario_comparison.png")
     lines = compare.verdict(table, names[0])
+    described = pd.DataFrame(
+        [(name, overlay_description(name)) for name in dict.fromkeys(
+            o for overlays in overlay_sets for o in overlays)],
+        columns=["what-if", "what it changes"])
     page = html.render("What would the recommendations change?", tuple(lines), [
         html.Section("Scenario comparison (all authorities)", figures=(
             ("Review hours and potential CME who are not missing, by scenario", fig),),
-            tables=(("Scenario comparison", table[table["authority"] == "All"]),))])
+            tables=(("Scenario comparison", table[table["authority"] == "All"]),)),
+        html.Section("The what-ifs compared", paragraphs=(
+            "Each runs on the baseline's population and seed; a combination (a+b) applies "
+            "each in turn. Per-LA figures are in scenario_comparison.csv.",),
+            tables=(("What each what-if changes", described),))])
     (out / "scenario_comparison.html").write_text(page, encoding="utf-8")
     return out / "scenario_comparison.csv"

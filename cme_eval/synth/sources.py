@@ -6,6 +6,10 @@ the CME register hold the children whose true status puts them there
 (``schema.STATUS_DATASETS``), PLASC also the pupils who come in from neighbouring LAs; each
 independent school that returns sends one file in its own layout, sometimes with boarders who
 live elsewhere. Record ids are assigned after a keyed shuffle so their order reveals nothing.
+
+Two what-if datasets exist only in their scenarios: the neighbour-enrolment list other Welsh LAs
+send about this LA's children (``cross_border.neighbour_exchange``), and other LAs' PLASC records
+of this LA's children, for central matching against all-Wales PLASC.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ def test_outputs_and_columns(comparison):
     assert (out / "scenario_comparison.png").is_file()
     html = (out / "scenario_comparison.html").read_text(encoding="utf-8")
     assert "buys most" in html and "http" not in html
+    assert "What each what-if changes" in html and "Recommendation 7.2" in html
     assert set(table.index.get_level_values(0)) == {
         "smoke", "smoke+nhs-number", "smoke+uprn", "smoke+quarterly", "smoke+standard-template"}
 
