@@ -26,3 +26,18 @@ def keyed_rng(seed: int, *key: object) -> np.random.Generator:
 def keyed_int(seed: int, *key: object) -> int:
     """A stable integer seed for libraries that take one (e.g. Faker)."""
     return int(keyed_rng(seed, *key).integers(0, 2**31 - 1))
+
+
+def keyed_uniforms(ids, seed: int, *key: object) -> np.ndarray:
+    """One uniform in [0, 1) per id, determined by (seed, key, id) alone.
+
+    A record keeps its draw whichever other records are in the frame, so a what-if that drops
+    or adds records (a quarterly extract, fewer returns) leaves every other record's draw alone;
+    a positional draw would reshuffle them all. SipHash, keyed by the (seed, key) digest.
+    """
+    import pandas as pd
+
+    salt = hashlib.sha256(f"{seed}\x1f{key_to_ints(*key)}".encode()).hexdigest()[:16]
+    hashed = pd.util.hash_array(np.asarray(ids, dtype=object).astype(str).astype(object),
+                                hash_key=salt, categorize=False)
+    return (hashed >> np.uint64(11)).astype(np.float64) / float(2**53)

@@ -21,7 +21,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from cme_eval.rng import keyed_rng
+from cme_eval.rng import keyed_rng, keyed_uniforms
 from cme_eval.synth.reference import name_variants
 
 # QWERTY neighbours, for typos that a keyboard would make.
@@ -373,6 +373,15 @@ REGISTRY: tuple[ErrorType, ...] = (
 ERROR_TYPES: dict[str, ErrorType] = {e.name: e for e in REGISTRY}
 
 
+def _record_keys(frame: pd.DataFrame) -> pd.Series:
+    """Who each row is: its person and which copy (0 the original, 1 a duplicate...), or its
+    position in a frame without people."""
+    if "person_id" not in frame:
+        return pd.Series(frame.index.astype(str), index=frame.index)
+    person = frame["person_id"].astype(str)
+    return person + "#" + frame.groupby(person, sort=False).cumcount().astype(str)
+
+
 def apply_errors(
     df: pd.DataFrame,
     *,
@@ -384,8 +393,10 @@ def apply_errors(
 ) -> tuple[pd.DataFrame, list[list[str]]]:
     """Apply every error type at its declared rate; return the new frame and each row's errors.
 
-    For each type, one uniform draw per row (in the frame's order) selects the rows; only rows
-    where the type can apply are taken. Duplicates are appended after the original rows.
+    For each type, one uniform draw per record selects the rows, keyed by the record's person
+    (and copy number), so a record's errors do not depend on which other records the frame
+    holds; only rows where the type can apply are taken. Duplicates are appended after the
+    original rows.
     """
     out = df.reset_index(drop=True).copy()
     applied: list[list[str]] = [[] for _ in range(len(out))]
@@ -396,7 +407,8 @@ def apply_errors(
             continue
         rng = keyed_rng(seed, authority, "error", error.name, source)
         eligible = error.eligible(out, context)
-        rows = np.flatnonzero((rng.random(len(out)) < rate) & eligible)
+        draws = keyed_uniforms(_record_keys(out), seed, authority, "error", error.name, source)
+        rows = np.flatnonzero((draws < rate) & eligible)
         if error.row_noise:
             out = pd.concat([out, out.iloc[rows]], ignore_index=True)
             applied += [[error.name] for _ in rows]

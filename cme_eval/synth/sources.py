@@ -215,10 +215,8 @@ def synthesise(scenario: Scenario, authority: str) -> SyntheticLA:
 
     plasc_people = _holders(residents, PLASC)
     inbound = _inbound_pupils(scenario, authority, len(plasc_people))
-    cfg = scenario.independent_schools
-    ind_statuses = ("independent", "independent_la_placed") if cfg.include_la_placed \
-        else ("independent",)
-    pupils, schools = _schools(scenario, authority, _holders(residents, INDEPENDENT, ind_statuses))
+    # Every pupil is at a school whatever the what-if; only what a school lists changes.
+    pupils, schools = _schools(scenario, authority, _holders(residents, INDEPENDENT))
     boarders = _boarders(scenario, authority, pupils, schools)
     people = pd.concat([residents, inbound, boarders.drop(columns="school_id")],
                        ignore_index=True).astype({"uprn": "int64"})
@@ -250,6 +248,8 @@ def synthesise(scenario: Scenario, authority: str) -> SyntheticLA:
     in_age = in_scope_mask(pd.to_datetime(listed["dob"]), scenario.dates.nhs_extract)
     all_ages = set(schools.school_id[schools.lists_out_of_age])
     listed = listed[in_age.to_numpy() | listed.school_id.isin(all_ages).to_numpy()]
+    if not scenario.independent_schools.include_la_placed:  # the LA placed them: it knows
+        listed = listed[listed.status.ne("independent_la_placed")]
     listed = listed[listed.school_id.isin(returned)].assign(
         boarder=lambda d: ~d.resident.astype(bool),
         la_placed=lambda d: d.status.eq("independent_la_placed"))

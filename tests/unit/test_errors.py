@@ -119,6 +119,26 @@ def test_rate_zero_changes_nothing():
     assert applied == [[]] * 6
 
 
+def test_a_records_errors_do_not_depend_on_the_other_records_in_the_frame():
+    # a what-if that drops records (a quarterly extract, fewer returns) must not redraw the rest
+    big = pd.concat([_frame().assign(person_id=lambda d, k=k: d.person_id + f"-{k}")
+                     for k in range(40)], ignore_index=True)
+    rates = {"surname_typo": 0.3, "missing_postcode": 0.3, "duplicate_record": 0.2}
+    all_out, all_applied = apply_errors(big, source="nwssp", rates=rates, seed=3,
+                                        authority="Powys", context=CTX)
+    keep = big.index % 3 != 0
+    some_out, some_applied = apply_errors(big[keep], source="nwssp", rates=rates, seed=3,
+                                          authority="Powys", context=CTX)
+    originals = {pid: errs for pid, errs in zip(big.person_id, all_applied[:len(big)],
+                                                strict=True)}
+    kept_ids = big.person_id[keep].tolist()
+    assert [originals[p] for p in kept_ids] == some_applied[:len(kept_ids)]
+    assert sum(map(bool, some_applied)) > 20  # errors were drawn at all
+    # and the kept records that were duplicated are the same ones
+    copied = set(all_out.person_id[len(big):])
+    assert set(some_out.person_id[len(kept_ids):]) == copied & set(kept_ids)
+
+
 def test_input_frame_is_not_modified():
     df = _frame()
     copy = df.copy()

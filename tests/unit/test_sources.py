@@ -222,3 +222,23 @@ def test_written_files_read_back_with_the_same_records(world, tmp_path):
     assert set(files) == {f"{r.school_id}{LAYOUTS[r.layout].suffix}"
                           for r in returned.itertuples()
                           if r.school_id in set(world.sources[INDEPENDENT]["school_id"])}
+
+
+def test_excluding_la_placed_pupils_changes_only_their_records():
+    la = "Monmouthshire"  # the highest independent share
+    worlds = [synthesise(load_scenario("smoke", authorities=[la], scale=0.3, overlays=overlays),
+                         la) for overlays in ([], ["exclude-la-placed"])]
+    base, excluded = worlds
+    assert_frame_equal(base.schools, excluded.schools)  # the same schools return, as before
+    status = base.people.set_index("person_id")["status"]
+
+    def listed(world):
+        truth = world.truth_records
+        return truth[truth.source == INDEPENDENT].set_index("person_id")["errors"]
+
+    before, after = listed(base), listed(excluded)
+    placed = before.index.map(status) == "independent_la_placed"
+    assert placed.sum() > 0
+    assert sorted(after.index) == sorted(before.index[~placed])
+    # and every other pupil's records (a duplicate's copy too) carry the same errors
+    assert sorted(after.items()) == sorted(before[~placed].items())
