@@ -129,6 +129,9 @@ class CrossBorder:
     # every Welsh LA in the scenario (wales-2025).
     central_matching: bool = False
     central_engine: str = "splink"
+    # A central partial match held by another LA needs this weight (the national pool makes a
+    # chance agreement likelier; see linkage/central.py for the measurement behind 16).
+    other_la_min_weight: float = field(default=16.0, metadata=_range(0, None))
 
     def __post_init__(self) -> None:
         if self.central_engine not in ("recordlinkage", "splink"):

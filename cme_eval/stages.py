@@ -220,7 +220,8 @@ def link_centrally(run: Run) -> pd.DataFrame:
     ref = run.scenario.dates.nhs_extract
     return link_central(prepare(pd.concat(nhs, ignore_index=True), ref),
                         prepare(pd.concat(plasc, ignore_index=True), ref), _spec(run),
-                        reference_date=ref, engine=run.scenario.cross_border.central_engine)
+                        reference_date=ref, engine=run.scenario.cross_border.central_engine,
+                        other_la_min_weight=run.scenario.cross_border.other_la_min_weight)
 
 
 def compare_engines(run: Run) -> list[str]:

@@ -8,7 +8,7 @@ import pytest
 
 from cme_eval import wales
 from cme_eval.config import ConfigError, load_scenario
-from cme_eval.linkage import default_spec, link_authority
+from cme_eval.linkage import default_spec, link_authority, link_prepared
 from cme_eval.linkage.central import CENTRAL_BLOCKING, central_spec, link_central
 from cme_eval.schema import (
     NEIGHBOUR_ENROLMENTS,
@@ -153,3 +153,31 @@ def test_an_la_keeps_central_matches_and_matches_the_rest_without_taken_records(
     assert out.loc["N2", "reason"].startswith("central: ")
     assert out.loc["N1", "outcome"] == NOT_MATCHED  # P1 is taken; N1 is not given it again
     assert out.loc["N3", ["outcome", "matched_record_id"]].tolist() == [PERFECT, "P3"]
+
+
+def test_a_weak_match_held_by_another_la_is_left_to_the_la():
+    nhs = _frame([("N2", "Rhys", "Bevan", "2013-05-06", "2 Mill Lane, Builth", "LD2 3BB")],
+                 authority="Powys", source=NWSSP)
+    plasc = _frame([("P2", "Rhys", "Bevan", "2013-05-06", "9 Heol Fawr, Aberaeron", "SA46 0DD")],
+                   holder="", source=PLASC)
+    args = (prepare(nhs, REF), prepare(plasc, REF), default_spec())
+    kept = link_central(*args, reference_date=REF, other_la_min_weight=12)
+    assert kept.loc[0, "outcome"] == PARTIAL and kept.loc[0, "score"] < 18
+    left = link_central(*args, reference_date=REF, other_la_min_weight=18)
+    assert left.loc[0, ["outcome", "matched_record_id", "matched_dataset"]].tolist() == [
+        NOT_MATCHED, "", ""]
+    assert "held by another LA with weight below 18" in left.loc[0, "reason"]
+
+
+def test_central_matching_never_links_a_sibling_by_home_and_name_alone():
+    # two siblings with the same name and home, born four years apart: an LA's own pass may
+    # weigh the home heavily enough to link them; central matching never does
+    nhs = _frame([("N1", "Jacob", "Watts", "2017-06-01", "4 Heol y Nant, Bridgend", "CF31 9XQ")],
+                 authority="Bridgend", source=NWSSP)
+    plasc = _frame([("P1", "Jacob", "Watts", "2021-05-25", "4 Heol y Nant, Bridgend",
+                     "CF31 9XQ")], holder="Bridgend", source=PLASC)
+    left, right = prepare(nhs, REF), prepare(plasc, REF)
+    local = link_prepared(left, right.assign(dataset=PLASC), default_spec(), reference_date=REF)
+    assert local.loc[0, "outcome"] == PARTIAL
+    central = link_central(left, right, default_spec(), reference_date=REF)
+    assert central.loc[0, "outcome"] == NOT_MATCHED
