@@ -75,11 +75,16 @@ def verdict(table: pd.DataFrame, baseline: str) -> list[str]:
         saved = base["review_hours"] - row["review_hours"]
         fewer = base["false_potential_cme"] - row["false_potential_cme"]
         gains[name] = saved
-        lines.append(
+        line = (
             f"{name}: {int(row['not_matched']):,} records not matched (baseline "
             f"{int(base['not_matched']):,}), {fewer:,} fewer potential CME who are not missing, "
             f"{saved:,.0f} review hours saved; {int(row['true_cme_found'])} of "
             f"{int(row['true_cme'])} truly missing children found.")
+        hidden = int(base["true_cme_found"] - row["true_cme_found"])
+        if hidden > 0:
+            line += (f" But {hidden} truly missing {'child is' if hidden == 1 else 'children are'}"
+                     " linked to another child's record, so would not be followed up.")
+        lines.append(line)
     if gains:
         best = max(gains, key=gains.get)
         lines.insert(0, f"Of the what-ifs compared, {best} buys most: it saves "
