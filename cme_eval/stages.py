@@ -81,9 +81,16 @@ class Run:
         overlays: tuple[str, ...] = (),
         overrides: dict | None = None,
     ) -> Run:
-        """Load and validate the scenario; an empty ``run_dir`` means a scratch folder."""
-        scn = load_scenario(scenario, seed=seed, scale=scale, authorities=authorities or None,
-                            overlays=overlays, overrides=overrides)
+        """Load and validate the scenario; an empty ``run_dir`` means a scratch folder.
+
+        ``authorities`` restricts the run to those LAs, except under central matching, whose
+        link needs every LA: the run then keeps them all (each named LA is still checked).
+        """
+        options = dict(seed=seed, scale=scale, overlays=overlays, overrides=overrides)
+        scn = load_scenario(scenario, **options)
+        central = scn.cross_border.central_matching
+        if authorities and not (central and set(authorities) <= set(scn.authorities)):
+            scn = load_scenario(scenario, authorities=authorities, **options)
         folder = Path(run_dir) if run_dir else scratch_dir(scn)
         folder.mkdir(parents=True, exist_ok=True)
         return cls(scn, folder.resolve())
@@ -339,7 +346,8 @@ def compare_scenarios(scenario: str, overlay_sets: list[tuple[str, ...]], out: P
                        authorities=authorities,
                        overlays=overlays, overrides=no_extras)
         names.append(run.scenario.name)
-        for authority in run.scenario.authorities:
+        # Central matching links every LA, but only the LAs asked for are reported.
+        for authority in authorities or run.scenario.authorities:
             run.require("evaluate", authority)
             rows.append(compare.authority_row(run, authority))
     table = compare.with_totals(pd.DataFrame(rows, columns=compare.COLUMNS))

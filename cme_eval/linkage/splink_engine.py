@@ -115,7 +115,10 @@ def _connection():
 
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-    con.execute("SET enable_progress_bar = false")  # nothing on the terminal or in notebooks
+    try:  # no progress bar on the terminal; inside Jupyter DuckDB refuses the setting (it
+        con.execute("SET enable_progress_bar = false")  # would need ipywidgets to draw one)
+    except duckdb.Error:
+        pass
     con.execute("SET preserve_insertion_order = false")  # pairs are sorted afterwards anyway
     return con
 
