@@ -10,14 +10,16 @@ STAMP  := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	# setuptools warns that any editable install of a flat layout could be shadowed by a folder of
+	# the same name; nothing to act on, so it is not shown (other install messages still are).
+	PYTHONWARNINGS="ignore::UserWarning" $(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
 setup: $(STAMP)
 
 ## The main job: the calibrated pilot scenario, all seven pilot LAs, into reports/pilot-2025/
 run: $(STAMP)
-	$(BIN)/cme-eval run pilot-2025 --out reports/pilot-2025
+	$(BIN)/cme-eval run pilot-2025 --out reports/pilot-2025 --force
 
 ## The whole test suite: unit, integration and the committed notebooks under nbval
 test: $(STAMP)

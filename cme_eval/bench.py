@@ -25,11 +25,12 @@ def peak_mb() -> float:
 
 
 def bench_generate(scenario_name: str, out: Path | None = None,
-                   authorities: list[str] | None = None) -> pd.DataFrame:
+                   authorities: list[str] | None = None, *, seed: int | None = None,
+                   scale: float | None = None) -> pd.DataFrame:
     """Generate (and write) every LA of a scenario in one process; one row per LA and a total."""
     from cme_eval.synth.sources import synthesise, write_synthetic
 
-    scenario = load_scenario(scenario_name, authorities=authorities)
+    scenario = load_scenario(scenario_name, authorities=authorities, seed=seed, scale=scale)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(out or tmp)
@@ -90,7 +91,7 @@ BENCH_COLUMNS = ["engine", "records_left", "records_right", "candidate_pairs", "
 
 def bench_linkage(scenario_name: str, authority: str, out: Path,
                   engines: tuple[str, ...] = ("recordlinkage", "splink", "excel_baseline"),
-                  seed: int | None = None) -> pd.DataFrame:
+                  seed: int | None = None, scale: float | None = None) -> pd.DataFrame:
     """Run each engine on the same LA's data in one process; accuracy against the truth.
 
     Writes ``bench_linkage.csv`` and one ``linkage_quality_<engine>.csv`` per engine in ``out``.
@@ -103,7 +104,7 @@ def bench_linkage(scenario_name: str, authority: str, out: Path,
     from cme_eval.standardise import prepare
     from cme_eval.synth.sources import synthesise, write_synthetic
 
-    scenario = load_scenario(scenario_name, authorities=[authority], seed=seed)
+    scenario = load_scenario(scenario_name, authorities=[authority], seed=seed, scale=scale)
     data = out / "synthetic"
     write_synthetic(synthesise(scenario, authority), data, scenario)
     truth = read_csv(data / "truth_records.csv")

@@ -1,121 +1,300 @@
-"""The ``cme-eval`` command line: run the evaluation, or generate one LA's synthetic data."""
+"""The ``cme-eval`` command line: run the evaluation, generate data, compare what-ifs, benchmark.
+
+Every refusal is one line, ``cme-eval: error: ...``, with exit code 2: a bad flag is named by
+argparse, a bad setting by its file and key, a bad run folder by ``--out``. A path is read
+relative to where the user stands.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
+import typing
+from importlib import metadata
 from pathlib import Path
 
-from cme_eval.config import REPO_ROOT, ConfigError, available_scenarios, load_scenario
+from cme_eval.config import ConfigError, available_overlays, available_scenarios, load_scenario
 from cme_eval.ingest import IngestError
-from cme_eval.pipeline import PipelineError, RunRequest, run
-from cme_eval.synth.sources import synthesise, write_synthetic
 from cme_eval.wales import PILOT_AUTHORITIES
+
+ENGINES = ("recordlinkage", "splink", "excel_baseline")
+
+
+# -- argument types: a bad value is refused by argparse, which names the flag ----------------
 
 
 def _authorities(text: str) -> tuple[str, ...]:
-    return tuple(a.strip() for a in text.split(",") if a.strip())
+    names = tuple(a.strip() for a in text.split(",") if a.strip())
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one LA name, e.g. 'Cardiff,Powys'")
+    return names
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value) or not 0 < value <= 10:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 10, got {text}")
+    return value
+
+
+def _whole(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def _engines(text: str) -> tuple[str, ...]:
+    names = _authorities(text)
+    unknown = [n for n in names if n not in ENGINES]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown engine {unknown[0]!r}; allowed: {', '.join(ENGINES)}")
+    return names
+
+
+def _version() -> str:
+    try:
+        return metadata.version("cme-eval")
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        return "unknown"
+
+
+# -- the parser --------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a refusal in the same one-line form as every other refusal."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        command = " ".join(self.prog.split()[1:])
+        where = f"{command}: " if command else ""
+        self.exit(2, f"cme-eval: error: {where}{message} (see: {self.prog} --help)\n")
+
+
+SCENARIO_HELP = (f"scenario name ({', '.join(available_scenarios())}) or path to a YAML file, "
+                 "relative to where you stand")
+
+
+def _scenario_args(p: argparse.ArgumentParser, *, authorities: str | None = "many",
+                   default: str | None = None) -> None:
+    if default:
+        p.add_argument("scenario", nargs="?", default=default,
+                       help=f"{SCENARIO_HELP} (default: {default})")
+    else:
+        p.add_argument("scenario", help=SCENARIO_HELP)
+    if authorities == "many":
+        p.add_argument("--authorities", type=_authorities, default=(), metavar="LA,LA",
+                       help="comma-separated LA names, e.g. 'Cardiff,Powys'; case and hyphens "
+                       "do not matter (default: every LA of the scenario; the pilot LAs are "
+                       f"{', '.join(PILOT_AUTHORITIES)})")
+    elif authorities == "one":
+        p.add_argument("--authority", required=True, metavar="LA",
+                       help="one LA of the scenario, e.g. Cardiff")
+    p.add_argument("--seed", type=_whole(0), metavar="N",
+                   help="override the scenario's seed (a whole number, 0 or more)")
+    p.add_argument("--scale", type=_scale, metavar="X",
+                   help="override the scenario's size: 1 is full size, 0.01 is 1%% "
+                   "(above 0, at most 10)")
+
+
+def _verbosity(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", action="store_true",
+                       help="print only warnings and errors, no progress bar")
+    group.add_argument("-v", "--verbose", action="store_true",
+                       help="also print what each stage does, and papermill's messages")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cme-eval",
-        description="Re-run the evaluation of the 2025 CME database pilot on synthetic data.",
+        description="Re-run, extend and stress-test the evaluation of the 2025 children "
+        "missing education (CME) database pilot on a synthetic Welsh population.",
+        epilog="Each command has its own help: cme-eval run --help",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p_run = sub.add_parser("run", help="run every stage for every LA, then compile the report")
-    p_run.add_argument("scenario", help=f"scenario name ({', '.join(available_scenarios())}) "
-                       "or path to a YAML file")
-    p_run.add_argument("--out", type=Path, help="run folder (default: reports/SCENARIO)")
-    p_run.add_argument("--authorities", type=_authorities, default=(),
-                       help="comma-separated LA names, e.g. 'Cardiff,Powys' (default: all in "
-                       f"the scenario; the pilot LAs are {', '.join(PILOT_AUTHORITIES)})")
-    p_run.add_argument("--seed", type=int, help="override the scenario's seed")
-    p_run.add_argument("--scale", type=float, help="override the scenario's scale")
-    p_run.add_argument("--workers", type=int, default=2,
-                       help="LAs run side by side (default 2, one per core here)")
+    p_run = sub.add_parser(
+        "run", help="run every stage for every LA, then compile the report",
+        description="Generate, link and evaluate each LA through the papermill notebooks, "
+        "then compile the tables, spreadsheets, figures and HTML report into one run folder.")
+    _scenario_args(p_run)
+    p_run.add_argument("--out", type=Path, metavar="DIR",
+                       help="run folder (default: reports/SCENARIO under the current folder, "
+                       "with the LAs, seed and scale in the name when they differ from the "
+                       "scenario's, e.g. reports/pilot-2025--cardiff--s0.1)")
+    p_run.add_argument("--workers", type=_whole(1), default=2, metavar="N",
+                       help="LAs run side by side (default 2, one per core here); results "
+                       "never depend on it")
+    p_run.add_argument("--force", action="store_true",
+                       help="clear the run folder first if it holds another run (a folder "
+                       "that is not a cme-eval run folder is never cleared)")
+    _verbosity(p_run)
 
-    p_gen = sub.add_parser("generate", help="write one LA's synthetic sources and truth")
-    p_gen.add_argument("scenario")
-    p_gen.add_argument("--authority", required=True)
-    p_gen.add_argument("--out", type=Path, required=True)
-    p_gen.add_argument("--seed", type=int)
-    p_gen.add_argument("--scale", type=float)
-    p_cmp = sub.add_parser("compare", help="policy what-ifs on the same population")
-    p_cmp.add_argument("scenario")
-    p_cmp.add_argument("--overlays", required=True,
+    p_gen = sub.add_parser(
+        "generate", help="write one LA's synthetic sources and truth (data only)",
+        description="Generate one LA's synthetic population: the files an LA would receive "
+        "and hold, with the truth and the profile of declared against realised errors.")
+    _scenario_args(p_gen, authorities="one")
+    p_gen.add_argument("--out", type=Path, required=True, metavar="DIR",
+                       help="folder to write into (created if missing)")
+    _verbosity(p_gen)
+
+    p_cmp = sub.add_parser(
+        "compare", help="policy what-ifs on the same population",
+        description="Run the baseline and each overlay on the same population and seed, and "
+        "write scenario_comparison.csv, a figure and scenario_comparison.html.")
+    _scenario_args(p_cmp)
+    p_cmp.add_argument("--overlays", required=True, metavar="A,B+C",
                        help="comma-separated overlays; join with + to combine, e.g. "
-                       "'nhs-number,uprn,nhs-number+uprn'")
-    p_cmp.add_argument("--out", type=Path, required=True)
-    p_cmp.add_argument("--seed", type=int)
-    p_cmp.add_argument("--scale", type=float)
-    p_cmp.add_argument("--authorities", type=_authorities, default=())
+                       f"'nhs-number,uprn,nhs-number+uprn' (available: "
+                       f"{', '.join(available_overlays())})")
+    p_cmp.add_argument("--out", type=Path, required=True, metavar="DIR",
+                       help="folder for the comparison (each scenario's run in DIR/runs/)")
+    _verbosity(p_cmp)
 
-    p_bench = sub.add_parser("bench", help="benchmarks that print figures (time, memory)")
-    bench_sub = p_bench.add_subparsers(dest="bench", required=True)
-    b_link = bench_sub.add_parser("linkage", help="every engine side by side on one LA")
-    b_link.add_argument("scenario")
-    b_link.add_argument("--authority", required=True)
-    b_link.add_argument("--out", type=Path, required=True)
-    b_link.add_argument("--seed", type=int)
-    b_link.add_argument("--engines", type=_authorities,
-                        default=("recordlinkage", "splink", "excel_baseline"),
-                        help="comma-separated engines (default: all three)")
-    b_gen = bench_sub.add_parser("generate", help="generate every LA of a scenario")
-    b_gen.add_argument("scenario")
+    p_bench = sub.add_parser(
+        "bench", help="benchmarks that print figures (time, memory)",
+        description="Benchmarks print wall time and peak memory; they are never timed tests.")
+    bench_sub = p_bench.add_subparsers(dest="bench", required=True, metavar="BENCHMARK")
+    b_link = bench_sub.add_parser(
+        "linkage", help="every engine side by side on one LA",
+        description="Link one LA with each engine on the same data; writes bench_linkage.csv "
+        "and a linkage_quality_ENGINE.csv per engine.")
+    _scenario_args(b_link, authorities="one")
+    b_link.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="folder for the generated data and the benchmark tables")
+    b_link.add_argument("--engines", type=_engines, default=ENGINES, metavar="E,E",
+                        help=f"comma-separated engines (default: {','.join(ENGINES)})")
+    _verbosity(b_link)
+    b_gen = bench_sub.add_parser(
+        "generate", help="generate every LA of a scenario",
+        description="Generate every LA of a scenario; prints time and peak memory per LA. "
+        "Writes only to a temporary folder, removed afterwards.")
+    _scenario_args(b_gen)
+    _verbosity(b_gen)
     b_cen = bench_sub.add_parser(
-        "central", help="central matching: all-Wales NHS records against all-Wales PLASC")
-    b_cen.add_argument("scenario", nargs="?", default="wales-2025")
-    b_cen.add_argument("--out", type=Path, required=True)
-    b_cen.add_argument("--engine", choices=("splink", "recordlinkage"))
-    b_cen.add_argument("--seed", type=int)
-    b_cen.add_argument("--scale", type=float)
+        "central", help="central matching: all-Wales NHS records against all-Wales PLASC",
+        description="Generate every LA of a scenario with all 22 LAs and link all NHS records "
+        "against all-Wales PLASC in one go; prints rows, pairs, time and peak memory.")
+    _scenario_args(b_cen, authorities=None, default="wales-2025")
+    b_cen.add_argument("--out", type=Path, required=True, metavar="DIR",
+                       help="folder for the generated data and bench_central.csv")
+    b_cen.add_argument("--engine", choices=("splink", "recordlinkage"),
+                       help="engine of the central link (default: the scenario's "
+                       "cross_border.central_engine)")
+    _verbosity(b_cen)
     return parser
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    quiet, verbose = getattr(args, "quiet", False), getattr(args, "verbose", False)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
+    if not verbose:  # the progress bar already says what ran; run.log keeps the details
+        handler.addFilter(lambda r: r.name != "cme_eval.run" or r.levelno >= logging.WARNING)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("papermill", "recordlinkage", "splink", "traitlets", "asyncio", "matplotlib",
+                  "numexpr", "PIL", "duckdb"):
+        logging.getLogger(noisy).setLevel(logging.INFO if verbose and noisy == "papermill"
+                                          else logging.WARNING)
+
+
+def _not_a_file(path: Path, flag: str = "--out") -> None:
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{flag} {path}: is a file, not a folder; give a folder name")
+
+
+def _run(args: argparse.Namespace) -> None:
+    from cme_eval import run_folder
+    from cme_eval.pipeline import RunRequest, run
+
+    scenario = load_scenario(args.scenario, seed=args.seed, scale=args.scale,
+                             authorities=list(args.authorities) or None)
+    out = args.out or run_folder.default_folder(scenario, load_scenario(args.scenario),
+                                                Path("reports"))
+    folder = run(RunRequest(args.scenario, out, args.authorities, args.seed, args.scale,
+                            args.workers, force=args.force, progress=not args.quiet))
+    print(f"Report written to {folder / 'report.html'}")
+
+
+def _generate(args: argparse.Namespace) -> None:
+    from cme_eval.synth.sources import synthesise, write_synthetic
+
+    _not_a_file(args.out)
+    scenario = load_scenario(args.scenario, seed=args.seed, scale=args.scale,
+                             authorities=[args.authority])
+    authority = next(iter(scenario.authorities))
+    written = write_synthetic(synthesise(scenario, authority), args.out, scenario)
+    print(f"{len(written)} files written to {args.out}")
+
+
+def _compare(args: argparse.Namespace) -> None:
+    from cme_eval.evaluate.compare import parse_overlays
+    from cme_eval.stages import compare_scenarios
+
+    _not_a_file(args.out)
+    load_scenario(args.scenario, seed=args.seed, scale=args.scale,
+                  authorities=list(args.authorities) or None)  # refuse before any work
+    path = compare_scenarios(args.scenario, parse_overlays(args.overlays), args.out,
+                             seed=args.seed, scale=args.scale,
+                             authorities=list(args.authorities) or None)
+    print(f"written to {path}")
+
+
+def _bench(args: argparse.Namespace) -> None:
+    from cme_eval import bench
+
+    if getattr(args, "out", None) is not None:
+        _not_a_file(args.out)
+    if args.bench == "linkage":
+        authority = next(iter(load_scenario(args.scenario, authorities=[args.authority])
+                              .authorities))
+        table = bench.bench_linkage(args.scenario, authority, args.out, tuple(args.engines),
+                                    seed=args.seed, scale=args.scale)
+        print(f"written to {args.out / 'bench_linkage.csv'}")
+    elif args.bench == "central":
+        table = bench.bench_central(args.scenario, args.out, engine=args.engine,
+                                    seed=args.seed, scale=args.scale)
+        print(f"written to {args.out / 'bench_central.csv'}")
+    else:
+        table = bench.bench_generate(args.scenario, authorities=list(args.authorities) or None,
+                                     seed=args.seed, scale=args.scale)
+    print(table.to_string(index=False))
+
+
+COMMANDS = {"run": _run, "generate": _generate, "compare": _compare, "bench": _bench}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("papermill", "recordlinkage", "splink"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    _configure_logging(args)
+    from cme_eval.pipeline import PipelineError
+
     try:
-        if args.command == "run":
-            scenario_name = load_scenario(args.scenario).name
-            out = args.out or REPO_ROOT / "reports" / scenario_name
-            folder = run(RunRequest(args.scenario, out, args.authorities, args.seed, args.scale,
-                                    args.workers))
-            print(f"Report written to {folder / 'report.html'}")
-        elif args.command == "generate":
-            scenario = load_scenario(args.scenario, seed=args.seed, scale=args.scale,
-                                     authorities=[args.authority])
-            written = write_synthetic(synthesise(scenario, args.authority), args.out, scenario)
-            print(f"{len(written)} files written to {args.out}")
-        elif args.command == "compare":
-            from cme_eval.evaluate.compare import parse_overlays
-            from cme_eval.stages import compare_scenarios
-
-            path = compare_scenarios(args.scenario, parse_overlays(args.overlays), args.out,
-                                     seed=args.seed, scale=args.scale,
-                                     authorities=list(args.authorities) or None)
-            print(f"written to {path}")
-        elif args.command == "bench":
-            from cme_eval import bench
-
-            if args.bench == "linkage":
-                table = bench.bench_linkage(args.scenario, args.authority, args.out,
-                                            tuple(args.engines), seed=args.seed)
-                print(f"written to {args.out / 'bench_linkage.csv'}")
-            elif args.bench == "central":
-                table = bench.bench_central(args.scenario, args.out, engine=args.engine,
-                                            seed=args.seed, scale=args.scale)
-                print(f"written to {args.out / 'bench_central.csv'}")
-            else:
-                table = bench.bench_generate(args.scenario)
-            print(table.to_string(index=False))
+        COMMANDS[args.command](args)
     except (ConfigError, PipelineError, IngestError) as exc:
         print(f"cme-eval: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a folder that cannot be written, a disk that is full
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"cme-eval: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     return 0
 

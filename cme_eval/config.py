@@ -13,6 +13,10 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import difflib
+import functools
+import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -22,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from cme_eval import wales
+from cme_eval import shipped, wales
 from cme_eval.schema import OPTIONAL_IDENTIFIERS, RECORDS_LIKE, SOURCES, STATUSES
 
 # NHS records per maintained-school pupil aged 5-15: the pilot's "in excess of 167,000" records
@@ -35,16 +39,67 @@ class ConfigError(ValueError):
     """A scenario or parameter is invalid; the message names the key and what is allowed."""
 
 
+# The highest match-weight threshold (log2 units) a setting may ask for.
+MAX_WEIGHT_THRESHOLD = 60
+
+
 def _range(lo: float | None = None, hi: float | None = None) -> dict[str, Any]:
     return {"min": lo, "max": hi}
+
+
+# Mappings of shares and probabilities: their range (0-1) is checked with the mapping as a whole
+# (Scenario.__post_init__), with its own message; "allowed" is what a non-number is told.
+_SHARE = {"allowed": "a share 0 <= value <= 1"}
+_PROBABILITY = {"allowed": "a probability 0 <= value <= 1"}
+
+
+# Default values live in cme_eval/defaults.yaml and nowhere else: a field's default is read from
+# there (checked like any scenario value), so ``Linkage()`` in code and tests and a scenario
+# loaded with the package defaults agree. tests/unit/test_defaults.py keeps the two in step.
+
+
+@functools.cache
+def _defaults_data() -> dict[str, Any]:
+    return package_defaults()  # read once
+
+
+@functools.cache
+def _default_value(key: str) -> Any:
+    """The package default of dotted setting ``key``, converted and checked for its field."""
+    data: Any = _defaults_data()
+    cls: Any = Scenario
+    parts = key.split(".")
+    for i, part in enumerate(parts):
+        if not isinstance(data, dict) or part not in data:
+            raise ConfigError(f"cme_eval/defaults.yaml: {key}: missing; every default value of "
+                              "the settings lives in that file")
+        data = data[part]
+        fld = next(f for f in dataclasses.fields(cls) if f.name == part)
+        tp = typing.get_type_hints(cls)[part]
+        if i < len(parts) - 1:
+            cls = tp
+    try:
+        return _convert(data, tp, key, fld.metadata)
+    except ConfigError as exc:
+        raise ConfigError(f"cme_eval/defaults.yaml: {exc}") from None
+
+
+def default_setting(key: str) -> Any:
+    """The package default of a setting, by dotted key (``"linkage.partial_min_weight"``)."""
+    return copy.deepcopy(_default_value(key))
+
+
+def _default(key: str) -> typing.Callable[[], Any]:
+    """A ``default_factory`` giving the package default of dotted setting ``key``."""
+    return functools.partial(default_setting, key)
 
 
 @dataclass(frozen=True)
 class Dates:
     """Reference dates of the pilot (the NHS extract and the January school census)."""
 
-    nhs_extract: dt.date = dt.date(2025, 4, 30)
-    plasc_census: dt.date = dt.date(2025, 1, 16)
+    nhs_extract: dt.date = field(default_factory=_default("dates.nhs_extract"))
+    plasc_census: dt.date = field(default_factory=_default("dates.plasc_census"))
 
 
 @dataclass(frozen=True)
@@ -53,20 +108,31 @@ class Population:
 
     # The NHS extract covers children of compulsory school age on the extract date, widened by
     # this many months on each side (so some out-of-scope ages are received, as in the pilot).
-    nhs_dob_margin_months: int = field(default=2, metadata=_range(0, 24))
-    # Number of children per household: relative weights for 1, 2, 3, 4 and 5 children.
+    nhs_dob_margin_months: int = field(default_factory=_default("population.nhs_dob_margin_months"),
+                                       metadata=_range(0, 24))
+    # Number of children per household: relative weights for 1, 2, 3, ... children (each >= 0,
+    # at least one > 0).
     household_children_weights: list[float] = field(
-        default_factory=lambda: [0.42, 0.38, 0.14, 0.05, 0.01]
-    )
-    twin_share: float = field(default=0.03, metadata=_range(0, 0.2))
-    siblings_share_surname: float = field(default=0.9, metadata=_range(0, 1))
+        default_factory=_default("population.household_children_weights"), metadata=_range(0, None))
+    twin_share: float = field(default_factory=_default("population.twin_share"),
+                              metadata=_range(0, 0.2))
+    siblings_share_surname: float = field(
+        default_factory=_default("population.siblings_share_surname"), metadata=_range(0, 1))
     # Share of forenames drawn from Faker's en_GB pool rather than the ranked tables.
-    other_forename_share: float = field(default=0.25, metadata=_range(0, 1))
-    house_name_share: float = field(default=0.08, metadata=_range(0, 1))
-    two_parent_share: float = field(default=0.7, metadata=_range(0, 1))
+    other_forename_share: float = field(
+        default_factory=_default("population.other_forename_share"), metadata=_range(0, 1))
+    house_name_share: float = field(default_factory=_default("population.house_name_share"),
+                                    metadata=_range(0, 1))
+    two_parent_share: float = field(default_factory=_default("population.two_parent_share"),
+                                    metadata=_range(0, 1))
     # Pupils living in a neighbouring LA who attend this LA's maintained schools, as a share of
     # its own PLASC: they are on its PLASC but not in its NHS extract (realistic decoys).
-    inbound_pupil_share: float = field(default=0.02, metadata=_range(0, 0.5))
+    inbound_pupil_share: float = field(
+        default_factory=_default("population.inbound_pupil_share"), metadata=_range(0, 0.5))
+
+    def __post_init__(self) -> None:
+        _check_weights(self.household_children_weights, "population.household_children_weights",
+                       allow_empty=False)
 
 
 @dataclass(frozen=True)
@@ -74,42 +140,72 @@ class Authority:
     """Per-LA settings: size (before scaling) and any status shares that differ from the default.
 
     ``nhs_records`` defaults to the LA's indicative pupils aged 5-15 x NHS_RECORDS_PER_PUPIL.
+    An LA entry has no package defaults of its own (defaults.yaml cannot name LAs it does not
+    know): ``None`` and ``{}`` here mean "not declared", not a value.
     """
 
     nhs_records: int | None = field(default=None, metadata=_range(1, None))
-    status_shares: dict[str, float] = field(default_factory=dict)
+    status_shares: dict[str, float] = field(default_factory=dict, metadata=_SHARE)
 
 
 @dataclass(frozen=True)
 class IndependentSchools:
     """How independent-school returns are produced."""
 
-    pupils_per_school: int = field(default=150, metadata=_range(1, None))
-    return_rate: float = field(default=0.8, metadata=_range(0, 1))
-    dob_formats: list[str] = field(default_factory=lambda: ["%d/%m/%Y", "%Y-%m-%d"])
+    pupils_per_school: int = field(
+        default_factory=_default("independent_schools.pupils_per_school"), metadata=_range(1, None))
+    return_rate: float = field(default_factory=_default("independent_schools.return_rate"),
+                               metadata=_range(0, 1))
+    # strftime formats of the dates of birth schools send: each must write and read back a
+    # whole date (day, month and year); or excel, an Excel serial day number.
+    dob_formats: list[str] = field(default_factory=_default("independent_schools.dob_formats"))
     # Share of returning schools that also list boarders who live outside the LA (or abroad),
     # and how many boarders such a school lists, as a share of its resident pupils.
-    boarders_listed_share: float = field(default=0.3, metadata=_range(0, 1))
-    boarders_per_pupil: float = field(default=0.15, metadata=_range(0, 2))
-    include_la_placed: bool = True  # schools also list pupils the LA placed with them
+    boarders_listed_share: float = field(
+        default_factory=_default("independent_schools.boarders_listed_share"),
+        metadata=_range(0, 1))
+    boarders_per_pupil: float = field(
+        default_factory=_default("independent_schools.boarders_per_pupil"), metadata=_range(0, 2))
+    # Schools also list pupils the LA placed with them.
+    include_la_placed: bool = field(
+        default_factory=_default("independent_schools.include_la_placed"))
     # Share of returning schools that list every pupil on roll, not only those of
     # compulsory school age (nursery and sixth-form pupils then arrive out of scope).
-    out_of_age_listed_share: float = field(default=0.3, metadata=_range(0, 1))
-    # Weights of the return layouts (see cme_eval/synth/returns.py); unnamed layouts weigh 0.
-    layouts: dict[str, float] = field(default_factory=dict)
+    out_of_age_listed_share: float = field(
+        default_factory=_default("independent_schools.out_of_age_listed_share"),
+        metadata=_range(0, 1))
+    # Weights of the return layouts (see cme_eval/synth/returns.py); unnamed layouts weigh 0,
+    # and none named means every layout equally.
+    layouts: dict[str, float] = field(default_factory=_default("independent_schools.layouts"),
+                                      metadata=_range(0, None))
+
+    def __post_init__(self) -> None:
+        if not self.dob_formats:
+            raise ConfigError("independent_schools.dob_formats: no format given; allowed: a list "
+                              "of one or more strftime formats of a whole date, e.g. %d/%m/%Y")
+        for i, fmt in enumerate(self.dob_formats):
+            _check_date_format(fmt, f"independent_schools.dob_formats[{i}]")
+        _check_weights(self.layouts, "independent_schools.layouts", allow_empty=True)
 
 
 @dataclass(frozen=True)
 class Linkage:
     """Thresholds of the outcome bands (the comparison spec itself lives in linkage.spec)."""
 
-    partial_min_weight: float = field(default=12.0, metadata=_range(None, None))
+    # Match weight (log2 units) a pair needs for a partial match. The declared spec's weights
+    # sum to about 36 for full agreement without identifiers (about 85 with NHS number, UPN and
+    # UPRN), so a threshold above MAX_WEIGHT_THRESHOLD could only turn partial matching off.
+    partial_min_weight: float = field(default_factory=_default("linkage.partial_min_weight"),
+                                      metadata=_range(0, MAX_WEIGHT_THRESHOLD))
     # A second candidate within this many weight units of the best one flags the record for review.
-    ambiguity_margin: float = field(default=2.0, metadata=_range(0, None))
-    engine: str = "recordlinkage"
-    term_frequency: list[str] = field(default_factory=lambda: ["forename", "surname"])
-    estimate_u: bool = True   # u from random record pairs of the data being linked
-    estimate_m: bool = False  # m by EM (off: EM latches onto households, see README)
+    ambiguity_margin: float = field(default_factory=_default("linkage.ambiguity_margin"),
+                                    metadata=_range(0, None))
+    engine: str = field(default_factory=_default("linkage.engine"))
+    term_frequency: list[str] = field(default_factory=_default("linkage.term_frequency"))
+    # u from random record pairs of the data being linked.
+    estimate_u: bool = field(default_factory=_default("linkage.estimate_u"))
+    # m by EM (off: EM latches onto households, see README).
+    estimate_m: bool = field(default_factory=_default("linkage.estimate_m"))
 
     def __post_init__(self) -> None:
         engines = ("recordlinkage", "splink", "excel_baseline")
@@ -124,14 +220,17 @@ class CrossBorder:
 
     # Share of pupils on another Welsh LA's roll that the school's LA reports to the child's
     # home LA (neighbour exchange). English schools take no part.
-    neighbour_exchange: float = field(default=0.0, metadata=_range(0, 1))
+    neighbour_exchange: float = field(default_factory=_default("cross_border.neighbour_exchange"),
+                                      metadata=_range(0, 1))
     # NHS records are matched centrally against all-Wales PLASC before distribution; needs
     # every Welsh LA in the scenario (wales-2025).
-    central_matching: bool = False
-    central_engine: str = "splink"
+    central_matching: bool = field(default_factory=_default("cross_border.central_matching"))
+    central_engine: str = field(default_factory=_default("cross_border.central_engine"))
     # A central partial match held by another LA needs this weight (the national pool makes a
     # chance agreement likelier; see linkage/central.py for the measurement behind 16).
-    other_la_min_weight: float = field(default=16.0, metadata=_range(0, None))
+    other_la_min_weight: float = field(
+        default_factory=_default("cross_border.other_la_min_weight"),
+        metadata=_range(0, MAX_WEIGHT_THRESHOLD))
 
     def __post_init__(self) -> None:
         if self.central_engine not in ("recordlinkage", "splink"):
@@ -147,25 +246,29 @@ class FollowUp:
     in education or gone), by the child's true status. Statuses not listed are never resolved.
     """
 
-    resolve_probability: dict[str, float] = field(default_factory=dict)
+    resolve_probability: dict[str, float] = field(
+        default_factory=_default("follow_up.resolve_probability"), metadata=_PROBABILITY)
 
 
 @dataclass(frozen=True)
 class Review:
     """Staff time per review task (evaluate/workload.py says how these were calibrated)."""
 
-    minutes_per_partial_check: float = field(default=2.0, metadata=_range(0, 600))
-    minutes_per_follow_up: float = field(default=30.0, metadata=_range(0, 6000))
+    minutes_per_partial_check: float = field(
+        default_factory=_default("review.minutes_per_partial_check"), metadata=_range(0, 600))
+    minutes_per_follow_up: float = field(
+        default_factory=_default("review.minutes_per_follow_up"), metadata=_range(0, 6000))
 
 
 @dataclass(frozen=True)
 class Report:
     """Publication settings. A run on real data always applies disclosure control."""
 
-    real_data: bool = False
-    disclosure_control: bool = False  # also on synthetic data, e.g. to preview a release
+    real_data: bool = field(default_factory=_default("report.real_data"))
+    # Also on synthetic data, e.g. to preview a release.
+    disclosure_control: bool = field(default_factory=_default("report.disclosure_control"))
     # Engines whose outcomes are compared beside the main one (linkage_quality, baseline gap).
-    compare_engines: list[str] = field(default_factory=lambda: ["excel_baseline"])
+    compare_engines: list[str] = field(default_factory=_default("report.compare_engines"))
 
     @property
     def protect(self) -> bool:
@@ -177,23 +280,26 @@ class Scenario:
     """A whole evaluation scenario: population, sources, errors, linkage and follow-up."""
 
     name: str
-    description: str = ""
-    seed: int = field(default=2025, metadata=_range(0, None))
-    scale: float = field(default=1.0, metadata=_range(1e-6, 10))
+    description: str = field(default_factory=_default("description"))
+    seed: int = field(default_factory=_default("seed"), metadata=_range(0, None))
+    scale: float = field(default_factory=_default("scale"), metadata=_range(1e-6, 10))
     dates: Dates = field(default_factory=Dates)
     population: Population = field(default_factory=Population)
-    status_shares: dict[str, float] = field(default_factory=dict)
-    authorities: dict[str, Authority] = field(default_factory=dict)
+    status_shares: dict[str, float] = field(default_factory=_default("status_shares"),
+                                            metadata=_SHARE)
+    authorities: dict[str, Authority] = field(default_factory=_default("authorities"))
     independent_schools: IndependentSchools = field(default_factory=IndependentSchools)
     # errors[error_type][source] = probability that a record of that source gets that error.
-    errors: dict[str, dict[str, float]] = field(default_factory=dict)
-    no_errors: bool = False  # the clean control: every error rate 0, whatever `errors` says
+    errors: dict[str, dict[str, float]] = field(default_factory=_default("errors"),
+                                                metadata=_PROBABILITY)
+    # The clean control: every error rate 0, whatever `errors` says.
+    no_errors: bool = field(default_factory=_default("no_errors"))
     # How stale the NHS extract is, relative to the annual pilot extract (quarterly: 0.25): the
     # share of moved-away children still registered here, and a factor on the NHS out-of-date
     # address rate. The population itself is the same, so what-ifs compare like with like.
-    nhs_staleness: float = field(default=1.0, metadata=_range(0, 1))
+    nhs_staleness: float = field(default_factory=_default("nhs_staleness"), metadata=_range(0, 1))
     # Identifiers each source shares (none by default, as in the pilot): source -> names.
-    identifiers: dict[str, list[str]] = field(default_factory=dict)
+    identifiers: dict[str, list[str]] = field(default_factory=_default("identifiers"))
     linkage: Linkage = field(default_factory=Linkage)
     cross_border: CrossBorder = field(default_factory=CrossBorder)
     follow_up: FollowUp = field(default_factory=FollowUp)
@@ -316,6 +422,51 @@ def _check_status_keys(shares: dict[str, float], where: str, remainder: bool = T
             raise ConfigError(f"{where}.{key}: {value} is not a share (0-1)")
 
 
+def _check_weights(weights: list[float] | dict[str, float], where: str, *,
+                   allow_empty: bool) -> None:
+    """Relative weights: each finite and >= 0, and (unless none is given and that is allowed)
+    adding up to more than 0, so that something can be drawn."""
+    items = list(weights.items() if isinstance(weights, dict) else enumerate(weights))
+    for key, value in items:
+        at = f"{where}.{key}" if isinstance(weights, dict) else f"{where}[{key}]"
+        if not math.isfinite(value) or value < 0:
+            raise ConfigError(f"{at}: {value} is out of range; allowed: a weight 0 <= value")
+    if not items and allow_empty:
+        return
+    if sum(value for _, value in items) <= 0:
+        raise ConfigError(f"{where}: the weights add up to 0; allowed: weights >= 0 with at least "
+                          "one > 0")
+
+
+DATE_FORMAT_SAMPLE = dt.date(2011, 8, 3)  # day != month, neither is 1, so a swap shows
+
+
+def _check_date_format(fmt: str, where: str) -> None:
+    """A strftime format of a whole date: writing the sample date and reading it back with the
+    same format gives the sample date (so day, month and year are all in it). ``excel`` (an
+    Excel serial day number, see synth/sources.py) is the one named format."""
+    if fmt == "excel":
+        return
+    allowed = ("a strftime format of a whole date (day, month and year), e.g. %d/%m/%Y, or "
+               "excel (an Excel serial day number)")
+    try:
+        text = DATE_FORMAT_SAMPLE.strftime(fmt)
+    except (ValueError, UnicodeError) as exc:
+        raise ConfigError(f"{where}: {fmt!r} is not a date format ({exc}); allowed: {allowed}") \
+            from None
+    if text == fmt:
+        raise ConfigError(f"{where}: {fmt!r} has no date directive; allowed: {allowed}")
+    try:
+        back = dt.datetime.strptime(text, fmt).date()
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {fmt!r} cannot be read back ({exc}); allowed: {allowed}") \
+            from None
+    if back != DATE_FORMAT_SAMPLE:
+        raise ConfigError(
+            f"{where}: {fmt!r} does not hold a whole date ({DATE_FORMAT_SAMPLE.isoformat()} is "
+            f"written {text!r} and read back as {back.isoformat()}); allowed: {allowed}")
+
+
 
 
 def _plain(value: Any) -> Any:
@@ -359,22 +510,36 @@ def _convert(value: Any, tp: Any, where: str, meta: typing.Mapping[str, Any]) ->
             raise ConfigError(f"{where}: expected true or false, got {value!r}")
         return value
     if tp is dt.date:
+        if isinstance(value, dt.datetime):  # a date and time: say which day is meant
+            raise ConfigError(f"{where}: expected a date YYYY-MM-DD, got {value!r}")
         if isinstance(value, dt.date):
             return value
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            raise ConfigError(f"{where}: expected a date YYYY-MM-DD, got {value!r}")
         try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            raise ConfigError(f"{where}: expected a date YYYY-MM-DD, got {value!r}") from None
+            return dt.date.fromisoformat(value.strip())
+        except ValueError as exc:  # well formed but not in the calendar: 2025-02-30
+            raise ConfigError(f"{where}: {value!r} is not a real date ({exc}); allowed: a "
+                              "calendar date YYYY-MM-DD") from None
     if tp in (int, float):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{where}: expected a number, got {value!r}")
-        if tp is int and float(value) != int(value):
-            raise ConfigError(f"{where}: expected a whole number, got {value!r}")
-        value = tp(value)
         lo, hi = meta.get("min"), meta.get("max")
+        allowed = f"{'' if lo is None else lo} <= value <= {'' if hi is None else hi}".strip()
+        if lo is None and hi is None:
+            allowed = meta.get("allowed", "a finite number")
+        # YAML .nan, .inf and -.inf: a NaN passes every range check and silently turns a
+        # threshold or a rate off.
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{where}: {value} is not a finite number; allowed: {allowed}")
+        if tp is int and isinstance(value, float) and not value.is_integer():
+            raise ConfigError(f"{where}: expected a whole number, got {value!r}")
+        try:
+            value = tp(value)
+        except OverflowError:  # an integer beyond any float
+            raise ConfigError(f"{where}: {value} is out of range; allowed: {allowed}") from None
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            allowed = f"{'' if lo is None else lo} <= value <= {'' if hi is None else hi}"
-            raise ConfigError(f"{where}: {value} is out of range; allowed: {allowed.strip()}")
+            raise ConfigError(f"{where}: {value} is out of range; allowed: {allowed}")
         return value
     if tp is str:
         if not isinstance(value, str):
@@ -416,80 +581,167 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # Where scenarios live and how they are loaded.
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SCENARIO_DIR = REPO_ROOT / "synthetic" / "scenarios"
-
 
 def available_scenarios() -> list[str]:
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+    return sorted(p.stem for p in shipped.scenario_dir().glob("*.yaml"))
 
 
-def scenario_path(name_or_path: str | Path) -> Path:
-    """A scenario given by name (``smoke``) or by path to a YAML file."""
-    path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml"):
+def is_scenario_file(name_or_path: str | Path) -> bool:
+    return Path(name_or_path).suffix in (".yaml", ".yml")
+
+
+def scenario_path(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
+    """A scenario given by name (``smoke``) or by path to a YAML file.
+
+    A path is read relative to where the user stands (or to ``relative_to``, the folder of the
+    scenario that names it as ``base:``) and returned absolute, so it keeps working when a
+    notebook kernel runs in another folder.
+    """
+    if is_scenario_file(name_or_path):
+        path = Path(name_or_path).expanduser()
+        if relative_to is not None and not path.is_absolute():
+            path = relative_to / path
         if not path.is_file():
-            raise ConfigError(f"scenario file not found: {path}")
-        return path
-    candidate = SCENARIO_DIR / f"{name_or_path}.yaml"
+            where = "" if path.is_absolute() else f" (looked in {Path.cwd()})"
+            raise ConfigError(f"scenario file not found: {name_or_path}{where}")
+        return path.resolve()
+    candidate = shipped.scenario_dir() / f"{name_or_path}.yaml"
     if not candidate.is_file():
+        near = difflib.get_close_matches(str(name_or_path), available_scenarios(), n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
         raise ConfigError(
-            f"unknown scenario {str(name_or_path)!r}; available: " + ", ".join(available_scenarios())
+            f"unknown scenario {str(name_or_path)!r}{hint}; available: "
+            + ", ".join(available_scenarios()) + " (or a path to a .yaml file)"
         )
     return candidate
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML without implicit dates: a date stays text until the settings check reads it,
+    so an impossible date (2025-02-30) is refused with its key instead of a raw traceback."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _load_yaml_text(text: str, where: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML: {' '.join(str(exc).split())}") from None
+
+
 def package_defaults() -> dict[str, Any]:
     text = resources.files("cme_eval").joinpath("defaults.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text) or {}
+    return _load_yaml_text(text, "cme_eval/defaults.yaml") or {}
+
+
+def _display(path: Path) -> str:
+    """A file as the user knows it: shipped scenarios by file name, others relative to the
+    current folder where they lie beneath it."""
+    if path.parent in (shipped.scenario_dir(), shipped.overlay_dir()):
+        return path.name
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    where = _display(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path.name}: not valid YAML: {exc}") from None
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{where}: not UTF-8 text (line {line}, byte {exc.start} is "
+                          f"{exc.object[exc.start]:#04x}); save the file as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot be read: {exc.strerror}") from None
+    data = _load_yaml_text(text, where)
+    if data is None:
+        return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path.name}: expected a mapping at the top level")
+        raise ConfigError(f"{where}: expected a mapping of settings at the top level")
     return data
 
 
 def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
-    """A scenario YAML may start from another with ``base: NAME`` (e.g. smoke from pilot-2025)."""
+    """A scenario YAML may start from another with ``base: NAME`` (e.g. smoke from pilot-2025),
+    or ``base: other.yaml``, a path relative to the file that names it."""
     data = _read_yaml(path)
     base = data.pop("base", None)
     if base is None:
         return data
-    base_path = scenario_path(base)
-    if base_path.resolve() in seen:
-        raise ConfigError(f"{path.name}: base scenarios form a loop: {base}")
-    inherited = _read_with_base(base_path, (*seen, path.resolve()))
+    if not isinstance(base, str):
+        raise ConfigError(f"{_display(path)}: base: expected a scenario name or file, got {base!r}")
+    try:
+        base_path = scenario_path(base, relative_to=path.parent)
+    except ConfigError as exc:
+        raise ConfigError(f"{_display(path)}: base: {exc}") from None
+    if base_path in seen or base_path == path:
+        raise ConfigError(f"{_display(path)}: base scenarios form a loop: {base}")
+    inherited = _read_with_base(base_path, (*seen, path))
     inherited.pop("name", None)
     inherited.pop("description", None)
     return _merge(inherited, data)
 
 
-OVERLAY_DIR = SCENARIO_DIR / "overlays"
-
-
 def available_overlays() -> list[str]:
-    return sorted(p.stem for p in OVERLAY_DIR.glob("*.yaml"))
+    return sorted(p.stem for p in shipped.overlay_dir().glob("*.yaml"))
+
+
+def _overlay_path(name: str) -> Path:
+    path = shipped.overlay_dir() / f"{name}.yaml"
+    if not path.is_file():
+        near = difflib.get_close_matches(name, available_overlays(), n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise ConfigError(f"unknown overlay {name!r}{hint}; available: "
+                          + ", ".join(available_overlays()))
+    return path
 
 
 def _overlay(name: str) -> dict[str, Any]:
-    path = OVERLAY_DIR / f"{name}.yaml"
-    if not path.is_file():
-        raise ConfigError(f"unknown overlay {name!r}; available: "
-                          + ", ".join(available_overlays()))
-    data = _read_yaml(path)
+    data = _read_yaml(_overlay_path(name))
     data.pop("description", None)
     return data
 
 
 def overlay_description(name: str) -> str:
     """What an overlay changes, in its own words (its YAML's ``description``)."""
-    _overlay(name)  # an unknown name is named, with the available ones
-    return " ".join(str(_read_yaml(OVERLAY_DIR / f"{name}.yaml").get("description", "")).split())
+    return " ".join(str(_read_yaml(_overlay_path(name)).get("description", "")).split())
+
+
+def _key(name: str) -> str:
+    return "".join(c for c in name.lower() if c.isalpha())
+
+
+def resolve_authorities(asked: list[str] | tuple[str, ...], known: list[str], scenario: str,
+                        where: str = "authorities") -> list[str]:
+    """The scenario's own spelling of each LA asked for, ignoring case, spaces and hyphens
+    (``cardiff``, ``isle-of-anglesey``); a name it does not hold is refused with the nearest."""
+    by_key = {_key(k): k for k in known}
+    out = []
+    for name in asked:
+        if _key(name) in by_key:
+            out.append(by_key[_key(name)])
+            continue
+        near = difflib.get_close_matches(_key(name), list(by_key), n=1, cutoff=0.6)
+        hint = f" (did you mean {by_key[near[0]]!r}?)" if near else ""
+        raise ConfigError(f"{where}: {name!r} is not in scenario {scenario!r}{hint}; allowed: "
+                          + (", ".join(known) if known else "(none)"))
+    return list(dict.fromkeys(out))
+
+
+def resolved_settings(name_or_path: str | Path) -> dict[str, Any]:
+    """A scenario with its defaults and ``base:`` chain merged in: the plain settings a run
+    folder keeps as ``scenario.yaml``, so the run can be repeated without the original files."""
+    path = scenario_path(name_or_path)
+    data = _merge(package_defaults(), _read_with_base(path, seen=()))
+    data.setdefault("name", path.stem)
+    return data
 
 
 def load_scenario(
@@ -505,32 +757,30 @@ def load_scenario(
 
     ``overlays`` are small YAML files in ``synthetic/scenarios/overlays/`` (policy what-ifs)
     merged on top of the scenario. ``authorities`` restricts the run to a subset of the
-    scenario's LAs (each must be in it).
+    scenario's LAs (each must be in it; case and hyphens do not matter).
     ``overrides`` is a nested mapping of any further settings, validated like the YAML.
+    A bad setting is blamed on the scenario file; a bad run parameter on the parameter.
     """
     path = scenario_path(name_or_path)
-    data = _merge(package_defaults(), _read_with_base(path, seen=()))
-    data.setdefault("name", path.stem)
+    data = resolved_settings(path)
     for overlay in overlays:  # policy what-ifs, in the order given
         data = _merge(data, _overlay(overlay))
     if overlays:
         data["name"] = "+".join([data["name"], *overlays])
     if overrides:
         data = _merge(data, overrides)
-    if seed is not None:
-        data["seed"] = seed
-    if scale is not None:
-        data["scale"] = scale
+    for key, value in (("seed", seed), ("scale", scale)):  # checked on their own, so a bad
+        if value is not None:                            # one is not blamed on the file
+            meta = next(f.metadata for f in dataclasses.fields(Scenario) if f.name == key)
+            data[key] = _convert(value, int if key == "seed" else float,
+                                 f"run parameter {key}", meta)
     if authorities:
         known = data.get("authorities") or {}
-        for name in authorities:
-            if name not in known:
-                allowed = ", ".join(known) if known else "(none)"
-                raise ConfigError(
-                    f"authorities: {name!r} is not in scenario {data['name']!r}; allowed: {allowed}"
-                )
-        data["authorities"] = {name: known[name] for name in authorities}
+        if not isinstance(known, dict):
+            known = {}
+        names = resolve_authorities(authorities, list(known), str(data.get("name")))
+        data["authorities"] = {name: known[name] for name in names}
     try:
         return build(Scenario, data)
     except ConfigError as exc:
-        raise ConfigError(f"{path.name}: {exc}") from None
+        raise ConfigError(f"{_display(path)}: {exc}") from None

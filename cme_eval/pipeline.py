@@ -3,8 +3,13 @@
 The scenario is loaded and validated here before any kernel starts, and every parameter is
 checked against the parameters each notebook declares: papermill itself only warns about an
 unknown parameter, which would let a mistyped setting run silently with its default.
-Executed notebooks are kept in ``RUN_DIR/notebooks/``; they run with the run folder as their
-working directory and get ``run_dir='.'``, so no machine path is written into them.
+
+Each kernel starts in the run folder: the folder is given to the kernel at launch (nbclient's
+``resources['metadata']['path']``), never by changing this process's working directory.
+Papermill's own ``cwd=`` is a process-wide ``os.chdir``, so with LAs in threads one kernel could
+start in another LA's folder or in the caller's, and results could depend on ``--workers``.
+The run folder keeps the scenario as run (``scenario.yaml``, every setting resolved), which the
+notebooks read with a path relative to their folder: executed notebooks hold no machine path.
 """
 
 from __future__ import annotations
@@ -19,17 +24,23 @@ from typing import Any
 
 import nbformat
 import papermill as pm
+import yaml
 from jupyter_client.manager import AsyncKernelManager
 from tqdm import tqdm
 
-from cme_eval import wales
-from cme_eval.config import REPO_ROOT, load_scenario
+from cme_eval import run_folder, shipped, wales
+from cme_eval.config import load_scenario, resolved_settings
 
-log = logging.getLogger(__name__)
+# What ran and what was reused: always in run.log, on the terminal only with --verbose (the
+# progress bar says the same).
+progress_log = logging.getLogger("cme_eval.run")
 
-NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 AUTHORITY_NOTEBOOKS = ("01_generate.ipynb", "02_link.ipynb", "03_evaluate.ipynb")
+STAGE_OF = {"01_generate.ipynb": "generate", "02_link.ipynb": "link",
+            "03_evaluate.ipynb": "evaluate"}
 COMPILE_NOTEBOOK = "04_compile.ipynb"
+SCENARIO_FILE = "scenario.yaml"
+LOG_FILE = "run.log"
 
 
 class QuietKernelManager(AsyncKernelManager):
@@ -50,12 +61,17 @@ class PipelineError(RuntimeError):
 
 @dataclass(frozen=True)
 class RunRequest:
+    """One ``cme-eval run``: the scenario (a name or a YAML path as the user gave it, relative
+    to where they stand), the run folder, and run parameters overriding the scenario."""
+
     scenario: str
     out: Path
     authorities: tuple[str, ...] = ()
     seed: int | None = None
     scale: float | None = None
     workers: int = 1
+    force: bool = False  # clear a run folder that holds another run
+    progress: bool = True
 
 
 def check_parameters(notebook: Path, parameters: dict[str, Any]) -> None:
@@ -69,19 +85,22 @@ def check_parameters(notebook: Path, parameters: dict[str, Any]) -> None:
 
 
 def execute(notebook: str, output: Path, parameters: dict[str, Any], cwd: Path) -> None:
-    source = NOTEBOOK_DIR / notebook
+    """Execute one stage notebook with its kernel started in ``cwd`` (the run folder)."""
+    source = shipped.notebook_dir() / notebook
     check_parameters(source, parameters)
     output.parent.mkdir(parents=True, exist_ok=True)
     try:
         pm.execute_notebook(
-            str(source), str(output), parameters=parameters, cwd=str(cwd),
+            str(source), str(output), parameters=parameters,
             progress_bar=False, log_output=False, kernel_name="python3",
             kernel_manager_class=QuietKernelManager,
+            resources={"metadata": {"path": str(cwd)}},
         )
     except pm.PapermillExecutionError as exc:
         raise PipelineError(
             f"{notebook} failed ({parameters.get('authority', 'all authorities')}): "
-            f"{exc.ename}: {exc.evalue} -- the executed notebook is kept at {_relative(output, cwd)}"
+            f"{exc.ename}: {exc.evalue} -- the executed notebook is kept at "
+            f"{_relative(output, cwd)}"
         ) from None
     finally:
         _strip_machine_paths(output, cwd)
@@ -104,31 +123,80 @@ def _strip_machine_paths(output: Path, cwd: Path) -> None:
     nbformat.write(nb, output)
 
 
+def _write_scenario(request: RunRequest, out: Path) -> None:
+    """The scenario as run, every setting resolved, so the folder can be re-run on its own."""
+    settings = resolved_settings(request.scenario)
+    header = (f"# The scenario of this run, every setting resolved (from {request.scenario}).\n"
+              f"# Run parameters (seed, scale, authorities) are in run.json.\n")
+    text = header + yaml.safe_dump(settings, sort_keys=False, allow_unicode=True)
+    (out / SCENARIO_FILE).write_text(text, encoding="utf-8")
+
+
+class _RunLog:
+    """``run.log`` in the run folder: what ran, what was reused, how long it took. Names of
+    stages and LAs and timings only, never a record. Written whatever the terminal shows."""
+
+    def __init__(self, out: Path) -> None:
+        self.handler = logging.FileHandler(out / LOG_FILE, mode="a", encoding="utf-8")
+        self.handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        self.handler.setLevel(logging.INFO)
+        self.logger = logging.getLogger("cme_eval")
+
+    def __enter__(self) -> _RunLog:
+        self.level = self.logger.level
+        self.logger.setLevel(min(self.logger.getEffectiveLevel(), logging.INFO))
+        self.logger.addHandler(self.handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self.level)
+        self.handler.close()
+
+
 def run(request: RunRequest) -> Path:
-    """Run the whole evaluation; returns the run folder."""
+    """Run the whole evaluation into ``request.out``; returns the run folder."""
+    from cme_eval.stages import Run
+
+    if request.workers < 1:
+        raise PipelineError(f"--workers must be at least 1, got {request.workers}")
     scenario = load_scenario(request.scenario, seed=request.seed, scale=request.scale,
                              authorities=list(request.authorities) or None)
-    out = request.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    common = {"scenario": request.scenario, "run_dir": ".", "seed": scenario.seed,
+    out = run_folder.claim(request.out, scenario, force=request.force)
+    _write_scenario(request, out)
+    common = {"scenario": SCENARIO_FILE, "run_dir": ".", "seed": scenario.seed,
               "scale": scenario.scale}
     authorities = list(scenario.authorities)
+    stage_run = Run.open(str(out / SCENARIO_FILE), out, seed=scenario.seed,
+                         scale=scenario.scale, authorities=authorities)
     steps = len(authorities) * len(AUTHORITY_NOTEBOOKS) + 1
     started = time.perf_counter()
-    with tqdm(total=steps, desc=f"{scenario.name}", unit="notebook") as bar:
+    with _RunLog(out), tqdm(total=steps, desc=scenario.name, unit="notebook",
+                            disable=not request.progress) as bar:
+        progress_log.info("run %s into %s: %s", scenario.name, out.name, run_folder.describe(
+            run_folder.identity(scenario)))
 
         def one_authority(authority: str, notebooks: tuple[str, ...]) -> None:
             slug = wales.get(authority).slug
             for nb in notebooks:
-                bar.set_postfix_str(f"{authority}: {nb}")
-                execute(nb, out / "notebooks" / slug / nb, {**common, "authority": authority}, out)
+                output = out / "notebooks" / slug / nb
+                if output.is_file() and stage_run.is_done(STAGE_OF[nb], authority):
+                    bar.set_postfix_str(f"{authority}: {nb} reused")
+                    progress_log.info("%s: %s reused (done with the same settings and code)",
+                             authority, nb)
+                else:
+                    bar.set_postfix_str(f"{authority}: {nb}")
+                    tic = time.perf_counter()
+                    execute(nb, output, {**common, "authority": authority}, out)
+                    progress_log.info("%s: %s ran in %.1f s", authority, nb,
+                                      time.perf_counter() - tic)
                 bar.update()
 
         # Central matching links every LA's NHS records at once, so every LA is generated
         # before any is linked; otherwise each LA runs its notebooks straight through.
         phases = ((AUTHORITY_NOTEBOOKS[:1], AUTHORITY_NOTEBOOKS[1:])
                   if scenario.cross_border.central_matching else (AUTHORITY_NOTEBOOKS,))
-        with ThreadPoolExecutor(max_workers=max(1, request.workers)) as pool:
+        with ThreadPoolExecutor(max_workers=request.workers) as pool:
             for notebooks in phases:
                 for future in [pool.submit(one_authority, a, notebooks) for a in authorities]:
                     future.result()
@@ -136,5 +204,5 @@ def run(request: RunRequest) -> Path:
         execute(COMPILE_NOTEBOOK, out / "notebooks" / COMPILE_NOTEBOOK,
                 {**common, "authorities": ",".join(authorities)}, out)
         bar.update()
-    log.info("run finished in %.1f s", time.perf_counter() - started)
+        progress_log.info("run finished in %.1f s", time.perf_counter() - started)
     return out

@@ -28,6 +28,15 @@ def keyed_int(seed: int, *key: object) -> int:
     return int(keyed_rng(seed, *key).integers(0, 2**31 - 1))
 
 
+def _keyed_hashes(ids, salt_text: str) -> np.ndarray:
+    """A 64-bit SipHash of each id (as text), keyed by the first 16 hex digits of a digest."""
+    import pandas as pd
+
+    salt = hashlib.sha256(salt_text.encode()).hexdigest()[:16]
+    return pd.util.hash_array(np.asarray(ids, dtype=object).astype(str).astype(object),
+                              hash_key=salt, categorize=False)
+
+
 def keyed_uniforms(ids, seed: int, *key: object) -> np.ndarray:
     """One uniform in [0, 1) per id, determined by (seed, key, id) alone.
 
@@ -35,9 +44,18 @@ def keyed_uniforms(ids, seed: int, *key: object) -> np.ndarray:
     or adds records (a quarterly extract, fewer returns) leaves every other record's draw alone;
     a positional draw would reshuffle them all. SipHash, keyed by the (seed, key) digest.
     """
-    import pandas as pd
-
-    salt = hashlib.sha256(f"{seed}\x1f{key_to_ints(*key)}".encode()).hexdigest()[:16]
-    hashed = pd.util.hash_array(np.asarray(ids, dtype=object).astype(str).astype(object),
-                                hash_key=salt, categorize=False)
+    hashed = _keyed_hashes(ids, f"{seed}\x1f{key_to_ints(*key)}")
     return (hashed >> np.uint64(11)).astype(np.float64) / float(2**53)
+
+
+def keyed_rngs(ids, seed: int, *key: object) -> list[np.random.Generator]:
+    """One numpy Generator per id, determined by (seed, key, id) alone.
+
+    For draws that need more than one uniform per record (which typo, which new address): a
+    record's values then do not depend on which other records the frame holds, nor on their
+    order. The ids are hashed together (SipHash, salted apart from ``keyed_uniforms`` so the
+    stream is unrelated to the record's selection draw); each hash seeds a PCG64 through a
+    SeedSequence. About 10 microseconds per id.
+    """
+    hashed = _keyed_hashes(ids, f"{seed}\x1f{key_to_ints(*key)}\x1fgenerator")
+    return [np.random.Generator(np.random.PCG64(int(h))) for h in hashed]

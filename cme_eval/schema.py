@@ -104,9 +104,8 @@ NOT_MATCHED = "not_matched"
 OUT_OF_SCOPE = "out_of_scope"
 OUTCOMES = (PERFECT, PARTIAL, NOT_MATCHED, OUT_OF_SCOPE)
 
-# The common record schema after ingest (identifiers optional, provenance kept).
-RECORD_COLUMNS = ("record_id", "source", "authority", "forename", "surname", "dob", "address",
-                  "postcode")
+# Identifiers a record may carry after ingest, beside its required fields (see ``ingest``).
 OPTIONAL_IDENTIFIERS = ("nhs_number", "uprn", "upn")
+# Every engine's outcomes: one row per received record.
 OUTCOME_COLUMNS = ("record_id", "source", "outcome", "matched_record_id", "matched_dataset",
                    "score", "reason")

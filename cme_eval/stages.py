@@ -20,35 +20,29 @@ from pathlib import Path
 import pandas as pd
 
 from cme_eval import wales
-from cme_eval.config import Scenario, load_scenario, overlay_description
-from cme_eval.evaluate import accuracy, tables
+from cme_eval.config import Scenario, load_scenario
+from cme_eval.evaluate import accuracy, quality, tables
+from cme_eval.evaluate.follow_up import follow_up, potential_cme_breakdown, true_status_of
 from cme_eval.fileio import read_csv, write_csv
-from cme_eval.evaluate.follow_up import follow_up, true_status_of
 from cme_eval.ingest import read_authority, report_of
-from cme_eval.report import html
-from cme_eval.schema import (
-    CME_REGISTER,
-    MATCHED_AGAINST,
-    OUTCOMES,
-    RECEIVED_SOURCES,
-    SOURCE_LABELS,
-    matched_against,
-)
+from cme_eval.schema import CME_REGISTER, OUTCOMES, RECEIVED_SOURCES, SOURCE_LABELS
 
 # Heavy libraries (recordlinkage pulls in scikit-learn, ~2 s) are imported inside the stage
 # that needs them, so each stage notebook's kernel starts quickly.
 
 log = logging.getLogger(__name__)
 
-STAGES = ("generate", "link", "evaluate")
-
 
 def scratch_dir(scenario: Scenario) -> Path:
     """Where a notebook run without a ``run_dir`` parameter writes (outside the repository).
 
-    Keyed by the code's fingerprint too, so two checkouts never share (or fight over) one.
+    Keyed by the settings and the code's fingerprint, so two checkouts or two scales never
+    share (or fight over) one.
     """
-    name = f"{scenario.name}-seed{scenario.seed}-{code_fingerprint()[:10]}"
+    from cme_eval.run_folder import settings_digest
+
+    name = (f"{scenario.name}-seed{scenario.seed}-{settings_digest(scenario)[:8]}"
+            f"-{code_fingerprint()[:10]}")
     return Path(tempfile.gettempdir()) / "cme-eval" / name
 
 
@@ -91,9 +85,12 @@ class Run:
         central = scn.cross_border.central_matching
         if authorities and not (central and set(authorities) <= set(scn.authorities)):
             scn = load_scenario(scenario, authorities=authorities, **options)
-        folder = Path(run_dir) if run_dir else scratch_dir(scn)
+        from cme_eval.run_folder import check_same_settings
+
+        folder = (Path(run_dir).expanduser() if run_dir else scratch_dir(scn)).resolve()
         folder.mkdir(parents=True, exist_ok=True)
-        return cls(scn, folder.resolve())
+        check_same_settings(folder, scn)
+        return cls(scn, folder)
 
     def la_dir(self, authority: str) -> Path:
         return self.run_dir / "authorities" / wales.get(authority).slug
@@ -245,12 +242,14 @@ def outcome_summary(outcomes: pd.DataFrame) -> pd.DataFrame:
 def evaluate(run: Run, authority: str) -> dict[str, pd.DataFrame]:
     """One LA's Table 5.1 and 6.1 rows, its potential CME by true status, linkage accuracy of
     every engine run, and how many children each engine leaves unmatched."""
+    from cme_eval.linkage.spec import DEFAULT_BLOCKING
+
     run.require("link", authority)
     la_dir, syn = run.la_dir(authority), run.synthetic_dir(authority)
     outcomes = read_csv(la_dir / "outcomes.csv")
     truth_records = read_csv(syn / "truth_records.csv")
     truth_people = read_csv(syn / "truth_people.csv")
-    register = read_authority(syn, authority)[CME_REGISTER]
+    sources = read_authority(syn, authority)
 
     status = true_status_of(outcomes, truth_records, truth_people)
     followed = follow_up(run.scenario, authority, outcomes, status)
@@ -259,50 +258,22 @@ def evaluate(run: Run, authority: str) -> dict[str, pd.DataFrame]:
     result = {
         "table_5_1": tables.table_5_1_for(authority, outcomes),
         "table_6_1": tables.table_6_1_for(
-            authority, outcomes, register, unresolved=int((~followed["resolved"]).sum())
+            authority, outcomes, sources[CME_REGISTER],
+            unresolved=int((~followed["resolved"]).sum())
         ),
-        "potential_cme_breakdown": (
-            followed.groupby("true_status")
-            .agg(potential_cme=("record_id", "size"), resolved_by_follow_up=("resolved", "sum"))
-            .reset_index()
-            .assign(authority=authority)[
-                ["authority", "true_status", "potential_cme", "resolved_by_follow_up"]
-            ]
-        ),
-        "linkage_quality": linkage_quality(run, authority, by_engine, truth_records),
+        "potential_cme_breakdown": potential_cme_breakdown(followed, authority),
+        "linkage_quality": quality.linkage_quality(
+            sources, truth_records, by_engine, authority=authority,
+            reference_date=run.scenario.dates.nhs_extract,
+            blocking=DEFAULT_BLOCKING,  # not yet the scenario's own blocking passes
+            main_engine=run.scenario.linkage.engine,
+            central_matching=run.scenario.cross_border.central_matching),
         "method_comparison": accuracy.unmatched_by_engine(by_engine, truth_records, authority),
     }
     for name, frame in result.items():
         write_csv(frame, la_dir / f"{name}.csv", float_format="%.6f")
     run.mark_done("evaluate", authority)
     return result
-
-
-def linkage_quality(run: Run, authority: str, by_engine: dict[str, pd.DataFrame],
-                    truth_records: pd.DataFrame) -> pd.DataFrame:
-    """Precision, recall and F1 against the truth, per source and error mechanism, with true
-    partners lost at blocking (re-derived from the blocking keys of the true pairs only)."""
-    from cme_eval.linkage.spec import DEFAULT_BLOCKING
-    from cme_eval.standardise import prepare
-
-    sources = read_authority(run.synthetic_dir(authority), authority)
-    ref = run.scenario.dates.nhs_extract
-    prepared = {name: prepare(frame, ref) for name, frame in sources.items()}
-    person = truth_records.set_index("record_id")["person_id"]
-    lost = pd.Series(False, index=pd.concat([f["record_id"] for f in prepared.values()]))
-    for source, datasets in MATCHED_AGAINST.items():
-        right = pd.concat([prepared[d] for d in datasets], ignore_index=True)
-        flags = accuracy.lost_at_blocking(prepared[source], right, person, DEFAULT_BLOCKING)
-        lost[prepared[source]["record_id"].to_numpy()] = flags.to_numpy()
-    frames = []
-    for engine, outcomes in by_engine.items():
-        central = engine == run.scenario.linkage.engine and \
-            run.scenario.cross_border.central_matching
-        judged = accuracy.judge(outcomes, truth_records, matched_against(central))
-        judged["lost_at_blocking"] = judged["record_id"].map(lost).fillna(False).astype(bool)
-        judged["lost_at_blocking"] &= judged["has_partner"]
-        frames.append(accuracy.quality_table(judged, authority, engine, SOURCE_LABELS))
-    return pd.concat(frames, ignore_index=True)
 
 
 STAGE_FUNCTIONS = {"generate": generate, "link": link, "evaluate": evaluate}
@@ -336,7 +307,7 @@ def compare_scenarios(scenario: str, overlay_sets: list[tuple[str, ...]], out: P
     """Run the baseline and each overlay set on the same population (same seed) with the
     library stages, and write scenario_comparison.csv, its figure and a short report."""
     from cme_eval.evaluate import compare
-    from cme_eval.report import figures
+    from cme_eval.report.comparison import write_comparison_report
 
     rows, names = [], []
     no_extras = {"report": {"compare_engines": []}}  # what-ifs compare the main engine only
@@ -351,20 +322,4 @@ def compare_scenarios(scenario: str, overlay_sets: list[tuple[str, ...]], out: P
             run.require("evaluate", authority)
             rows.append(compare.authority_row(run, authority))
     table = compare.with_totals(pd.DataFrame(rows, columns=compare.COLUMNS))
-    write_csv(table, out / "scenario_comparison.csv", float_format="%.1f")
-    fig = figures.save_png(figures.scenario_comparison(table), out / "scenario_comparison.png")
-    lines = compare.verdict(table, names[0])
-    described = pd.DataFrame(
-        [(name, overlay_description(name)) for name in dict.fromkeys(
-            o for overlays in overlay_sets for o in overlays)],
-        columns=["what-if", "what it changes"])
-    page = html.render("What would the recommendations change?", tuple(lines), [
-        html.Section("Scenario comparison (all authorities)", figures=(
-            ("Review hours and potential CME who are not missing, by scenario", fig),),
-            tables=(("Scenario comparison", table[table["authority"] == "All"]),)),
-        html.Section("The what-ifs compared", paragraphs=(
-            "Each runs on the baseline's population and seed; a combination (a+b) applies "
-            "each in turn. Per-LA figures are in scenario_comparison.csv.",),
-            tables=(("What each what-if changes", described),))])
-    (out / "scenario_comparison.html").write_text(page, encoding="utf-8")
-    return out / "scenario_comparison.csv"
+    return write_comparison_report(table, names, overlay_sets, out)

@@ -61,11 +61,5 @@ def get(name: str) -> LocalAuthority:
     try:
         return authorities()[name]
     except KeyError:
-        raise KeyError(f"unknown authority {name!r}; allowed: {', '.join(AUTHORITY_NAMES)}") from None
-
-
-def by_slug(slug: str) -> LocalAuthority:
-    for la in authorities().values():
-        if la.slug == slug:
-            return la
-    raise KeyError(f"unknown authority slug {slug!r}")
+        raise KeyError(
+            f"unknown authority {name!r}; allowed: {', '.join(AUTHORITY_NAMES)}") from None

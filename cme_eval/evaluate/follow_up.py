@@ -8,7 +8,6 @@ added to the CME register ('CME known after'). Only the evaluation reads the tru
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from cme_eval.config import Scenario
@@ -33,3 +32,17 @@ def follow_up(scenario: Scenario, authority: str, outcomes: pd.DataFrame,
     draws = keyed_rng(scenario.seed, authority, "follow-up").random(len(frame))
     frame["resolved"] = draws < p.to_numpy()
     return frame
+
+
+BREAKDOWN_COLUMNS = ["authority", "true_status", "potential_cme", "resolved_by_follow_up"]
+
+
+def potential_cme_breakdown(followed: pd.DataFrame, authority: str) -> pd.DataFrame:
+    """One LA's potential CME (``follow_up``'s frame) counted by true status, with how many
+    of each follow-up resolves."""
+    return (
+        followed.groupby("true_status")
+        .agg(potential_cme=("record_id", "size"), resolved_by_follow_up=("resolved", "sum"))
+        .reset_index()
+        .assign(authority=authority)[BREAKDOWN_COLUMNS]
+    )

@@ -11,6 +11,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
+
+
+def _setting(key: str) -> Any:
+    """The package default of a linkage setting (cme_eval/defaults.yaml, the one place defaults
+    live). Imported late: config is not needed to import this module."""
+    from cme_eval.config import default_setting
+
+    return default_setting(f"linkage.{key}")
 
 
 @dataclass(frozen=True)
@@ -44,8 +53,9 @@ class LinkSpec:
     blocking: tuple[tuple[str, ...], ...]
     # The deterministic 'perfect' rule: exact agreement on these standardised columns.
     perfect_on: tuple[str, ...] = ("forename_std", "surname_std", "dob_std", "postcode_std")
-    partial_min_weight: float = 8.0
-    ambiguity_margin: float = 2.0
+    # Thresholds: the package defaults of the linkage settings unless given.
+    partial_min_weight: float = field(default_factory=lambda: _setting("partial_min_weight"))
+    ambiguity_margin: float = field(default_factory=lambda: _setting("ambiguity_margin"))
     # Guards: a pair is never linked when a comparison is worse than this level (missing is
     # fine). Forenames that are plainly different mean another child of the same household,
     # usually a twin, however well everything else agrees; weights alone cannot tell, because
@@ -126,14 +136,21 @@ DEFAULT_BLOCKING = (
 )
 
 
-def default_spec(partial_min_weight: float = 8.0, ambiguity_margin: float = 2.0, *,
-                 term_frequency: tuple[str, ...] = (), estimate_u: bool = False,
+def default_spec(partial_min_weight: float | None = None, ambiguity_margin: float | None = None,
+                 *, term_frequency: tuple[str, ...] = (), estimate_u: bool = False,
                  estimate_m: bool = False, identifiers: tuple[str, ...] = ()) -> LinkSpec:
     """The spec with its declared m and u (what the unit tests compute by hand).
 
-    ``identifiers`` adds a blocking pass for each shared identifier, an exact comparison for a
-    person identifier and a 'same UPRN' address level for the UPRN.
+    The thresholds default to the package defaults of the ``linkage:`` settings
+    (cme_eval/defaults.yaml). Term frequencies and estimation stay off unless asked for, so the
+    weights are the declared ones. ``identifiers`` adds a blocking pass for each shared
+    identifier, an exact comparison for a person identifier and a 'same UPRN' address level
+    for the UPRN.
     """
+    if partial_min_weight is None:
+        partial_min_weight = _setting("partial_min_weight")
+    if ambiguity_margin is None:
+        ambiguity_margin = _setting("ambiguity_margin")
     from cme_eval.linkage.comparisons import folded_variant_pairs
 
     comparisons = DEFAULT_COMPARISONS

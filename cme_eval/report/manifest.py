@@ -14,7 +14,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from cme_eval.config import REPO_ROOT, Scenario
+from cme_eval import shipped, wales
+from cme_eval.config import Scenario
 
 PACKAGES = ("cme-eval", "numpy", "pandas", "recordlinkage", "rapidfuzz", "faker", "matplotlib",
             "papermill", "pyyaml")
@@ -25,11 +26,15 @@ def sha256(path: Path) -> str:
 
 
 def git_commit() -> str:
-    """The repository's commit, marked '-dirty' when the work tree has changes; or 'unknown'."""
+    """The checkout's commit, marked '-dirty' when the work tree has changes; 'installed' for
+    a copy installed from a wheel (its version is in ``versions``); or 'unknown'."""
+    checkout = shipped.source_checkout()
+    if checkout is None:
+        return "installed"
     try:
-        commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
+        commit = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"],
                                 capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain",
+        dirty = subprocess.run(["git", "-C", str(checkout), "status", "--porcelain",
                                 "--untracked-files=no"],
                                capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
@@ -47,13 +52,19 @@ def versions() -> dict[str, str]:
     return out
 
 
-def table_hashes(run_dir: Path) -> dict[str, str]:
-    """SHA-256 of every CSV table in the run folder, excluding the synthetic input data."""
-    return {
-        p.relative_to(run_dir).as_posix(): sha256(p)
-        for p in sorted(run_dir.rglob("*.csv"))
-        if "synthetic" not in p.relative_to(run_dir).parts
-    }
+def table_hashes(run_dir: Path, authorities: list[str] | None = None) -> dict[str, str]:
+    """SHA-256 of every CSV table of the run, excluding the synthetic input data: the run
+    folder's own tables, central matching's, and those of the LAs given (default: all)."""
+    slugs = None if authorities is None else {wales.get(a).slug for a in authorities}
+    out = {}
+    for p in sorted(run_dir.rglob("*.csv")):
+        parts = p.relative_to(run_dir).parts
+        if "synthetic" in parts:
+            continue
+        if slugs is not None and parts[0] == "authorities" and parts[1] not in slugs:
+            continue
+        out[p.relative_to(run_dir).as_posix()] = sha256(p)
+    return out
 
 
 def write_manifest(scenario: Scenario, run_dir: Path, extra: dict[str, Any] | None = None) -> Path:
@@ -64,7 +75,7 @@ def write_manifest(scenario: Scenario, run_dir: Path, extra: dict[str, Any] | No
         "authorities": list(scenario.authorities),
         "versions": versions(),
         "git_commit": git_commit(),
-        "tables": table_hashes(run_dir),
+        "tables": table_hashes(run_dir, list(scenario.authorities)),
         **(extra or {}),
     }
     path = run_dir / "manifest.json"

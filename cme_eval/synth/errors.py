@@ -4,8 +4,10 @@ Each error type changes one or more fields of a source record. The scenario decl
 error type and source (``errors:`` in the YAML). A rate is the probability that a record *to
 which the error can apply* gets it (a day/month swap needs a day of 12 or less; a nickname needs
 a known one), so a declared rate can be checked against the realised one. Each record's applied
-errors are kept in the truth. Every type draws from its own keyed generator (seed, authority,
-error, source): changing one rate never reshuffles another.
+errors are kept in the truth. Every draw is keyed by (seed, authority, error, source) and the
+record itself (its person and copy number): changing one rate never reshuffles another, and a
+record's errors, values included (which typo, which new address), do not depend on which other
+records the frame holds or their order.
 
 Order matters and is part of the declaration: row noise (duplicates) first, so a duplicate gets
 its own field errors; the date format last, after every error to the date's value.
@@ -14,14 +16,14 @@ its own field errors; the date format last, after every error to the date's valu
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from cme_eval.rng import keyed_rng, keyed_uniforms
+from cme_eval.rng import keyed_rngs, keyed_uniforms
 from cme_eval.synth.reference import name_variants
 
 # QWERTY neighbours, for typos that a keyboard would make.
@@ -51,11 +53,12 @@ POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 class ErrorContext:
     """What an error function may need beyond the rows themselves.
 
-    ``new_addresses`` makes fresh addresses in the LA; ``household`` maps person_id to
-    household_id and ``people`` is the truth (for values copied from a household member).
+    ``new_addresses`` makes fresh addresses in the LA, one per generator (each drawn from its
+    own: ``AddressFactory.make_each``); ``people`` is the truth (for values copied from a
+    household member).
     """
 
-    new_addresses: Callable[[np.random.Generator, int], pd.DataFrame]
+    new_addresses: Callable[[Sequence[np.random.Generator]], pd.DataFrame]
     people: pd.DataFrame | None = None
 
     @cached_property
@@ -74,7 +77,12 @@ class ErrorContext:
 
 
 EligibleFn = Callable[[pd.DataFrame, ErrorContext], np.ndarray]
-ApplyFn = Callable[[pd.DataFrame, np.ndarray, np.random.Generator, ErrorContext], np.ndarray]
+# (frame, selected row positions, one generator per selected row, context) -> positions actually
+# changed. The frame is edited in place. ``rngs[i]`` belongs to the record at ``rows[i]`` and is
+# keyed by that record, so it is the only randomness that record's values may use.
+ApplyFn = Callable[
+    [pd.DataFrame, np.ndarray, Sequence[np.random.Generator], ErrorContext], np.ndarray
+]
 
 
 def _always(df: pd.DataFrame, ctx: ErrorContext) -> np.ndarray:
@@ -83,12 +91,19 @@ def _always(df: pd.DataFrame, ctx: ErrorContext) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ErrorType:
+    """A named error. Field errors have an ``apply``; row noise (``row_noise``: copies of the
+    selected records appended by ``apply_errors``) has none."""
+
     name: str
     fields: tuple[str, ...]
     description: str
-    apply: ApplyFn  # (frame, row positions, rng, context) -> positions actually changed
+    apply: ApplyFn | None = None  # (frame, rows, rngs, context) -> positions actually changed
     eligible: EligibleFn = field(default=_always)
     row_noise: bool = False  # adds records rather than changing fields
+
+    def __post_init__(self) -> None:
+        if (self.apply is None) != self.row_noise:
+            raise ValueError(f"{self.name}: row noise has no apply function; field errors need one")
 
 
 def _non_empty(*columns: str) -> EligibleFn:
@@ -159,10 +174,10 @@ def postcode_slip(value: str, rng: np.random.Generator) -> str:
 def _edit_each(column: str, fn: Callable[[str, np.random.Generator], str]) -> ApplyFn:
     """Apply a single-value edit to the selected rows (up to 3 tries for a visible change)."""
 
-    def apply(df, rows, rng, ctx):
+    def apply(df, rows, rngs, ctx):
         values = df[column].to_numpy(dtype=object)
         changed = []
-        for pos in rows:
+        for pos, rng in zip(rows, rngs, strict=True):
             old = values[pos]
             for _ in range(3):
                 new = fn(old, rng)
@@ -200,7 +215,7 @@ def _has_diacritic(df, ctx):
     return (both.map(fold_diacritics) != both).to_numpy()
 
 
-def _drop_diacritics(df, rows, rng, ctx):
+def _drop_diacritics(df, rows, rngs, ctx):
     for column in ("forename", "surname"):
         values = df[column].to_numpy(dtype=object)
         values[rows] = [fold_diacritics(v) for v in values[rows]]
@@ -213,7 +228,7 @@ def _swappable_names(df, ctx):
             & (df["forename"] != df["surname"]).to_numpy())
 
 
-def _swap_names(df, rows, rng, ctx):
+def _swap_names(df, rows, rngs, ctx):
     fore, sur = df["forename"].to_numpy(dtype=object), df["surname"].to_numpy(dtype=object)
     fore[rows], sur[rows] = sur[rows].copy(), fore[rows].copy()
     df["forename"], df["surname"] = fore, sur
@@ -230,7 +245,7 @@ def _swappable_dob(df, ctx):
     return ((day <= 12) & (day != month)).fillna(False).to_numpy(dtype=bool)
 
 
-def _dob_day_month_swap(df, rows, rng, ctx):
+def _dob_day_month_swap(df, rows, rngs, ctx):
     parts = _dob_parts(df).iloc[rows]
     values = df["dob"].to_numpy(dtype=object)
     values[rows] = (parts[0] + "-" + parts[2] + "-" + parts[1]).to_numpy()
@@ -242,11 +257,11 @@ def _iso_dob(df, ctx):
     return _dob_parts(df)[0].notna().to_numpy()
 
 
-def _dob_wrong_digit(df, rows, rng, ctx):
+def _dob_wrong_digit(df, rows, rngs, ctx):
     """One digit of the date wrong, keeping a real date (year's last digit, month or day)."""
     values = df["dob"].to_numpy(dtype=object)
     changed = []
-    for pos in rows:
+    for pos, rng in zip(rows, rngs, strict=True):
         old = values[pos]
         for _ in range(10):
             i = int(rng.choice([3, 6, 8, 9]))  # year units, month units, day tens/units
@@ -259,11 +274,11 @@ def _dob_wrong_digit(df, rows, rng, ctx):
     return np.asarray(changed, dtype=int)
 
 
-def _dob_format(df, rows, rng, ctx):
+def _dob_format(df, rows, rngs, ctx):
     """Write the date another way: UK numeric, two-digit year, text month or an Excel serial."""
     values = df["dob"].to_numpy(dtype=object)
     dates = pd.to_datetime(pd.Series(values[rows], dtype=object), format="%Y-%m-%d")
-    formats = np.asarray(DOB_FORMATS, dtype=object)[rng.integers(0, len(DOB_FORMATS), len(rows))]
+    formats = [DOB_FORMATS[int(rng.integers(0, len(DOB_FORMATS)))] for rng in rngs]
     serial = (dates - pd.Timestamp("1899-12-30")).dt.days.astype(str)
     values[rows] = [s if f == "excel" else d.strftime(f)
                     for d, f, s in zip(dates, formats, serial, strict=True)]
@@ -272,7 +287,7 @@ def _dob_format(df, rows, rng, ctx):
 
 
 def _blank(*columns: str) -> ApplyFn:
-    def apply(df, rows, rng, ctx):
+    def apply(df, rows, rngs, ctx):
         for column in columns:
             values = df[column].to_numpy(dtype=object)
             values[rows] = ""
@@ -282,10 +297,10 @@ def _blank(*columns: str) -> ApplyFn:
     return apply
 
 
-def _outdated_address(df, rows, rng, ctx):
+def _outdated_address(df, rows, rngs, ctx):
     """The source holds an earlier address in the same LA (a move it was never told about),
-    with that address's UPRN when the source carries UPRNs."""
-    fresh = ctx.new_addresses(rng, len(rows))
+    with that address's UPRN when the source carries UPRNs; each drawn from its record's rng."""
+    fresh = ctx.new_addresses(rngs)
     for column in ("address", "postcode", "uprn"):
         if column not in df or column not in fresh:
             continue
@@ -302,13 +317,13 @@ def _has_sibling(df, ctx):
     return (df["person_id"].map(ctx.household_of).map(size).fillna(0) > 1).to_numpy()
 
 
-def _copy_from_household(df, rows, rng, ctx):
+def _copy_from_household(df, rows, rngs, ctx):
     """A sibling's forename or date of birth entered against this child."""
     if not len(rows):
         return np.zeros(0, dtype=int)
     people = ctx.people.set_index("person_id")
     changed = []
-    for pos in rows:
+    for pos, rng in zip(rows, rngs, strict=True):
         me = df["person_id"].iat[pos]
         sibs = [p for p in ctx.members[ctx.household_of[me]] if p != me]
         sib = sibs[int(rng.integers(0, len(sibs)))]
@@ -320,13 +335,9 @@ def _copy_from_household(df, rows, rng, ctx):
     return np.asarray(changed, dtype=int)
 
 
-def _duplicate(df, rows, rng, ctx):  # handled by apply_errors (row noise)
-    raise NotImplementedError
-
-
 REGISTRY: tuple[ErrorType, ...] = (
     ErrorType("duplicate_record", (), "the same child sent twice (the copy may differ)",
-              _duplicate, row_noise=True),
+              row_noise=True),
     ErrorType("forename_typo", ("forename",), "keyboard typo in the forename",
               _edit_each("forename", keyboard_typo), _non_empty("forename")),
     ErrorType("surname_typo", ("surname",), "keyboard typo in the surname",
@@ -394,9 +405,10 @@ def apply_errors(
     """Apply every error type at its declared rate; return the new frame and each row's errors.
 
     For each type, one uniform draw per record selects the rows, keyed by the record's person
-    (and copy number), so a record's errors do not depend on which other records the frame
-    holds; only rows where the type can apply are taken. Duplicates are appended after the
-    original rows.
+    (and copy number); only rows where the type can apply are taken. Each selected record then
+    draws its values (which typo, which address) from its own generator with the same key, so
+    neither a record's errors nor their values depend on which other records the frame holds.
+    Duplicates are appended after the original rows (a copy's key is its person and copy 1).
     """
     out = df.reset_index(drop=True).copy()
     applied: list[list[str]] = [[] for _ in range(len(out))]
@@ -405,16 +417,16 @@ def apply_errors(
         rate = rates.get(error.name, 0.0)
         if rate <= 0 or out.empty:
             continue
-        rng = keyed_rng(seed, authority, "error", error.name, source)
+        key = (authority, "error", error.name, source)
         eligible = error.eligible(out, context)
-        draws = keyed_uniforms(_record_keys(out), seed, authority, "error", error.name, source)
-        rows = np.flatnonzero((draws < rate) & eligible)
-        if error.row_noise:
+        records = _record_keys(out).to_numpy(dtype=object)
+        rows = np.flatnonzero((keyed_uniforms(records, seed, *key) < rate) & eligible)
+        if error.apply is None:  # row noise
             out = pd.concat([out, out.iloc[rows]], ignore_index=True)
             applied += [[error.name] for _ in rows]
             changed = rows
         else:
-            changed = error.apply(out, rows, rng, context)
+            changed = error.apply(out, rows, keyed_rngs(records[rows], seed, *key), context)
             for pos in changed:
                 applied[pos].append(error.name)
         stats.append({"error": error.name, "source": source, "declared": rate,

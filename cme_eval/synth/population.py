@@ -73,24 +73,73 @@ class AddressFactory:
         stems = self._pick(rng, self.stems, n)
         en_suffix = self._pick(rng, self.words[("en", "suffix")], n)
         cy_prefix = self._pick(rng, self.words[("cy", "prefix")], n)
-        street = np.where(welsh, cy_prefix + " " + stems, stems + " " + en_suffix)
-        number = rng.integers(1, 180, n).astype(str).astype(object)
+        number = rng.integers(1, 180, n)
         named = rng.random(n) < self.house_name_share
-        house = np.where(named, self.house_names[rng.integers(0, len(self.house_names), n)], number)
-        town = np.asarray(self.la.towns, dtype=object)[rng.integers(0, len(self.la.towns), n)]
-        district = np.asarray(districts, dtype=object)[rng.integers(0, len(districts), n)]
-        inward = (
-            rng.integers(0, 10, n).astype(str).astype(object)
-            + INWARD_LETTERS[rng.integers(0, len(INWARD_LETTERS), n)]
-            + INWARD_LETTERS[rng.integers(0, len(INWARD_LETTERS), n)]
+        house_name = rng.integers(0, len(self.house_names), n)
+        town = rng.integers(0, len(self.la.towns), n)
+        district = rng.integers(0, len(districts), n)
+        inward = (rng.integers(0, 10, n), rng.integers(0, len(INWARD_LETTERS), n),
+                  rng.integers(0, len(INWARD_LETTERS), n))
+        return self._assemble(welsh, stems, en_suffix, cy_prefix, number, named, house_name,
+                              town, districts, district, inward, uprns(rng, n))
+
+    # uniforms each record draws in make_each: welsh, stem, suffix, prefix, number, named,
+    # house name, town, district, inward digit and two letters, UPRN
+    _UNIFORMS_PER_ADDRESS = 13
+
+    def make_each(self, rngs, districts=None) -> pd.DataFrame:
+        """One address per generator in ``rngs``, each drawn from its own generator alone (a
+        fixed number of uniforms each), so a record's address does not depend on the others.
+
+        The same distribution as ``make``; UPRNs are not forced distinct across records (two
+        of 9 billion rarely coincide)."""
+        districts = tuple(districts or self.la.postcode_districts)
+        n = len(rngs)
+        u = (np.stack([g.random(self._UNIFORMS_PER_ADDRESS) for g in rngs]) if n
+             else np.zeros((0, self._UNIFORMS_PER_ADDRESS)))
+
+        def pick(frame: pd.DataFrame, col: np.ndarray) -> np.ndarray:
+            cdf = np.cumsum(frame["weight"].to_numpy(dtype=float))
+            idx = np.searchsorted(cdf / cdf[-1], col, side="right")
+            return frame["word"].to_numpy(dtype=object)[np.minimum(idx, len(cdf) - 1)]
+
+        def index(col: np.ndarray, size: int) -> np.ndarray:
+            return np.minimum((col * size).astype(np.int64), size - 1)
+
+        return self._assemble(
+            u[:, 0] < self.la.welsh_speaking_share,
+            pick(self.stems, u[:, 1]),
+            pick(self.words[("en", "suffix")], u[:, 2]),
+            pick(self.words[("cy", "prefix")], u[:, 3]),
+            1 + index(u[:, 4], 179),
+            u[:, 5] < self.house_name_share,
+            index(u[:, 6], len(self.house_names)),
+            index(u[:, 7], len(self.la.towns)),
+            districts,
+            index(u[:, 8], len(districts)),
+            (index(u[:, 9], 10), index(u[:, 10], len(INWARD_LETTERS)),
+             index(u[:, 11], len(INWARD_LETTERS))),
+            (10_090_000_000 + index(u[:, 12], 9_000_000_000)).astype("int64"),
         )
+
+    def _assemble(self, welsh, stems, en_suffix, cy_prefix, number, named, house_name, town,
+                  districts, district, inward, uprn) -> pd.DataFrame:
+        """Addresses from drawn parts (indices into the LA's towns, districts and names)."""
+        street = np.where(welsh, cy_prefix + " " + stems, stems + " " + en_suffix)
+        number = np.asarray(number).astype(str).astype(object)
+        house = np.where(named, self.house_names[house_name], number)
+        town = np.asarray(self.la.towns, dtype=object)[town]
+        district = np.asarray(districts, dtype=object)[district]
+        digit, first, second = inward
+        inward = (np.asarray(digit).astype(str).astype(object) + INWARD_LETTERS[first]
+                  + INWARD_LETTERS[second])
         return pd.DataFrame(
             {
                 "address": np.where(named, house + ", " + street, house + " " + street)
                 + ", "
                 + town,
                 "postcode": district + " " + inward,
-                "uprn": uprns(rng, n),
+                "uprn": uprn,
             }
         )
 

@@ -14,7 +14,7 @@ import pandas as pd
 from cme_eval.config import Scenario
 from cme_eval.schema import NWSSP
 from cme_eval.synth.population import _surname_weights
-from cme_eval.synth.sources import SyntheticLA
+from cme_eval.synth.world import SyntheticLA
 
 COLUMNS = ["authority", "measure", "key", "target", "realised", "n"]
 TOP_SURNAMES = 10

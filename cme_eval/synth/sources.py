@@ -15,7 +15,6 @@ of this LA's children, for central matching against all-Wales PLASC.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,6 @@ from cme_eval import wales
 from cme_eval.config import Scenario
 from cme_eval.fileio import write_csv
 from cme_eval.rng import keyed_rng
-from cme_eval.schooling import in_scope_mask
 from cme_eval.schema import (
     FILE_NAMES,
     INDEPENDENT,
@@ -41,6 +39,7 @@ from cme_eval.schema import (
     STATUS_DATASETS,
     VISITOR_DATASETS,
 )
+from cme_eval.schooling import in_scope_mask
 from cme_eval.synth import returns
 from cme_eval.synth.errors import ErrorContext, apply_errors
 from cme_eval.synth.population import (
@@ -49,22 +48,12 @@ from cme_eval.synth.population import (
     generate_visitors,
     nhs_dob_window,
 )
+from cme_eval.synth.profile import profile
+from cme_eval.synth.world import SyntheticLA  # defined there; importable from here as before
 
 ID_PREFIX = {NWSSP: "NHS", PLASC: "PLA", "ehe": "EHE", "eotas": "EOT", "ooc": "OOC",
              "cme_register": "CME", NEIGHBOUR_ENROLMENTS: "NBR", PLASC_WALES: "PLW"}
 FIELDS = ["forename", "surname", "dob", "address", "postcode"]
-
-
-@dataclass
-class SyntheticLA:
-    """One LA's synthetic world: the people, what each source sends, and which record is whom."""
-
-    authority: str
-    people: pd.DataFrame  # residents and visitors (boarders, inbound pupils)
-    sources: dict[str, pd.DataFrame]  # source -> records (independent: all returns together)
-    truth_records: pd.DataFrame
-    schools: pd.DataFrame = field(default_factory=pd.DataFrame)
-    error_stats: pd.DataFrame = field(default_factory=pd.DataFrame)  # per error and source
 
 
 def _holders(people: pd.DataFrame, dataset: str, statuses=None) -> pd.DataFrame:
@@ -220,7 +209,7 @@ def synthesise(scenario: Scenario, authority: str) -> SyntheticLA:
     boarders = _boarders(scenario, authority, pupils, schools)
     people = pd.concat([residents, inbound, boarders.drop(columns="school_id")],
                        ignore_index=True).astype({"uprn": "int64"})
-    ctx = ErrorContext(new_addresses=factory.make, people=people)
+    ctx = ErrorContext(new_addresses=factory.make_each, people=people)
     sources, truths, stats = {}, [], []
 
     def add(source: str, frame: pd.DataFrame) -> None:
@@ -307,8 +296,6 @@ def write_synthetic(world: SyntheticLA, out: Path, scenario: Scenario | None = N
         written.append(returns.write_return(frame, layouts[school_id], folder, school_id))
     written.append(write_csv(world.schools, out / "independent_schools.csv"))
     if scenario is not None:
-        from cme_eval.synth.profile import profile
-
         written.append(write_csv(profile(world, scenario), out / "synthetic_profile.csv",
                                  float_format="%.6f"))
     return written

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cme_eval.pipeline import NOTEBOOK_DIR, PipelineError, check_parameters
+from cme_eval.pipeline import PipelineError, check_parameters
+from cme_eval.shipped import notebook_dir
 
 from ..conftest import run_cli
 
@@ -32,11 +33,11 @@ def test_a_scenario_with_an_unknown_key_names_the_key(tmp_path):
 
 def test_unknown_notebook_parameter_is_an_error_not_a_warning():
     with pytest.raises(PipelineError, match="'colour'.*allowed: authority, run_dir, scale"):
-        check_parameters(NOTEBOOK_DIR / "01_generate.ipynb", {"scenario": "smoke", "colour": 1})
+        check_parameters(notebook_dir() / "01_generate.ipynb", {"scenario": "smoke", "colour": 1})
 
 
 def test_known_parameters_pass():
-    check_parameters(NOTEBOOK_DIR / "04_compile.ipynb",
+    check_parameters(notebook_dir() / "04_compile.ipynb",
                      {"scenario": "smoke", "authorities": "Cardiff", "seed": 1, "scale": 0.1,
                       "run_dir": "."})
 

@@ -107,7 +107,8 @@ def outcomes():
         ("R3", "plasc", "Gareth", "Hughes", "2021-01-15", "3 Stryd Fawr, Amlwch", "LL68 9XY"),
         ("R4", "ehe", "Gethyn", "Lewis", "2013-02-10", "5 Lon Isaf, Amlwch", "LL68 9ZZ"),
     ])
-    return link_source(left, right, default_spec(), reference_date=REF)
+    # threshold 8 given: the reasons below quote it
+    return link_source(left, right, default_spec(8.0), reference_date=REF)
 
 
 def test_every_left_record_has_exactly_one_outcome_in_order(outcomes):
@@ -185,7 +186,7 @@ def test_a_weak_candidate_is_not_matched_with_its_weight_reported():
     left = _left([("L1", "nwssp", "Ffion", "Pritchard", "2014-05-06", "1 Oak Way, Bala",
                    "LL23 7AA")])
     right = _right([("R1", "plasc", "Gwen", "Pritchard", "2014-11-26", "qq", "CF10 1AA")])
-    out = link_source(left, right, default_spec(), reference_date=REF)
+    out = link_source(left, right, default_spec(8.0), reference_date=REF)
     expected = (W_FORENAME[3] + W_SURNAME0 + math.log2(0.02 / 0.9975) + math.log2(0.10 / 0.905)
                 + math.log2(0.20 / 0.94))
     assert out.loc[0, "outcome"] == "not_matched"
@@ -211,9 +212,12 @@ def test_an_empty_right_side_leaves_everything_unmatched_or_out_of_scope():
 
 
 def test_spec_defaults():
+    from cme_eval.config import Linkage
+
     spec = default_spec()
     assert isinstance(spec, LinkSpec)
-    assert spec.partial_min_weight == 8.0
+    # the thresholds are the linkage settings' package defaults (cme_eval/defaults.yaml)
+    assert spec.partial_min_weight == Linkage().partial_min_weight == 12.0
     assert spec.ambiguity_margin == 2.0
     assert [c.name for c in spec.comparisons] == ["forename", "surname", "dob", "postcode",
                                                    "address"]

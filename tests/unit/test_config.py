@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from cme_eval.synth.errors import REGISTRY
 from cme_eval.config import ConfigError, load_scenario
 from cme_eval.schema import STATUSES
+from cme_eval.synth.errors import REGISTRY
 
 PILOT_LAS = ["Cardiff", "Rhondda Cynon Taf", "Carmarthenshire", "Powys", "Gwynedd",
              "Monmouthshire", "Isle of Anglesey"]
@@ -62,7 +62,7 @@ def test_unknown_key_in_a_yaml_file_names_the_file_and_the_key(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_scenario(path)
     message = str(info.value)
-    assert message.startswith("typo.yaml: population.twin_sharre: unknown key")
+    assert message.startswith(f"{path}: population.twin_sharre: unknown key")
     assert "twin_share" in _allowed(message)
 
 
@@ -248,7 +248,7 @@ def test_error_rate_above_one_is_not_a_probability():
 
 def test_yaml_that_is_not_a_mapping_is_refused(tmp_path):
     path = _yaml(tmp_path, "- a\n- b\n", "list.yaml")
-    with pytest.raises(ConfigError, match="list.yaml: expected a mapping at the top level"):
+    with pytest.raises(ConfigError, match="list.yaml: expected a mapping of settings at the top level"):
         load_scenario(path)
 
 
@@ -384,3 +384,241 @@ def test_to_dict_gives_iso_dates():
     plain = load_scenario("smoke").to_dict()
     assert plain["dates"] == {"nhs_extract": "2025-04-30", "plasc_census": "2025-01-16"}
     assert plain["authorities"]["Powys"]["nhs_records"] == 16500
+
+
+# ------------------------------------------------------------------------------------------
+# Strict values: finite numbers, weights, date formats, real dates
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("overrides, where", [
+    ({"linkage": {"partial_min_weight": NAN}}, "linkage.partial_min_weight"),
+    ({"linkage": {"ambiguity_margin": INF}}, "linkage.ambiguity_margin"),
+    ({"cross_border": {"other_la_min_weight": INF}}, "cross_border.other_la_min_weight"),
+    ({"scale": INF}, "scale"),
+    ({"seed": NAN}, "seed"),
+    ({"seed": INF}, "seed"),
+    ({"population": {"twin_share": -INF}}, "population.twin_share"),
+    ({"population": {"household_children_weights": [0.5, NAN]}},
+     "population.household_children_weights[1]"),
+    ({"errors": {"forename_typo": {"nwssp": NAN}}}, "errors.forename_typo.nwssp"),
+    ({"status_shares": {"independent": NAN}}, "status_shares.independent"),
+    ({"authorities": {"Powys": {"status_shares": {"independent": INF}}}},
+     "authorities.Powys.status_shares.independent"),
+    ({"authorities": {"Powys": {"nhs_records": INF}}}, "authorities.Powys.nhs_records"),
+    ({"follow_up": {"resolve_probability": {"independent": -INF}}},
+     "follow_up.resolve_probability.independent"),
+    ({"independent_schools": {"layouts": {"standard_csv": INF}}},
+     "independent_schools.layouts.standard_csv"),
+    ({"review": {"minutes_per_follow_up": NAN}}, "review.minutes_per_follow_up"),
+    ({"nhs_staleness": NAN}, "nhs_staleness"),
+])
+def test_nan_and_infinity_are_refused_everywhere(overrides, where):
+    with pytest.raises(ConfigError) as info:
+        load_scenario("smoke", overrides=overrides)
+    message = str(info.value)
+    assert re.search(re.escape(where) + r": -?(nan|inf) is not a finite number; allowed: ",
+                     message), message
+
+
+def test_nan_partial_min_weight_in_a_yaml_file_is_refused_with_the_allowed_range(tmp_path):
+    # Before: every weight >= nan is False, so the run went ahead with 0 partial matches.
+    path = _yaml(tmp_path, "base: smoke\nlinkage:\n  partial_min_weight: .nan\n", "nan.yaml")
+    with pytest.raises(ConfigError) as info:
+        load_scenario(path)
+    message = str(info.value)
+    assert "linkage.partial_min_weight: nan is not a finite number" in message
+    assert "allowed: 0 <= value <= 60" in message
+
+
+@pytest.mark.parametrize("text, where", [
+    ("scale: .inf\n", "scale"),
+    ("errors:\n  forename_typo: {nwssp: -.inf}\n", "errors.forename_typo.nwssp"),
+    ("population:\n  household_children_weights: [.nan, 1]\n",
+     "population.household_children_weights[0]"),
+])
+def test_yaml_nan_and_infinity_are_refused(tmp_path, text, where):
+    path = _yaml(tmp_path, "base: smoke\n" + text, "inf.yaml")
+    with pytest.raises(ConfigError, match=re.escape(where) + ": .* is not a finite number"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize("value", [-1, 60.5, 1000])
+def test_partial_min_weight_has_a_range(value):
+    with pytest.raises(ConfigError, match=re.escape(
+            f"linkage.partial_min_weight: {float(value)} is out of range; "
+            "allowed: 0 <= value <= 60")):
+        load_scenario("smoke", overrides={"linkage": {"partial_min_weight": value}})
+
+
+def test_partial_min_weight_at_the_ends_of_its_range_is_accepted():
+    for value in (0, 60):
+        scenario = load_scenario("smoke", overrides={"linkage": {"partial_min_weight": value}})
+        assert scenario.linkage.partial_min_weight == value
+
+
+@pytest.mark.parametrize("overrides, where", [
+    ({"cross_border": {"other_la_min_weight": -1}}, "cross_border.other_la_min_weight"),
+    ({"cross_border": {"other_la_min_weight": 61}}, "cross_border.other_la_min_weight"),
+    ({"linkage": {"ambiguity_margin": -0.5}}, "linkage.ambiguity_margin"),
+    ({"scale": -0.5}, "scale"),
+])
+def test_thresholds_out_of_range(overrides, where):
+    with pytest.raises(ConfigError, match=re.escape(where) + r": .* is out of range; allowed: "):
+        load_scenario("smoke", overrides=overrides)
+
+
+@pytest.mark.parametrize("overrides, where", [
+    ({"population": {"household_children_weights": [0.5, -0.1, 0.2]}},
+     "population.household_children_weights[1]: -0.1 is out of range; allowed: 0 <= value"),
+    ({"independent_schools": {"layouts": {"standard_csv": 1.0, "minimal_csv": -2}}},
+     "independent_schools.layouts.minimal_csv: -2.0 is out of range; allowed: 0 <= value"),
+])
+def test_negative_weights_are_refused(overrides, where):
+    with pytest.raises(ConfigError, match=re.escape(where)):
+        load_scenario("smoke", overrides=overrides)
+
+
+@pytest.mark.parametrize("overrides, where", [
+    ({"population": {"household_children_weights": [0, 0.0, 0]}},
+     "population.household_children_weights"),
+    ({"population": {"household_children_weights": []}}, "population.household_children_weights"),
+    ({"independent_schools": {"layouts": {"standard_csv": 0, "minimal_csv": 0.0}}},
+     "independent_schools.layouts"),
+])
+def test_weights_adding_up_to_zero_are_refused(overrides, where):
+    with pytest.raises(ConfigError) as info:
+        load_scenario("smoke", overrides=overrides)
+    message = str(info.value)
+    assert f"{where}: the weights add up to 0; allowed: weights >= 0 with at least one > 0" \
+        in message
+
+
+def test_weights_with_some_zeros_are_accepted_and_no_layouts_means_all():
+    scenario = load_scenario("smoke", overrides={
+        "population": {"household_children_weights": [1, 0, 0]},
+        "independent_schools": {"layouts": {"standard_csv": 0, "minimal_csv": 2}}})
+    assert scenario.population.household_children_weights == [1.0, 0.0, 0.0]
+    assert scenario.independent_schools.layouts == {"standard_csv": 0.0, "minimal_csv": 2.0}
+    assert load_scenario("smoke").independent_schools.layouts == {}
+
+
+@pytest.mark.parametrize("fmt, why", [
+    ("%Q", "has no date directive"),              # unknown directive: written as is
+    ("DOB", "has no date directive"),
+    ("%d/%Q/%Y", "cannot be read back"),          # 'Q' is a bad directive
+    ("%Y", "does not hold a whole date"),         # 2011 reads back as 2011-01-01
+    ("%m/%Y", "does not hold a whole date"),
+    ("%d/%m", "does not hold a whole date"),
+])
+def test_bad_date_formats_are_refused_with_their_index(fmt, why):
+    with pytest.raises(ConfigError) as info:
+        load_scenario("smoke", overrides={
+            "independent_schools": {"dob_formats": ["%d/%m/%Y", fmt]}})
+    message = str(info.value)
+    assert f"independent_schools.dob_formats[1]: {fmt!r} {why}" in message
+    assert "allowed: a strftime format of a whole date" in message
+
+
+def test_good_date_formats_are_accepted():
+    formats = ["%d/%m/%Y", "%Y-%m-%d", "%d.%m.%y", "%d %B %Y", "%d-%b-%Y", "%m/%d/%Y", "excel"]
+    scenario = load_scenario("smoke", overrides={"independent_schools": {"dob_formats": formats}})
+    assert scenario.independent_schools.dob_formats == formats
+
+
+def test_no_date_format_is_refused():
+    with pytest.raises(ConfigError, match=re.escape(
+            "independent_schools.dob_formats: no format given; allowed: ")):
+        load_scenario("smoke", overrides={"independent_schools": {"dob_formats": []}})
+
+
+def test_settings_built_in_code_are_checked_too():
+    from cme_eval.config import IndependentSchools, Population
+
+    with pytest.raises(ConfigError, match=re.escape("independent_schools.dob_formats[0]")):
+        IndependentSchools(dob_formats=["%Y"])
+    with pytest.raises(ConfigError, match=re.escape("population.household_children_weights")):
+        Population(household_children_weights=[0.0, 0.0])
+
+
+@pytest.mark.parametrize("value", ["2025-02-30", "2025-13-01", "2025-00-10", "2023-02-29"])
+def test_an_impossible_date_is_refused_with_its_key(value):
+    with pytest.raises(ConfigError) as info:
+        load_scenario("smoke", overrides={"dates": {"nhs_extract": value}})
+    message = str(info.value)
+    assert f"dates.nhs_extract: {value!r} is not a real date" in message
+    assert "allowed: a calendar date YYYY-MM-DD" in message
+
+
+@pytest.mark.parametrize("value", ["20250430", "2025-4-30", "2025-W18-3",
+                                   dt.datetime(2025, 4, 30, 10, 0), 20250430])
+def test_a_date_not_written_yyyy_mm_dd_is_refused(value):
+    with pytest.raises(ConfigError, match=re.escape(
+            f"dates.plasc_census: expected a date YYYY-MM-DD, got {value!r}")):
+        load_scenario("smoke", overrides={"dates": {"plasc_census": value}})
+
+
+def test_an_impossible_date_in_a_yaml_file_is_refused_with_its_key(tmp_path):
+    path = _yaml(tmp_path, "base: smoke\ndates:\n  nhs_extract: 2025-02-30\n", "feb.yaml")
+    with pytest.raises(ConfigError, match=r"dates\.nhs_extract: .*2025-02-30.*not a real date"):
+        load_scenario(path)
+
+
+def test_real_dates_are_read_from_text_and_from_python_dates():
+    scenario = load_scenario("smoke", overrides={"dates": {"nhs_extract": "2024-02-29",
+                                                           "plasc_census": dt.date(2024, 1, 18)}})
+    assert scenario.dates.nhs_extract == dt.date(2024, 2, 29)
+    assert scenario.dates.plasc_census == dt.date(2024, 1, 18)
+
+
+@pytest.mark.parametrize("value, expected", [
+    (-1, "seed: -1 is out of range; allowed: 0 <= value"),
+    (2.5, "seed: expected a whole number, got 2.5"),
+    ("7", "seed: expected a number, got '7'"),
+])
+def test_seed_is_a_non_negative_whole_number(value, expected):
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        load_scenario("smoke", overrides={"seed": value})
+
+
+def test_a_whole_float_seed_is_taken_as_an_integer():
+    seed = load_scenario("smoke", overrides={"seed": 3.0}).seed
+    assert seed == 3 and isinstance(seed, int)
+
+
+def test_a_file_in_the_current_folder_is_named_as_the_user_knows_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "typo.yaml").write_text("base: smoke\nseed: -1\n")
+    with pytest.raises(ConfigError, match=r"^mine/typo.yaml: seed: -1 is out of range"):
+        load_scenario("mine/typo.yaml")
+
+
+def test_a_bad_run_parameter_is_blamed_on_the_parameter_not_the_file():
+    with pytest.raises(ConfigError, match=r"^run parameter scale: -1.0 is out of range"):
+        load_scenario("smoke", scale=-1)
+
+
+def test_authorities_are_found_whatever_their_case_with_a_did_you_mean():
+    assert list(load_scenario("smoke", authorities=["isle-of-anglesey", "CARDIFF"])
+                .authorities) == ["Isle of Anglesey", "Cardiff"]
+    with pytest.raises(ConfigError, match=r"'Cardif' is not in scenario 'smoke' "
+                       r"\(did you mean 'Cardiff'\?\); allowed: Cardiff"):
+        load_scenario("smoke", authorities=["Cardif"])
+
+
+def test_a_base_file_is_read_relative_to_the_file_that_names_it(tmp_path, monkeypatch):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "parent.yaml").write_text("base: smoke\nseed: 5\n")
+    (tmp_path / "a" / "child.yaml").write_text("base: parent.yaml\nname: child\n")
+    monkeypatch.chdir(tmp_path)  # not the folder of the files
+    scenario = load_scenario("a/child.yaml")
+    assert (scenario.name, scenario.seed) == ("child", 5)
+
+
+def test_a_file_that_is_not_utf8_is_refused_with_the_byte(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("base: smoke\ndescription: caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin1.yaml: not UTF-8 text \(line 2, byte 28 is 0xe9\)"):
+        load_scenario(path)

@@ -186,10 +186,10 @@ def test_central_matching_never_links_a_sibling_by_home_and_name_alone():
 def test_a_run_for_one_la_keeps_every_la_under_central_matching(tmp_path):
     from cme_eval.stages import Run
 
-    central = Run.open("wales-2025", tmp_path, authorities=["Powys"], scale=0.01,
+    central = Run.open("wales-2025", tmp_path / "central", authorities=["Powys"], scale=0.01,
                        overlays=("central-all-wales",))
     assert len(central.scenario.authorities) == 22  # its link needs them all
-    plain = Run.open("wales-2025", tmp_path, authorities=["Powys"], scale=0.01)
+    plain = Run.open("wales-2025", tmp_path / "plain", authorities=["Powys"], scale=0.01)
     assert list(plain.scenario.authorities) == ["Powys"]
     with pytest.raises(ConfigError, match="Atlantis"):
         Run.open("wales-2025", tmp_path, authorities=["Atlantis"],

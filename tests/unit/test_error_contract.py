@@ -39,7 +39,8 @@ def setting():
     scenario = load_scenario("smoke", authorities=[LA], scale=0.2)
     world = synthesise(scenario, LA)
     frame = world.people[["person_id", *FIELDS]].reset_index(drop=True)
-    ctx = ErrorContext(new_addresses=AddressFactory(scenario, LA).make, people=world.people)
+    ctx = ErrorContext(new_addresses=AddressFactory(scenario, LA).make_each,
+                       people=world.people)
     return frame, ctx
 
 
@@ -140,10 +141,10 @@ def test_copied_from_household_needs_the_people():
     frame = pd.DataFrame({"person_id": ["a", "b"], "forename": ["A", "B"], "surname": ["X", "X"],
                           "dob": ["2014-01-02", "2015-03-04"], "address": ["", ""],
                           "postcode": ["", ""]})
-    ctx = ErrorContext(new_addresses=lambda rng, n: None)
+    ctx = ErrorContext(new_addresses=lambda rngs: None)
     assert not error.eligible(frame, ctx).any()
     people = frame.assign(household_id=["h", "h"])
-    ctx = ErrorContext(new_addresses=lambda rng, n: None, people=people)
+    ctx = ErrorContext(new_addresses=lambda rngs: None, people=people)
     assert error.eligible(frame, ctx).all()
     out, applied = apply_errors(frame, source=SOURCE, rates={error.name: 1.0}, seed=1,
                                 authority=LA, context=ctx)

@@ -8,14 +8,19 @@ import pytest
 from numpy.testing import assert_array_equal
 from pandas.testing import assert_frame_equal, assert_series_equal
 
+from cme_eval.config import load_scenario
 from cme_eval.synth.errors import (
     ERROR_TYPES,
     KEY_NEIGHBOURS,
+    REGISTRY,
     ErrorContext,
+    ErrorType,
+    _record_keys,
     apply_errors,
     fold_diacritics,
     keyboard_typo,
 )
+from cme_eval.synth.population import AddressFactory
 
 
 def osa_distance(a: str, b: str) -> int:
@@ -42,8 +47,8 @@ def test_reference_distance_sanity():
 
 
 FAKE_ADDRESS = ("99 New Road, Nowhere", "ZZ9 9ZZ")
-CTX = ErrorContext(new_addresses=lambda rng, n: pd.DataFrame(
-    {"address": [FAKE_ADDRESS[0]] * n, "postcode": [FAKE_ADDRESS[1]] * n}))
+CTX = ErrorContext(new_addresses=lambda rngs: pd.DataFrame(
+    {"address": [FAKE_ADDRESS[0]] * len(rngs), "postcode": [FAKE_ADDRESS[1]] * len(rngs)}))
 
 
 def _frame() -> pd.DataFrame:
@@ -139,6 +144,86 @@ def test_a_records_errors_do_not_depend_on_the_other_records_in_the_frame():
     assert set(some_out.person_id[len(kept_ids):]) == copied & set(kept_ids)
 
 
+# A frame in which every error type applies to many records: 40 copies of _frame(), each copy
+# two households of three siblings (for copied_from_household), with real addresses drawn for
+# outdated_address. Every third person is dropped for the what-if.
+FIELDS = ["forename", "surname", "dob", "address", "postcode"]
+
+
+@pytest.fixture(scope="module")
+def many():
+    frame = pd.concat([_frame().assign(person_id=lambda d, k=k: d.person_id + f"-{k}")
+                       for k in range(40)], ignore_index=True)
+    frame["uprn"] = np.arange(len(frame), dtype="int64") + 10_090_000_000
+    people = frame.assign(household_id=[f"h{i // 3}" for i in range(len(frame))])
+    factory = AddressFactory(load_scenario("smoke", authorities=["Powys"]), "Powys")
+    ctx = ErrorContext(new_addresses=factory.make_each, people=people)
+    return frame, ctx
+
+
+def _by_record(out: pd.DataFrame) -> pd.DataFrame:
+    return out.set_index(_record_keys(out).to_numpy())[[*FIELDS, "uprn"]]
+
+
+def _what_if_drop(frame, ctx, rates, seed=11):
+    everyone, applied_all = apply_errors(frame, source="nwssp", rates=rates, seed=seed,
+                                         authority="Powys", context=ctx)
+    keep = np.arange(len(frame)) % 3 != 0
+    fewer, applied_fewer = apply_errors(frame[keep], source="nwssp", rates=rates, seed=seed,
+                                        authority="Powys", context=ctx)
+    return everyone, applied_all, fewer, applied_fewer
+
+
+@pytest.mark.parametrize("error", REGISTRY, ids=lambda e: e.name)
+def test_dropping_records_leaves_every_other_records_error_values_alone(many, error):
+    # not only which errors a record gets, but what they make of it: the same typo, the same
+    # new address, the same sibling's value, the same date format
+    frame, ctx = many
+    everyone, applied_all, fewer, applied_fewer = _what_if_drop(frame, ctx, {error.name: 0.8})
+    all_records, some_records = _by_record(everyone), _by_record(fewer)
+    assert set(some_records.index) <= set(all_records.index)
+    assert_frame_equal(some_records, all_records.loc[some_records.index])
+    errors_all = dict(zip(all_records.index, applied_all, strict=True))
+    assert [errors_all[k] for k in some_records.index] == applied_fewer
+    # the type did something to the kept records, so the comparison means something
+    assert sum(error.name in a for a in applied_fewer) > 10
+
+
+def test_dropping_records_leaves_the_others_values_alone_with_every_type_at_once(many):
+    frame, ctx = many
+    rates = {e.name: 0.5 for e in REGISTRY}
+    everyone, applied_all, fewer, applied_fewer = _what_if_drop(frame, ctx, rates, seed=5)
+    all_records, some_records = _by_record(everyone), _by_record(fewer)
+    assert_frame_equal(some_records, all_records.loc[some_records.index])
+    errors_all = dict(zip(all_records.index, applied_all, strict=True))
+    assert [errors_all[k] for k in some_records.index] == applied_fewer
+    assert len(fewer) > int((np.arange(len(frame)) % 3 != 0).sum())  # duplicates among them
+    changed = some_records.ne(_by_record(frame.iloc[np.arange(len(frame)) % 3 != 0])
+                              .reindex(some_records.index))
+    assert changed[FIELDS].any(axis=0).all()  # every field changed somewhere
+
+
+def test_record_order_does_not_change_a_records_error_values(many):
+    frame, ctx = many
+    rates = {e.name: 0.5 for e in REGISTRY}
+    forward, _ = apply_errors(frame, source="nwssp", rates=rates, seed=5, authority="Powys",
+                              context=ctx)
+    backward, _ = apply_errors(frame.iloc[::-1], source="nwssp", rates=rates, seed=5,
+                               authority="Powys", context=ctx)
+    a, b = _by_record(forward), _by_record(backward)
+    assert_frame_equal(b.loc[a.index], a)
+
+
+def test_row_noise_has_no_apply_function_and_field_errors_need_one():
+    assert ERROR_TYPES["duplicate_record"].apply is None
+    assert all(e.apply is not None for e in REGISTRY if not e.row_noise)
+    with pytest.raises(ValueError, match="row noise"):
+        ErrorType("bad", (), "row noise with an apply", lambda df, rows, rngs, ctx: rows,
+                  row_noise=True)
+    with pytest.raises(ValueError, match="row noise"):
+        ErrorType("bad", ("forename",), "a field error without an apply")
+
+
 def test_input_frame_is_not_modified():
     df = _frame()
     copy = df.copy()
@@ -152,7 +237,8 @@ def test_rate_one_typos_apply_to_every_row():
                                 seed=3, authority="Powys", context=CTX)
     # no surname has a doubled letter, so every typo is visible
     assert applied == [["surname_typo"]] * 6
-    assert all(osa_distance(a, b) == 1 for a, b in zip(_frame().surname, out.surname))
+    assert all(osa_distance(a, b) == 1 for a, b in zip(_frame().surname, out.surname,
+                                                          strict=True))
 
 
 def test_rate_one_dropped_diacritics_only_where_there_is_one():
@@ -261,3 +347,20 @@ def test_registry_is_ordered_and_fields_declared():
                        np.asarray(["forename", "surname"]))
     for error in ERROR_TYPES.values():
         assert error.description and (error.fields or error.row_noise), error.name
+
+
+def test_outdated_addresses_are_drawn_one_per_record_generator():
+    scenario = load_scenario("smoke", authorities=["Powys"])
+    factory = AddressFactory(scenario, "Powys")
+    every = factory.make_each([np.random.default_rng(s) for s in range(300)])
+    some = factory.make_each([np.random.default_rng(s) for s in range(0, 300, 7)])
+    assert_frame_equal(some, every.iloc[::7].reset_index(drop=True))
+    batch = factory.make(np.random.default_rng(0), 300)
+    assert list(every.columns) == list(batch.columns)
+    assert every.dtypes.equals(batch.dtypes)
+    districts = set(factory.la.postcode_districts)
+    assert set(every["postcode"].str.split(" ").str[0]) <= districts
+    assert every["postcode"].str.fullmatch(r"[A-Z]+\d+ \d[A-Z]{2}").all()
+    assert every["address"].str.endswith(tuple(f", {t}" for t in factory.la.towns)).all()
+    assert every["address"].nunique() > 290 and every["uprn"].between(10**10, 10**11).all()
+    assert len(factory.make_each([])) == 0

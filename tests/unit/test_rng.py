@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from cme_eval.rng import key_to_ints, keyed_int, keyed_rng
+from cme_eval.rng import key_to_ints, keyed_int, keyed_rng, keyed_rngs, keyed_uniforms
 
 
 def test_same_seed_and_key_give_the_same_draws():
@@ -71,3 +71,30 @@ def test_keyed_int_is_stable_and_in_range():
     assert a == b
     assert 0 <= a < 2**31 - 1
     assert keyed_int(2025, "faker-pools") != keyed_int(2026, "faker-pools")
+
+
+def test_keyed_rngs_give_each_id_its_own_stream_whatever_the_other_ids():
+    ids = [f"P-{i}#0" for i in range(50)]
+    every = [g.random(5) for g in keyed_rngs(ids, 3, "Powys", "error", "forename_typo", "nwssp")]
+    fewer_ids = ids[1::3][::-1]  # some of them, in another order
+    fewer = [g.random(5) for g in keyed_rngs(fewer_ids, 3, "Powys", "error", "forename_typo",
+                                             "nwssp")]
+    for i, draws in zip(fewer_ids, fewer, strict=True):
+        assert_array_equal(draws, every[ids.index(i)])
+    assert len({tuple(d) for d in every}) == len(ids)  # distinct ids, distinct streams
+
+
+@pytest.mark.parametrize("other", [(4, "Powys", "x"), (3, "Gwynedd", "x"), (3, "Powys", "y")])
+def test_keyed_rngs_depend_on_seed_and_key(other):
+    a = keyed_rngs(["P-1#0"], 3, "Powys", "x")[0].random(5)
+    b = keyed_rngs(["P-1#0"], *other)[0].random(5)
+    assert not np.array_equal(a, b)
+
+
+def test_keyed_rngs_are_unrelated_to_the_ids_selection_uniforms():
+    # the selection draw (keyed_uniforms) and the value stream share a key but not a hash
+    ids = [f"P-{i}#0" for i in range(2000)]
+    u = keyed_uniforms(ids, 3, "Powys", "x")
+    first = np.array([g.random() for g in keyed_rngs(ids, 3, "Powys", "x")])
+    assert abs(np.corrcoef(u, first)[0, 1]) < 0.1
+    assert keyed_rngs([], 3, "Powys", "x") == []

@@ -18,8 +18,8 @@ from cme_eval.schema import (
     VISITOR_DATASETS,
 )
 from cme_eval.synth.errors import REGISTRY
-from cme_eval.synth.returns import LAYOUTS
 from cme_eval.synth.population import nhs_dob_window
+from cme_eval.synth.returns import LAYOUTS
 from cme_eval.synth.sources import synthesise, write_synthetic
 
 LA = "Isle of Anglesey"
