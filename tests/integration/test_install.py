@@ -4,6 +4,7 @@ package, so nothing is looked up relative to the repository."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sysconfig
 import venv
@@ -28,7 +29,11 @@ def test_a_wheel_install_runs_a_smoke_run_from_another_folder(tmp_path):
     site = subprocess.run([python, "-c", purelib], capture_output=True, text=True,
                           check=True).stdout.strip()
     (Path(site) / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", str(REPO)],
+    # Build from a copy: setuptools writes build/ and *.egg-info beside the sources it builds.
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "reports", "build", "*.egg-info", "__pycache__", ".pytest_cache"))
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", str(source)],
                    check=True, capture_output=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     build = Path(site)
 
