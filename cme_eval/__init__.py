@@ -1,6 +1,11 @@
 """cme-eval: re-run, extend and stress-test the evaluation of the 2025 Welsh CME database pilot."""
 
-__version__ = "0.1.0"
+from importlib import metadata as _metadata
+
+try:  # one version, in pyproject.toml
+    __version__ = _metadata.version("cme-eval")
+except _metadata.PackageNotFoundError:  # a source tree that is not installed
+    __version__ = "unknown"
 
 
 def link(*args, **kwargs):

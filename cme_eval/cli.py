@@ -12,9 +12,9 @@ import logging
 import math
 import sys
 import typing
-from importlib import metadata
 from pathlib import Path
 
+from cme_eval import __version__
 from cme_eval.config import ConfigError, available_overlays, available_scenarios, load_scenario
 from cme_eval.ingest import IngestError
 from cme_eval.wales import PILOT_AUTHORITIES
@@ -62,13 +62,6 @@ def _engines(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(
             f"unknown engine {unknown[0]!r}; allowed: {', '.join(ENGINES)}")
     return names
-
-
-def _version() -> str:
-    try:
-        return metadata.version("cme-eval")
-    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
-        return "unknown"
 
 
 # -- the parser --------------------------------------------------------------------------------
@@ -124,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
         "missing education (CME) database pilot on a synthetic Welsh population.",
         epilog="Each command has its own help: cme-eval run --help",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p_run = sub.add_parser(
@@ -250,9 +243,11 @@ def _compare(args: argparse.Namespace) -> None:
     from cme_eval.stages import compare_scenarios
 
     _not_a_file(args.out)
-    load_scenario(args.scenario, seed=args.seed, scale=args.scale,
-                  authorities=list(args.authorities) or None)  # refuse before any work
-    path = compare_scenarios(args.scenario, parse_overlays(args.overlays), args.out,
+    overlay_sets = parse_overlays(args.overlays)
+    for overlays in [(), *overlay_sets]:  # refuse a bad scenario or overlay before any work
+        load_scenario(args.scenario, overlays=overlays, seed=args.seed, scale=args.scale,
+                      authorities=list(args.authorities) or None)
+    path = compare_scenarios(args.scenario, overlay_sets, args.out,
                              seed=args.seed, scale=args.scale,
                              authorities=list(args.authorities) or None)
     print(f"written to {path}")

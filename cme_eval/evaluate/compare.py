@@ -28,7 +28,8 @@ COLUMNS = ["scenario", "authority", "received", "perfect_match", "partial_match"
 
 def parse_overlays(text: str) -> list[tuple[str, ...]]:
     """'nhs-number,uprn,nhs-number+uprn' -> [('nhs-number',), ('uprn',), ('nhs-number','uprn')]."""
-    return [tuple(p for p in item.split("+") if p) for item in text.split(",") if item.strip()]
+    return [tuple(p.strip() for p in item.split("+") if p.strip())
+            for item in text.split(",") if item.strip()]
 
 
 def authority_row(run, authority: str) -> dict:
