@@ -48,15 +48,22 @@ def central_spec(spec: LinkSpec) -> LinkSpec:
 
 
 def link_central(nhs_std: pd.DataFrame, plasc_std: pd.DataFrame, spec: LinkSpec, *,
-                 reference_date: dt.date, engine: str = "splink",
-                 other_la_min_weight: float = 16.0) -> pd.DataFrame:
+                 reference_date: dt.date, engine: str | None = None,
+                 other_la_min_weight: float | None = None) -> pd.DataFrame:
     """One outcome per NHS record (any LA) against all-Wales PLASC.
 
     ``nhs_std`` carries ``authority`` (the LA the record is sent to); ``plasc_std`` carries
     ``holder`` (the LA whose roll it is on, '' when it is another Welsh LA's record of a child
-    registered here). Returns the outcome columns plus ``authority``.
+    registered here). Returns the outcome columns plus ``authority``. ``engine`` and
+    ``other_la_min_weight`` default to the package defaults (``cross_border`` settings).
     """
+    from cme_eval.config import CrossBorder
     from cme_eval.linkage import link_prepared
+
+    defaults = CrossBorder()
+    engine = engine or defaults.central_engine
+    if other_la_min_weight is None:
+        other_la_min_weight = defaults.other_la_min_weight
 
     right = plasc_std.assign(dataset=PLASC)
     outcomes = link_prepared(nhs_std, right, central_spec(spec), reference_date=reference_date,
