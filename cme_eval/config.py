@@ -206,12 +206,25 @@ class Linkage:
     estimate_u: bool = field(default_factory=_default("linkage.estimate_u"))
     # m by EM (off: EM latches onto households, see README).
     estimate_m: bool = field(default_factory=_default("linkage.estimate_m"))
+    # Candidate pairs allowed over all blocking passes, counted from value counts before any
+    # pair is made; a pass that would exceed it is refined or skipped (linkage/blocking.py).
+    # 30 million pairs stay within about 4 GB in either engine (measured, see README).
+    max_candidate_pairs: int = field(default_factory=_default("linkage.max_candidate_pairs"),
+                                     metadata=_range(1, None))
+    # A column on which two random records agree at least this often (e.g. a constant
+    # postcode) is dropped from blocking and comparisons, with a warning.
+    uninformative_agreement: float = field(
+        default_factory=_default("linkage.uninformative_agreement"), metadata=_range(0, 1))
+    # Fewer records than this on either side: the declared m and u are used, not estimates.
+    min_records_to_estimate: int = field(
+        default_factory=_default("linkage.min_records_to_estimate"), metadata=_range(1, None))
 
     def __post_init__(self) -> None:
-        engines = ("recordlinkage", "splink", "excel_baseline")
-        if self.engine not in engines:
+        from cme_eval.linkage.engines import engine_names
+
+        if self.engine not in engine_names():
             raise ConfigError(f"linkage.engine: unknown engine {self.engine!r}; allowed: "
-                              + ", ".join(engines))
+                              + ", ".join(engine_names()))
 
 
 @dataclass(frozen=True)
@@ -233,9 +246,12 @@ class CrossBorder:
         metadata=_range(0, MAX_WEIGHT_THRESHOLD))
 
     def __post_init__(self) -> None:
-        if self.central_engine not in ("recordlinkage", "splink"):
+        from cme_eval.linkage.engines import engine_names, get
+
+        scoring = [n for n in engine_names() if get(n).scores_pairs]
+        if self.central_engine not in scoring:
             raise ConfigError(f"cross_border.central_engine: unknown engine "
-                              f"{self.central_engine!r}; allowed: recordlinkage, splink")
+                              f"{self.central_engine!r}; allowed: {', '.join(scoring)}")
 
 
 @dataclass(frozen=True)

@@ -102,20 +102,43 @@ def _find(columns: list[str], keys: list[str]) -> list[str]:
     return [by_key[k] for k in keys if k in by_key]
 
 
+# Words that start a surname rather than end a forename: Welsh patronymics (Rhys ap Gwilym,
+# Mari ferch Dafydd) and common surname particles (van der Berg, de la Cruz). O' needs no entry:
+# O'Brien is one word.
+WELSH_PATRONYMICS = ("ap", "ab", "ferch", "verch", "fab")
+SURNAME_PARTICLES = WELSH_PATRONYMICS + (
+    "van", "von", "de", "del", "della", "di", "da", "le", "la", "du", "mac")
+_PARTICLE_SURNAME = re.compile(
+    r"^(\S.*?)\s+((?:" + "|".join(SURNAME_PARTICLES) + r")\s+\S.*)$", re.IGNORECASE)
+_LEADING_PATRONYMIC = re.compile(r"^(" + "|".join(WELSH_PATRONYMICS) + r")\b", re.IGNORECASE)
+
+
 def _split_full_name(names: pd.Series) -> pd.DataFrame:
-    """'SURNAME, Forename' or 'Forename Surname' into forename and surname."""
+    """'SURNAME, Forename' or 'Forename Surname' into forename and surname.
+
+    Without a comma the surname is the last word, or from the first particle after the
+    forename onwards: 'Rhys ap Gwilym' -> ('Rhys', 'ap Gwilym'), 'Anna van der Berg' ->
+    ('Anna', 'van der Berg'); 'Sion Rhys Jones' -> ('Sion Rhys', 'Jones').
+    """
     text = names.fillna("").astype(str).str.strip()
     comma = text.str.contains(",")
     before, after = text.str.split(",", n=1).str[0], text.str.split(",", n=1).str[1]
     last_space = text.str.rsplit(" ", n=1)
+    particle = text.str.extract(_PARTICLE_SURNAME)
+    has_particle = ~comma & particle[0].notna()
     forename = after.where(comma, last_space.str[0]).fillna("").str.strip()
     surname = before.where(comma, last_space.str[1]).fillna("").str.strip()
+    forename = forename.where(~has_particle, particle[0])
+    surname = surname.where(~has_particle, particle[1].str.replace(r"\s+", " ", regex=True))
     single = ~comma & ~text.str.contains(" ")
     forename = forename.where(~single, "")
     surname = surname.where(~single, text)
-    # Surnames sent in capitals ("JONES") are put back into name case.
+    # Surnames sent in capitals ("JONES") are put back into name case; a Welsh patronymic
+    # keeps its lower case ("AP GWILYM" -> "ap Gwilym").
     upper = surname.str.isupper() & surname.str.len().gt(1)
-    surname = surname.where(~upper, surname.str.title())
+    titled = surname.str.title().str.replace(_LEADING_PATRONYMIC, lambda m: m[1].lower(),
+                                             regex=True)
+    surname = surname.where(~upper, titled)
     return pd.DataFrame({"forename": forename, "surname": surname})
 
 

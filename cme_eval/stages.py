@@ -161,9 +161,10 @@ def link(run: Run, authority: str) -> pd.DataFrame:
     sources = read_authority(run.synthetic_dir(authority), authority)
     settings = run.scenario.linkage
     spec = _spec(run)
+    diagnostics: list[dict] = []
     outcomes = link_authority(sources, spec, engine=settings.engine,
                               reference_date=run.scenario.dates.nhs_extract,
-                              central=central_outcomes)
+                              central=central_outcomes, diagnostics=diagnostics)
     received = sum(len(sources[s]) for s in RECEIVED_SOURCES)
     if len(outcomes) != received or outcomes["record_id"].duplicated().any():
         raise tables.ReconciliationError(
@@ -171,12 +172,40 @@ def link(run: Run, authority: str) -> pd.DataFrame:
         )
     write_csv(outcomes, run.la_dir(authority) / "outcomes.csv")
     write_csv(report_of(sources), run.la_dir(authority) / "ingest_report.csv")
+    write_diagnostics(diagnostics, run.la_dir(authority) / DIAGNOSTICS)
     for engine in compare_engines(run):  # each engine on its own, as the LA would use it
         other = link_authority(sources, spec, engine=engine,
                                reference_date=run.scenario.dates.nhs_extract)
         write_csv(other, run.la_dir(authority) / f"outcomes_{engine}.csv")
     run.mark_done("link", authority)
     return outcome_summary(outcomes)
+
+
+DIAGNOSTICS = "linkage_diagnostics.json"
+
+
+def write_diagnostics(diagnostics: list[dict], path: Path) -> None:
+    """How each link was made (passes, pair counts, columns dropped, where m and u came from):
+    counts and column names only, never record data."""
+    path.write_text(json.dumps(diagnostics, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def blocking_used(run: Run, authority: str) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The blocking passes the run's main engine actually used, per received source (read from
+    the link's diagnostics); an NHS record matched centrally first also had the central passes.
+    """
+    used: dict[str, list] = {}
+    entries = json.loads((run.la_dir(authority) / DIAGNOSTICS).read_text(encoding="utf-8"))
+    central_file = run.run_dir / "central" / DIAGNOSTICS
+    if run.scenario.cross_border.central_matching and central_file.is_file():
+        from cme_eval.schema import NWSSP
+
+        for entry in json.loads(central_file.read_text(encoding="utf-8")):
+            entries.append({**entry, "source": NWSSP})
+    for entry in entries:
+        passes = used.setdefault(entry["source"], [])
+        passes.extend(tuple(p) for p in entry["passes"] if tuple(p) not in passes)
+    return {source: tuple(passes) for source, passes in used.items()}
 
 
 def _spec(run: Run):
@@ -201,12 +230,14 @@ def central(run: Run) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if marker.is_file() and json.loads(marker.read_text())["fingerprint"] == run.fingerprint():
             return path
-        write_csv(link_centrally(run), path, float_format="%.4f")
+        diagnostics: list[dict] = []
+        write_csv(link_centrally(run, diagnostics), path, float_format="%.4f")
+        write_diagnostics(diagnostics, folder / DIAGNOSTICS)
         marker.write_text(json.dumps({"stage": "central", "fingerprint": run.fingerprint()}) + "\n")
     return path
 
 
-def link_centrally(run: Run) -> pd.DataFrame:
+def link_centrally(run: Run, diagnostics: list | None = None) -> pd.DataFrame:
     """All-Wales NHS records and PLASC, read from every LA's folder, linked in one go."""
     from cme_eval.ingest import read_records
     from cme_eval.linkage.central import link_central
@@ -225,7 +256,8 @@ def link_centrally(run: Run) -> pd.DataFrame:
     return link_central(prepare(pd.concat(nhs, ignore_index=True), ref),
                         prepare(pd.concat(plasc, ignore_index=True), ref), _spec(run),
                         reference_date=ref, engine=run.scenario.cross_border.central_engine,
-                        other_la_min_weight=run.scenario.cross_border.other_la_min_weight)
+                        other_la_min_weight=run.scenario.cross_border.other_la_min_weight,
+                        diagnostics=diagnostics)
 
 
 def compare_engines(run: Run) -> list[str]:
@@ -242,8 +274,6 @@ def outcome_summary(outcomes: pd.DataFrame) -> pd.DataFrame:
 def evaluate(run: Run, authority: str) -> dict[str, pd.DataFrame]:
     """One LA's Table 5.1 and 6.1 rows, its potential CME by true status, linkage accuracy of
     every engine run, and how many children each engine leaves unmatched."""
-    from cme_eval.linkage.spec import DEFAULT_BLOCKING
-
     run.require("link", authority)
     la_dir, syn = run.la_dir(authority), run.synthetic_dir(authority)
     outcomes = read_csv(la_dir / "outcomes.csv")
@@ -265,7 +295,7 @@ def evaluate(run: Run, authority: str) -> dict[str, pd.DataFrame]:
         "linkage_quality": quality.linkage_quality(
             sources, truth_records, by_engine, authority=authority,
             reference_date=run.scenario.dates.nhs_extract,
-            blocking=DEFAULT_BLOCKING,  # not yet the scenario's own blocking passes
+            blocking=blocking_used(run, authority), people=truth_people,
             main_engine=run.scenario.linkage.engine,
             central_matching=run.scenario.cross_border.central_matching),
         "method_comparison": accuracy.unmatched_by_engine(by_engine, truth_records, authority),

@@ -69,7 +69,12 @@ def names(series: pd.Series) -> pd.Series:
 
 
 def postcodes(series: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """UK postcodes as 'OUT IN'; invalid ones kept (upper-cased, unspaced) and flagged."""
+    """UK postcodes as 'OUT IN'; invalid ones kept (upper-cased, unspaced) and flagged.
+
+    Non-UK codes (2615, 10001, 90210-1234, 1012 AB) are kept the same way, as '2615',
+    '902101234', '1012AB', under the same "postcode invalid" flag, which callers match on
+    (cme_eval.link's reasons); ``postcode_parts`` gives them no district or sector.
+    """
     raw = series.fillna("").astype(str).str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
     parts = raw.str.extract(POSTCODE_RE)
     valid = parts[0].notna()
@@ -90,53 +95,83 @@ def postcode_parts(std: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"postcode_district": outward, "postcode_sector": sector})
 
 
+# A time after a date is ignored: a date of birth is a calendar date, so an ISO time zone is
+# never used to move it to another day. ISO times are checked; a time after a d/m/y date is not.
+_ISO_TIME = (r"[ T](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d+)?)?"
+             r"(?:Z|[+\-](?:[01]\d|2[0-3]):?[0-5]\d)?")
+_ANY_TIME = r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AaPp][Mm])?)?"
 _DATE_FORMATS = [
-    # (regex, strptime format, may be ambiguous day/month)
-    (re.compile(r"^\d{4}-\d{2}-\d{2}$"), "%Y-%m-%d", False),
-    (re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$"), "ISO8601", False),
-    (re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}$"), "dmy4", True),
-    (re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}$"), "dmy2", True),
-    (re.compile(r"^\d{1,2}[ \-]?[A-Za-z]{3,9}\.?[ \-]?(\d{4}|\d{2})$"), "text", False),
-    (re.compile(r"^\d{5}(\.0+)?$"), "excel", False),
+    # (regex, how it is read); each value is read by the first regex it matches
+    (re.compile(r"^(\d{4}-\d{2}-\d{2})(?:" + _ISO_TIME + ")?$"), "iso"),
+    (re.compile(r"^(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})$"), "ymd"),
+    (re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})" + _ANY_TIME + "$"), "numeric"),
+    (re.compile(r"^\d{1,2}[ \-]?[A-Za-z]{3,9}\.?[ \-]?(\d{4}|\d{2})$"), "text"),
+    (re.compile(r"^(?:19|20)\d{6}(?:\.0+)?$"), "ymd8"),  # 20140305; 8 digits, never a serial
+    (re.compile(r"^\d{5}(\.0+)?$"), "excel"),
 ]
+DATE_ORDERS = ("dmy", "mdy", "auto")
 
 
-def dates_of_birth(series: pd.Series, *, reference_year: int) -> tuple[pd.Series, pd.Series]:
+def _from_parts(year, month, day) -> pd.Series:
+    """Dates from year, month and day columns; impossible ones (31 Feb) give NaT."""
+    return pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}),
+                          errors="coerce")
+
+
+def dates_of_birth(series: pd.Series, *, reference_year: int,
+                   date_order: str = "dmy") -> tuple[pd.Series, pd.Series]:
     """Parse mixed date-of-birth formats; returns (datetime64 series, issue flags).
 
-    Accepts ISO dates, d/m/yyyy and d/m/yy (day first, with '/', '.' or '-'), text months
-    ('3 Aug 2011'), and Excel serial numbers. Two-digit years are placed in the century that
-    makes the child younger than ``reference_year``. Unreadable values give NaT, flagged.
+    Accepts ISO dates (also with a time, fractional seconds or a time zone: the date as written
+    is kept, never moved across time zones), year-first 2014/03/05, 2014.03.05 and 20140305,
+    numeric d/m/yyyy and d/m/yy (with '/', '.' or '-', and any time after it ignored), text
+    months ('3 Aug 2011'), and Excel serial numbers (5 digits). Two-digit years are placed in
+    the century that makes the child younger than ``reference_year``. Unreadable values give
+    NaT, flagged; no value is dropped.
+
+    ``date_order`` says how the numeric d/m/y forms are read: "dmy" (day first), "mdy" (month
+    first, US style) or "auto" (per column: day first if any first field is over 12, else month
+    first if any second field is over 12, else day first). The default stays "dmy" because every
+    pilot source is British; a value that reads both ways is flagged ambiguous whatever the order.
     """
+    if date_order not in DATE_ORDERS:
+        raise ValueError(f"date_order must be one of {', '.join(map(repr, DATE_ORDERS))}; "
+                         f"got {date_order!r}")
     text = series.fillna("").astype(str).str.strip()
     out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
     flag = pd.Series("", index=series.index, dtype=object)
     remaining = text.ne("")
-    for pattern, fmt, ambiguous in _DATE_FORMATS:
+    for pattern, kind in _DATE_FORMATS:
         hit = remaining & text.str.match(pattern)
         if not hit.any():
             continue
         values = text[hit]
-        if fmt == "excel":
+        if kind == "excel":
             parsed = EXCEL_EPOCH + pd.to_timedelta(values.astype(float).round(), unit="D")
-        elif fmt in ("dmy4", "dmy2"):
-            bits = values.str.split(r"[/.\-]", regex=True, expand=True).astype(int)
-            year = _full_year(bits[2], reference_year)
-            parsed = pd.to_datetime(
-                pd.DataFrame({"year": year, "month": bits[1], "day": bits[0]}), errors="coerce"
-            )
-            swap_possible = (bits[0] <= 12) & (bits[1] <= 12) & (bits[0] != bits[1])
+        elif kind == "iso":
+            parsed = pd.to_datetime(values.str.extract(pattern)[0], errors="coerce",
+                                    format="%Y-%m-%d")
+        elif kind == "ymd8":
+            parsed = pd.to_datetime(values.str[:8], errors="coerce", format="%Y%m%d")
+        elif kind == "ymd":
+            bits = values.str.extract(pattern).astype(int)
+            parsed = _from_parts(bits[0], bits[1], bits[2])
+        elif kind == "numeric":
+            bits = values.str.extract(pattern).astype(int)
+            first, second = bits[0], bits[1]
+            order = date_order
+            if order == "auto":  # decided once for the column; day first unless shown not
+                month_first = not (first > 12).any() and (second > 12).any()
+                order = "mdy" if month_first else "dmy"
+            day, month = (first, second) if order == "dmy" else (second, first)
+            parsed = _from_parts(_full_year(bits[2], reference_year), month, day)
+            swap_possible = (first <= 12) & (second <= 12) & (first != second)
             flag[swap_possible[swap_possible].index] = "dob day/month order ambiguous"
-        elif fmt == "text":
+        else:  # text month
             bits = values.str.extract(r"^(\d{1,2})[ \-]?([A-Za-z]{3})[A-Za-z]*\.?[ \-]?(\d+)$")
             month = bits[1].str.lower().map(MONTHS)
             year = _full_year(bits[2].astype(int), reference_year)
-            parsed = pd.to_datetime(
-                pd.DataFrame({"year": year, "month": month, "day": bits[0].astype(int)}),
-                errors="coerce",
-            )
-        else:
-            parsed = pd.to_datetime(values, errors="coerce", format=fmt)
+            parsed = _from_parts(year, month, bits[0].astype(int))
         out[hit] = parsed
         remaining &= ~hit
     unread = text.ne("") & out.isna()
@@ -163,12 +198,18 @@ def addresses(series: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"address_std": expanded, "house_number": house})
 
 
-def standardise(records: pd.DataFrame, *, reference_year: int) -> pd.DataFrame:
-    """Add comparison columns to records in the common schema; keep every row and column."""
+def standardise(records: pd.DataFrame, *, reference_year: int,
+                date_order: str = "dmy") -> pd.DataFrame:
+    """Add comparison columns to records in the common schema; keep every row and column.
+
+    ``date_order`` ("dmy", "mdy" or "auto") is passed to ``dates_of_birth``; the default is
+    day first as every pilot source is British.
+    """
     out = records.copy()
     out["forename_std"] = names(out["forename"])
     out["surname_std"] = names(out["surname"])
-    out["dob_parsed"], dob_flag = dates_of_birth(out["dob"], reference_year=reference_year)
+    out["dob_parsed"], dob_flag = dates_of_birth(out["dob"], reference_year=reference_year,
+                                                  date_order=date_order)
     out["dob_std"] = out["dob_parsed"].dt.strftime("%Y-%m-%d").fillna("")
     out["postcode_std"], pc_flag = postcodes(out["postcode"])
     out = pd.concat([out, postcode_parts(out["postcode_std"]), addresses(out["address"])], axis=1)
@@ -185,9 +226,14 @@ def dob_as_int(values) -> np.ndarray:
     return number.fillna(0).astype(np.int64).to_numpy()
 
 
-def prepare(records: pd.DataFrame, reference_date) -> pd.DataFrame:
-    """Standardised records with the derived keys every engine blocks and compares on."""
-    std = standardise(records.reset_index(drop=True), reference_year=reference_date.year)
+def prepare(records: pd.DataFrame, reference_date, *, date_order: str = "dmy") -> pd.DataFrame:
+    """Standardised records with the derived keys every engine blocks and compares on.
+
+    ``date_order`` ("dmy", "mdy" or "auto", see ``dates_of_birth``) stays "dmy" by default:
+    every pilot source is British.
+    """
+    std = standardise(records.reset_index(drop=True), reference_year=reference_date.year,
+                      date_order=date_order)
     std["birth_year"] = std["dob_std"].str[:4]
     # Initials: national blocking pairs them with the date of birth (see linkage.central).
     std["forename_initial"] = std["forename_std"].astype(str).str[:1]

@@ -6,6 +6,11 @@ a true partner among the datasets they were matched against; F1 from both. Out-o
 records are left out of both (they are not matched by design). A true partner is *lost at
 blocking* when no blocking pass brings the record and any record of its person together, so
 no engine could have found it.
+
+Injected name variants (a preferred name, the Welsh or English form) are judged twice more:
+for records whose variant the linker's own name knowledge (``cme_eval.linkage.names``, which
+never reads the generator's table) recognises, and for those whose variant it does not. Only
+the second shows how a linker does on variants that no table of its own lists.
 """
 
 from __future__ import annotations
@@ -13,11 +18,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cme_eval.linkage.names import are_variants
 from cme_eval.schema import OUT_OF_SCOPE, PARTIAL, PERFECT
+from cme_eval.standardise import names as folded_names
 
 QUALITY_COLUMNS = ["authority", "source", "engine", "mechanism", "records", "with_true_partner",
                    "predicted_links", "correct_links", "lost_at_blocking", "precision", "recall",
                    "f1"]
+# Error types that put a name variant in the forename, judged apart by what the linker knows.
+NAME_VARIANT_ERRORS = ("preferred_forename", "welsh_english_variant")
+KNOWN_TO_LINKER, UNKNOWN_TO_LINKER = "known to linker", "unknown to linker"
 
 
 def _ratio(num: float, den: float) -> float:
@@ -67,8 +77,14 @@ def summarise(judged: pd.DataFrame) -> dict[str, float]:
 
 def quality_table(judged: pd.DataFrame, authority: str, engine: str,
                   source_labels: dict[str, str]) -> pd.DataFrame:
-    """Per source (and all sources), overall and per error mechanism."""
+    """Per source (and all sources), overall and per error mechanism.
+
+    With a ``name_variant`` column (``name_variant_known``), each name-variant mechanism is
+    also split into '<mechanism> (known to linker)' and '<mechanism> (unknown to linker)' rows,
+    both always written so that every table has the same rows.
+    """
     rows = []
+    split = "name_variant" in judged
     groups = [(source_labels.get(s, s), g) for s, g in judged.groupby("source", sort=False)]
     groups.append(("Total", judged))
     mechanisms = sorted({e for v in judged["errors"] for e in v.split(";") if e})
@@ -83,8 +99,53 @@ def quality_table(judged: pd.DataFrame, authority: str, engine: str,
             if len(subset):
                 rows.append({"authority": authority, "source": label, "engine": engine,
                              "mechanism": mechanism, **summarise(subset)})
+            if len(subset) and mechanism in NAME_VARIANT_ERRORS and split:
+                for known in (KNOWN_TO_LINKER, UNKNOWN_TO_LINKER):
+                    part = subset[subset["name_variant"] == known]
+                    rows.append({"authority": authority, "source": label, "engine": engine,
+                                 "mechanism": f"{mechanism} ({known})", **summarise(part)})
     out = pd.DataFrame(rows, columns=QUALITY_COLUMNS)
     return out.round({"precision": 6, "recall": 6, "f1": 6})
+
+
+def _has_error(errors: pd.Series, *names: str) -> np.ndarray:
+    """Where a ';'-joined error list holds any of ``names``."""
+    pattern = "(?:^|;)(?:" + "|".join(names) + ")(?:;|$)"
+    return errors.fillna("").astype(str).str.contains(pattern).to_numpy(dtype=bool)
+
+
+def true_forenames(truth_records: pd.DataFrame, records: pd.DataFrame,
+                   people: pd.DataFrame | None = None) -> pd.Series:
+    """person_id -> the person's true forename: from ``people`` (the truth) when given, else
+    from any of the person's ``records`` that carries no injected error at all."""
+    if people is not None:
+        return people.drop_duplicates("person_id").set_index("person_id")["forename"]
+    sent = records.drop_duplicates("record_id").set_index("record_id")["forename"]
+    clean = truth_records[truth_records["errors"].fillna("").eq("")]
+    return clean["record_id"].map(sent).groupby(clean["person_id"].to_numpy()).first()
+
+
+def name_variant_known(truth_records: pd.DataFrame, records: pd.DataFrame,
+                       true_forename: pd.Series) -> pd.Series:
+    """record_id -> 'known to linker' or 'unknown to linker' for each record with an injected
+    name variant ('' where its person's true forename is not known).
+
+    The variant is judged as the source sent it (the surname, if the names were also swapped),
+    folded, against the true forename: known when the linker's name knowledge makes them
+    variants, or they are equal once folded (Siân -> Sian needs no knowledge). A variant a
+    later error overwrote (a blanked or a sibling's forename) is unknown: the linker cannot see
+    it either.
+    """
+    truth = truth_records[_has_error(truth_records["errors"], *NAME_VARIANT_ERRORS)]
+    sent = records.drop_duplicates("record_id").set_index("record_id").reindex(
+        truth["record_id"])
+    swapped = _has_error(truth["errors"], "forename_surname_swap")
+    value = folded_names(pd.Series(np.where(swapped, sent["surname"], sent["forename"])))
+    true = folded_names(truth["person_id"].map(true_forename).reset_index(drop=True))
+    known = (value == true).to_numpy() | are_variants(value.to_numpy(), true.to_numpy())
+    label = np.where(true.eq("").to_numpy(), "",
+                     np.where(known, KNOWN_TO_LINKER, UNKNOWN_TO_LINKER))
+    return pd.Series(label, index=truth["record_id"].to_numpy(), dtype=object)
 
 
 def lost_at_blocking(left_std: pd.DataFrame, right_std: pd.DataFrame, person_of: pd.Series,

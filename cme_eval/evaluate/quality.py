@@ -1,5 +1,6 @@
 """Linkage quality of one LA against the synthetic truth: every engine run, judged per source
-and error mechanism, with the true partners no engine could have found (lost at blocking).
+and error mechanism, with the true partners no engine could have found (lost at blocking), and
+injected name variants split by whether the linker's own name knowledge recognises them.
 
 Works on plain frames and settings (no run folder); the arithmetic is in ``accuracy``.
 """
@@ -7,6 +8,7 @@ Works on plain frames and settings (no run folder); the arithmetic is in ``accur
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -14,38 +16,57 @@ from cme_eval.evaluate import accuracy
 from cme_eval.schema import MATCHED_AGAINST, SOURCE_LABELS, matched_against
 from cme_eval.standardise import prepare
 
+Passes = tuple[tuple[str, ...], ...]
+
 
 def lost_at_blocking_flags(prepared: dict[str, pd.DataFrame], person_of: pd.Series,
-                           blocking: tuple[tuple[str, ...], ...]) -> pd.Series:
+                           blocking: Passes | Mapping[str, Passes]) -> pd.Series:
     """Per record id of every prepared source: True for a received record whose true partner
-    (among the datasets in ``MATCHED_AGAINST``) no blocking pass brings it together with."""
+    (among the datasets in ``MATCHED_AGAINST``) no blocking pass brings it together with.
+
+    ``blocking`` is one set of passes for every source, or the passes each received source was
+    linked with (a source without an entry is not judged: none of its records is lost).
+    """
     lost = pd.Series(False, index=pd.concat([f["record_id"] for f in prepared.values()]))
     for source, datasets in MATCHED_AGAINST.items():
+        passes = blocking.get(source) if isinstance(blocking, Mapping) else blocking
+        if passes is None:
+            continue
         right = pd.concat([prepared[d] for d in datasets], ignore_index=True)
-        flags = accuracy.lost_at_blocking(prepared[source], right, person_of, blocking)
+        flags = accuracy.lost_at_blocking(prepared[source], right, person_of, passes)
         lost[prepared[source]["record_id"].to_numpy()] = flags.to_numpy()
     return lost
 
 
 def linkage_quality(sources: dict[str, pd.DataFrame], truth_records: pd.DataFrame,
                     by_engine: dict[str, pd.DataFrame], *, authority: str,
-                    reference_date: dt.date, blocking: tuple[tuple[str, ...], ...],
-                    main_engine: str, central_matching: bool) -> pd.DataFrame:
+                    reference_date: dt.date, blocking: Passes | Mapping[str, Passes],
+                    main_engine: str, central_matching: bool,
+                    people: pd.DataFrame | None = None) -> pd.DataFrame:
     """Precision, recall and F1 against the truth, per engine, source and error mechanism, with
-    true partners lost at blocking (re-derived from the blocking keys of the true pairs only).
+    true partners lost at blocking (re-derived from the blocking keys of the true pairs only,
+    with ``blocking``: one set of passes, or each received source's own).
 
     ``sources`` are the LA's records as ingested, ``by_engine`` each engine's outcomes. Under
     ``central_matching`` the main engine's NHS records were also matched against all-Wales
     PLASC, so it is judged against those too; the engines compared beside it were not.
+    Injected name variants are also judged apart by whether the linker's own name knowledge
+    recognises them, against the true forenames in ``people`` (truth_people); without it,
+    against each person's records that carry no error (a person with none is in neither part).
     """
     prepared = {name: prepare(frame, reference_date) for name, frame in sources.items()}
     person = truth_records.set_index("record_id")["person_id"]
     lost = lost_at_blocking_flags(prepared, person, blocking)
+    records = pd.concat([f[["record_id", "forename", "surname"]] for f in sources.values()],
+                        ignore_index=True)
+    variant = accuracy.name_variant_known(
+        truth_records, records, accuracy.true_forenames(truth_records, records, people))
     frames = []
     for engine, outcomes in by_engine.items():
         central = engine == main_engine and central_matching
         judged = accuracy.judge(outcomes, truth_records, matched_against(central))
         judged["lost_at_blocking"] = judged["record_id"].map(lost).fillna(False).astype(bool)
         judged["lost_at_blocking"] &= judged["has_partner"]
+        judged["name_variant"] = judged["record_id"].map(variant).fillna("")
         frames.append(accuracy.quality_table(judged, authority, engine, SOURCE_LABELS))
     return pd.concat(frames, ignore_index=True)

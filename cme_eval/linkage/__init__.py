@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from cme_eval.linkage import rl_engine
+from cme_eval.linkage import blocking, engines, estimation
 from cme_eval.linkage.classify import classify
 from cme_eval.linkage.spec import LinkSpec, default_spec, spec_from_settings
 from cme_eval.schema import MATCHED_AGAINST, NWSSP, RECEIVED_SOURCES
@@ -14,7 +14,9 @@ from cme_eval.standardise import prepare
 
 TARGETS = MATCHED_AGAINST  # kept as the linkage package's name for it
 
-__all__ = ["LinkSpec", "default_spec", "link_source", "link_authority", "TARGETS"]
+__all__ = ["LinkSpec", "default_spec", "link_source", "link_authority", "TARGETS", "ENGINES"]
+
+ENGINES = engines.engine_names()
 
 
 def _prepare(records: pd.DataFrame, reference_date: dt.date) -> pd.DataFrame:
@@ -29,56 +31,53 @@ def link_source(
                          reference_date=reference_date)
 
 
-ENGINES = ("recordlinkage", "splink", "excel_baseline")
+def score(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpec,
+          engine: str = "recordlinkage") -> tuple[pd.DataFrame, LinkSpec, blocking.BlockingPlan,
+                                                  str]:
+    """Candidate pairs with their levels, the spec that weighs them (uninformative comparisons
+    dropped, m and u estimated as the spec asks), the blocking plan and where m and u came from.
+    """
+    plan = blocking.plan(left_std, right_std, spec)
+    chosen = engines.get(engine)
+    if plan.spec.comparisons:
+        levels = chosen.score_pairs(left_std, right_std, plan)
+    else:  # every comparison uninformative: the candidates all weigh 0
+        levels = pd.DataFrame(index=blocking.candidate_positions(left_std, right_std,
+                                                                 plan.passes))
+    weighed, parameters = estimation.parameters_for(left_std, right_std, levels, plan.spec)
+    return levels, weighed, plan, parameters
 
 
 def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpec, *,
-                  reference_date: dt.date, engine: str = "recordlinkage") -> pd.DataFrame:
+                  reference_date: dt.date, engine: str = "recordlinkage",
+                  diagnostics: list | None = None) -> pd.DataFrame:
     """As ``link_source``, for records already standardised (each source once, not per use).
 
-    With ``spec.estimate_u`` / ``estimate_m`` the declared m and u are replaced by estimates from
-    these records (u from random pairs, m by EM); Splink uses its own training for the same.
+    Every engine links from the same blocking plan (``blocking.plan``: pairs counted and
+    budgeted, uninformative columns dropped) and, when it scores pairs, the same estimation
+    and classification. ``diagnostics``, when given, receives one dict describing this link
+    (passes, pair counts, what was dropped and why, where m and u came from): no record data.
     """
-    estimate = spec.estimate_u or spec.estimate_m
-    if engine == "excel_baseline":
-        from cme_eval.linkage import baseline
-
-        return baseline.link(left_std, right_std, spec, reference_date=reference_date)
-    if engine == "splink":
-        from cme_eval.linkage import splink_engine
-
-        levels, spec = splink_engine.score_pairs(left_std, right_std, spec, train=estimate)
-    elif engine == "recordlinkage":
-        levels = rl_engine.score_pairs(left_std, right_std, spec)
-        if estimate and len(levels) and len(right_std):
-            spec = estimated_spec(left_std, right_std, levels, spec)
+    chosen = engines.get(engine)
+    if chosen.scores_pairs:
+        levels, weighed, plan, parameters = score(left_std, right_std, spec, engine)
+        outcomes = classify(left_std, right_std, levels, weighed, reference_date=reference_date)
     else:
-        raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
-    return classify(left_std, right_std, levels, spec, reference_date=reference_date)
-
-
-MIN_PAIRS_TO_ESTIMATE = 10_000  # fewer possible pairs than this: keep the declared values
-U_SAMPLE = 1_000_000  # random pairs for u (Splink samples up to 2 million)
-
-
-def estimated_spec(left_std, right_std, levels, spec: LinkSpec, seed: int = 1) -> LinkSpec:
-    """The spec with m and/or u estimated from these records (declared values kept where the
-    data are too few to estimate from)."""
-    from cme_eval.linkage import estimate as em
-
-    if len(left_std) * len(right_std) < MIN_PAIRS_TO_ESTIMATE:
-        return spec
-    pairs = em.random_pairs(len(left_std), len(right_std), min(U_SAMPLE, 20 * len(left_std)), seed)
-    u = (em.estimate_u(rl_engine.compare(left_std, right_std, pairs, spec), spec,
-                       left_std, right_std)
-         if spec.estimate_u else em.declared(spec, "u"))
-    m = em.estimate_m(levels, spec, u)[0] if spec.estimate_m else em.declared(spec, "m")
-    return em.with_parameters(spec, m, u)
+        plan, parameters = blocking.plan(left_std, right_std, spec), "not used"
+        outcomes = chosen.link(left_std, right_std, plan, reference_date=reference_date)
+    if diagnostics is not None:
+        diagnostics.append({
+            "engine": engine, "left_records": len(left_std), "right_records": len(right_std),
+            "passes": [list(p) for p in plan.passes], "pair_counts": list(plan.counts),
+            "uninformative": list(plan.uninformative), "notes": list(plan.notes),
+            "parameters": parameters})
+    return outcomes
 
 
 def link_authority(
     sources: dict[str, pd.DataFrame], spec: LinkSpec, *, reference_date: dt.date,
     engine: str = "recordlinkage", central: pd.DataFrame | None = None,
+    diagnostics: list | None = None,
 ) -> pd.DataFrame:
     """One outcome row per received record of one LA (NWSSP then independent schools).
 
@@ -94,7 +93,8 @@ def link_authority(
                           ignore_index=True)
         if central is None or source != NWSSP:
             outcomes.append(link_prepared(left, right, spec, engine=engine,
-                                          reference_date=reference_date))
+                                          reference_date=reference_date,
+                                          diagnostics=_for(diagnostics, source)))
             continue
         from cme_eval.linkage.central import resolved_centrally
 
@@ -102,7 +102,23 @@ def link_authority(
         claimed = central["matched_record_id"].loc[lambda s: s != ""]
         rest = left[~left["record_id"].isin(kept["record_id"])].reset_index(drop=True)
         right = right[~right["record_id"].isin(claimed)].reset_index(drop=True)
-        local = link_prepared(rest, right, spec, engine=engine, reference_date=reference_date)
+        local = link_prepared(rest, right, spec, engine=engine, reference_date=reference_date,
+                              diagnostics=_for(diagnostics, source))
         both = pd.concat([kept, local], ignore_index=True).set_index("record_id")
         outcomes.append(both.loc[left["record_id"]].reset_index()[local.columns])
     return pd.concat(outcomes, ignore_index=True)
+
+
+class _Tagged(list):
+    """A diagnostics list that stamps each entry with the source it describes."""
+
+    def __init__(self, target: list, source: str):
+        super().__init__()
+        self.target, self.source = target, source
+
+    def append(self, entry: dict) -> None:
+        self.target.append({"source": self.source, **entry})
+
+
+def _for(diagnostics: list | None, source: str):
+    return None if diagnostics is None else _Tagged(diagnostics, source)

@@ -49,7 +49,8 @@ def central_spec(spec: LinkSpec) -> LinkSpec:
 
 def link_central(nhs_std: pd.DataFrame, plasc_std: pd.DataFrame, spec: LinkSpec, *,
                  reference_date: dt.date, engine: str | None = None,
-                 other_la_min_weight: float | None = None) -> pd.DataFrame:
+                 other_la_min_weight: float | None = None,
+                 diagnostics: list | None = None) -> pd.DataFrame:
     """One outcome per NHS record (any LA) against all-Wales PLASC.
 
     ``nhs_std`` carries ``authority`` (the LA the record is sent to); ``plasc_std`` carries
@@ -67,7 +68,7 @@ def link_central(nhs_std: pd.DataFrame, plasc_std: pd.DataFrame, spec: LinkSpec,
 
     right = plasc_std.assign(dataset=PLASC)
     outcomes = link_prepared(nhs_std, right, central_spec(spec), reference_date=reference_date,
-                             engine=engine)
+                             engine=engine, diagnostics=diagnostics)
     holder = right.set_index("record_id")["holder"]
     matched = ~outcomes["outcome"].isin([NOT_MATCHED, OUT_OF_SCOPE])
     own = outcomes["matched_record_id"].map(holder) == nhs_std["authority"].to_numpy()

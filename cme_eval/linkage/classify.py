@@ -31,7 +31,8 @@ def pair_weights(levels: pd.DataFrame, spec: LinkSpec, left: pd.DataFrame | None
     term-frequency comparisons weigh log2(m / share of that value on the right)."""
     total = np.zeros(len(levels))
     for comparison in spec.comparisons:
-        table = np.append(np.asarray(comparison.weights()), 0.0)  # index -1 -> missing -> 0
+        weights = np.asarray(comparison.weights())
+        table = np.append(weights, 0.0)  # index -1 -> missing -> 0
         level = levels[comparison.name].to_numpy()
         weight = table[level]
         if comparison.name in spec.term_frequency and left is not None and len(levels):
@@ -40,7 +41,10 @@ def pair_weights(levels: pd.DataFrame, spec: LinkSpec, left: pd.DataFrame | None
             exact = level == 0
             values = left[comparison.column].to_numpy()[li[exact]]
             tf = pd.Series(values).map(share).fillna(TF_FLOOR).clip(lower=TF_FLOOR).to_numpy()
-            weight[exact] = np.log2(comparison.levels[0].m / tf)
+            # Monotone: a common value agreeing exactly still weighs at least as much as any
+            # fuzzier level ('Jones' = 'Jones' never below 'Joness' ~ 'Jones').
+            floor = weights[1:].max() if len(weights) > 1 else -np.inf
+            weight[exact] = np.maximum(np.log2(comparison.levels[0].m / tf), floor)
         total += weight
     return pd.Series(total, index=levels.index)
 
@@ -54,14 +58,17 @@ def _exact(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.MultiIndex, spec: 
     return exact
 
 
-def one_to_one(candidates: pd.DataFrame) -> pd.DataFrame:
+def one_to_one(candidates: pd.DataFrame, *, unique_right: bool = True) -> pd.DataFrame:
     """Greedy best-first assignment: exact pairs first, then by weight; ties broken by position.
 
-    ``candidates`` has columns left, right, exact, weight. Returns the assigned rows.
+    ``candidates`` has columns left, right, exact, weight. Returns the assigned rows. With
+    ``unique_right=False`` each left record simply takes its best candidate.
     """
     ordered = candidates.sort_values(
         ["exact", "weight", "left", "right"], ascending=[False, False, True, True], kind="stable"
     )
+    if not unique_right:
+        return ordered.drop_duplicates("left")
     used_left, used_right, keep = set(), set(), []
     for row, lpos, rpos in zip(ordered.index, ordered["left"], ordered["right"], strict=True):
         if lpos in used_left or rpos in used_right:
@@ -86,7 +93,10 @@ def classify(
     """
     n = len(left)
     known_dob = left["dob_parsed"].notna().to_numpy()
-    in_scope = in_scope_mask(left["dob_parsed"], reference_date).to_numpy() | ~known_dob
+    if spec.school_age_only:
+        in_scope = in_scope_mask(left["dob_parsed"], reference_date).to_numpy() | ~known_dob
+    else:
+        in_scope = np.ones(n, dtype=bool)
 
     cand = pd.DataFrame(
         {
@@ -104,7 +114,7 @@ def classify(
     strong = cand[cand.exact | ((cand.weight >= spec.partial_min_weight) & ~cand.guarded)]
     guarded_only = set(cand.loc[cand.guarded & (cand.weight >= spec.partial_min_weight), "left"])
     had_strong = set(strong["left"])
-    assigned = one_to_one(strong).set_index("left")
+    assigned = one_to_one(strong, unique_right=spec.one_to_one).set_index("left")
 
     best = cand.groupby("left")["weight"].max()
     best_of_strong = strong["left"].map(best)

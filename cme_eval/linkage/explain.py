@@ -28,9 +28,9 @@ def explain_pair(levels_row: pd.Series, spec: LinkSpec, weights_row: pd.Series |
         if level < 0:
             label, weight = "missing", 0.0
         else:
-            label = comparison.levels[level].label
+            label = comparison.labels()[level]
             weight = (float(weights_row[comparison.name]) if weights_row is not None
-                      else comparison.levels[level].weight)
+                      else comparison.weights()[level])
         total += weight
         rows.append({"comparison": comparison.name, "level": label, "weight": round(weight, 3),
                      "cumulative": round(total, 3)})

@@ -13,6 +13,16 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from cme_eval.linkage.rules import (
+    Rule,
+    day_month_swapped,
+    exact,
+    jaro_winkler_at_least,
+    name_variant,
+    one_digit_different,
+    shared_word,
+)
+
 
 def _setting(key: str) -> Any:
     """The package default of a linkage setting (cme_eval/defaults.yaml, the one place defaults
@@ -24,26 +34,73 @@ def _setting(key: str) -> Any:
 
 @dataclass(frozen=True)
 class Level:
-    label: str
+    """One level of a comparison: reached when any of its ``rules`` holds (no rules: the
+    disagreement level, reached by every other present pair). ``decides_when_missing``: the
+    level applies even when the comparison's own values are missing (the same UPRN is the same
+    home whatever the address text says)."""
+
+    rules: tuple[Rule, ...]
     m: float
     u: float
+    decides_when_missing: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("m", "u"):
+            value = getattr(self, name)
+            if not (0 < value <= 1 and math.isfinite(value)):
+                raise ValueError(f"level {self.rules!r}: {name} must be in (0, 1], "
+                                 f"got {value!r}")
 
     @property
-    def weight(self) -> float:
+    def raw_weight(self) -> float:
         return math.log2(self.m / self.u)
+
+
+def _label(level: Level, own_column: str) -> str:
+    if not level.rules:
+        return "different"
+    return " or ".join(r.describe(own_column) for r in level.rules)
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """A named comparison of one kind ('name', 'dob', 'postcode', 'address') on one field."""
+    """A named comparison: its levels, best first, the last one disagreement.
+
+    The comparison is missing (level -1, weight 0) for a pair where any of ``missing_if_empty``
+    is empty on either side, unless a level that ``decides_when_missing`` holds. The first of
+    those columns is the comparison's own column (term frequencies, informativeness).
+    """
 
     name: str
-    kind: str
-    column: str
+    missing_if_empty: tuple[str, ...]
     levels: tuple[Level, ...]
 
+    def __post_init__(self) -> None:
+        if not self.levels or self.levels[-1].rules:
+            raise ValueError(f"comparison {self.name!r}: the last level must be disagreement "
+                             "(no rules)")
+        if any(not lv.rules for lv in self.levels[:-1]):
+            raise ValueError(f"comparison {self.name!r}: only the last level may have no rules")
+
+    @property
+    def column(self) -> str:
+        return self.missing_if_empty[0]
+
+    def labels(self) -> list[str]:
+        return [_label(lv, self.column) for lv in self.levels]
+
+    def columns(self) -> list[str]:
+        """Every standardised column the comparison reads."""
+        cols = dict.fromkeys(self.missing_if_empty)
+        cols.update(dict.fromkeys(r.column for lv in self.levels for r in lv.rules))
+        return list(cols)
+
     def weights(self) -> list[float]:
-        return [lv.weight for lv in self.levels]
+        """log2(m/u) per level, made monotone: a level never weighs less than a fuzzier one
+        (with estimated m and u a fuzzy level can come out above a better one by chance; the
+        ordering of the levels is the declaration, the data only set the sizes)."""
+        raw = [lv.raw_weight for lv in self.levels]
+        return [max(raw[i:]) for i in range(len(raw))]
 
 
 @dataclass(frozen=True)
@@ -68,51 +125,70 @@ class LinkSpec:
     # Estimate u from random pairs and/or m by EM on the data being linked (no labels).
     estimate_u: bool = False
     estimate_m: bool = False
-    name_variants: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    # Scope: only children of compulsory school age on the reference date are matched (the
+    # pilot's rule); False matches every record (data that are not about school children).
+    school_age_only: bool = True
+    # One-to-one: a right record is used at most once (twins stay apart). False lets several
+    # left records take the same right record (duplicates of one person in the left file).
+    one_to_one: bool = True
+    # Protection on data the toolkit did not make (see linkage.blocking and linkage.estimation):
+    # candidate pairs allowed over all blocking passes, counted before any pair is made; the
+    # chance that two random records agree above which a column tells nothing (dropped from
+    # blocking and comparisons, with a warning); fewer records than this on a side: declared m
+    # and u are used rather than estimates.
+    max_candidate_pairs: int = field(default_factory=lambda: _setting("max_candidate_pairs"))
+    uninformative_agreement: float = field(
+        default_factory=lambda: _setting("uninformative_agreement"))
+    min_records_to_estimate: int = field(
+        default_factory=lambda: _setting("min_records_to_estimate"))
 
 
+F, S, P, A = "forename_std", "surname_std", "postcode_std", "address_std"
 NAME_LEVELS = (
-    Level("exact", 0.85, 0.01),
-    Level("variant or close (JW>=0.92)", 0.10, 0.01),
-    Level("similar (JW>=0.80)", 0.03, 0.03),
-    Level("different", 0.02, 0.95),
+    Level((exact(F),), 0.85, 0.01),
+    Level((name_variant(F), jaro_winkler_at_least(F, 0.92)), 0.10, 0.01),
+    Level((jaro_winkler_at_least(F, 0.80),), 0.03, 0.03),
+    Level((), 0.02, 0.95),
 )
 SURNAME_LEVELS = (
-    Level("exact", 0.90, 0.02),
-    Level("close (JW>=0.92)", 0.06, 0.005),
-    Level("similar (JW>=0.80)", 0.02, 0.02),
-    Level("different", 0.02, 0.955),
+    Level((exact(S),), 0.90, 0.02),
+    Level((shared_word(S), jaro_winkler_at_least(S, 0.92)), 0.06, 0.005),
+    Level((jaro_winkler_at_least(S, 0.80),), 0.02, 0.02),
+    Level((), 0.02, 0.955),
 )
 DOB_LEVELS = (
-    Level("exact", 0.93, 0.0005),
-    Level("day and month swapped", 0.02, 0.00003),
-    Level("one digit different", 0.03, 0.002),
-    Level("different", 0.02, 0.99747),
+    Level((exact("dob_int"),), 0.93, 0.0005),
+    Level((day_month_swapped("dob_int"),), 0.02, 0.00003),
+    Level((one_digit_different("dob_int"),), 0.03, 0.002),
+    Level((), 0.02, 0.99747),
 )
 POSTCODE_LEVELS = (
-    Level("exact", 0.80, 0.005),
-    Level("same sector", 0.05, 0.01),
-    Level("same district", 0.05, 0.08),
-    Level("different", 0.10, 0.905),
+    Level((exact(P),), 0.80, 0.005),
+    Level((exact("postcode_sector"),), 0.05, 0.01),
+    Level((exact("postcode_district"),), 0.05, 0.08),
+    Level((), 0.10, 0.905),
 )
-ADDRESS_LEVELS = (
-    Level("close (JW>=0.90)", 0.75, 0.01),
-    Level("same house number", 0.05, 0.05),
-    Level("different", 0.20, 0.94),
+ADDRESS_TEXT_LEVELS = (
+    Level((jaro_winkler_at_least(A, 0.90),), 0.75, 0.01),
+    Level((exact("house_number"),), 0.05, 0.05),
+    Level((), 0.20, 0.94),
 )
 
 DEFAULT_COMPARISONS = (
-    Comparison("forename", "name", "forename_std", NAME_LEVELS),
-    Comparison("surname", "name", "surname_std", SURNAME_LEVELS),
-    Comparison("dob", "dob", "dob_int", DOB_LEVELS),
-    Comparison("postcode", "postcode", "postcode_std", POSTCODE_LEVELS),
-    Comparison("address", "address", "address_std", ADDRESS_LEVELS),
+    Comparison("forename", (F,), NAME_LEVELS),
+    Comparison("surname", (S,), SURNAME_LEVELS),
+    Comparison("dob", ("dob_int",), DOB_LEVELS),
+    Comparison("postcode", (P,), POSTCODE_LEVELS),
+    Comparison("address", (A,), ADDRESS_TEXT_LEVELS),
 )
-# A shared person identifier (NHS number, UPN): agreement is near-decisive.
-IDENTIFIER_LEVELS = {
-    "nhs_number": (Level("exact", 0.97, 1e-6), Level("different", 0.03, 1.0 - 1e-6)),
-    "upn": (Level("exact", 0.97, 1e-6), Level("different", 0.03, 1.0 - 1e-6)),
-}
+
+
+def identifier_levels(column: str) -> tuple[Level, ...]:
+    """A shared person identifier (NHS number, UPN): agreement is near-decisive."""
+    return (Level((exact(column),), 0.97, 1e-6), Level((), 0.03, 1.0 - 1e-6))
+
+
+IDENTIFIER_LEVELS = {name: identifier_levels(f"{name}_std") for name in ("nhs_number", "upn")}
 # A UPRN identifies a home, not a child, and says what the address text says: as a separate
 # comparison it would count the same evidence twice (a moved family's record would be penalised
 # for its address and again for its UPRN, and siblings would gain twice for sharing a home).
@@ -121,10 +197,8 @@ IDENTIFIER_LEVELS = {
 # text levels' own m (most such pairs have a UPRN on one side only, e.g. a school's return), so
 # 'same UPRN' carries the m of close text: the same evidence, read without typing errors.
 ADDRESS_UPRN_LEVELS = (
-    Level("same UPRN", 0.75, 2e-5),
-    Level("close (JW>=0.90)", 0.75, 0.01),
-    Level("same house number", 0.05, 0.05),
-    Level("different", 0.20, 0.94),
+    Level((exact("uprn_std"),), 0.75, 2e-5, decides_when_missing=True),
+    *ADDRESS_TEXT_LEVELS,
 )
 PERSON_IDENTIFIERS = tuple(IDENTIFIER_LEVELS)
 
@@ -151,14 +225,12 @@ def default_spec(partial_min_weight: float | None = None, ambiguity_margin: floa
         partial_min_weight = _setting("partial_min_weight")
     if ambiguity_margin is None:
         ambiguity_margin = _setting("ambiguity_margin")
-    from cme_eval.linkage.comparisons import folded_variant_pairs
-
     comparisons = DEFAULT_COMPARISONS
     if "uprn" in identifiers:
         comparisons = tuple(
-            Comparison("address", "address_uprn", "uprn_std", ADDRESS_UPRN_LEVELS)
-            if c.name == "address" else c for c in comparisons)
-    comparisons += tuple(Comparison(i, "identifier", f"{i}_std", IDENTIFIER_LEVELS[i])
+            Comparison("address", (A,), ADDRESS_UPRN_LEVELS) if c.name == "address" else c
+            for c in comparisons)
+    comparisons += tuple(Comparison(i, (f"{i}_std",), IDENTIFIER_LEVELS[i])
                          for i in identifiers if i in PERSON_IDENTIFIERS)
     return LinkSpec(
         comparisons=comparisons,
@@ -168,14 +240,18 @@ def default_spec(partial_min_weight: float | None = None, ambiguity_margin: floa
         term_frequency=term_frequency,
         estimate_u=estimate_u,
         estimate_m=estimate_m,
-        name_variants=folded_variant_pairs(),
     )
 
 
 def spec_from_settings(settings, identifiers=()) -> LinkSpec:
     """The spec a scenario's ``linkage:`` settings ask for (config.Linkage), comparing the
     identifiers the scenario shares."""
-    return default_spec(settings.partial_min_weight, settings.ambiguity_margin,
+    from dataclasses import replace
+
+    spec = default_spec(settings.partial_min_weight, settings.ambiguity_margin,
                         term_frequency=tuple(settings.term_frequency),
                         estimate_u=settings.estimate_u, estimate_m=settings.estimate_m,
                         identifiers=tuple(identifiers))
+    return replace(spec, max_candidate_pairs=settings.max_candidate_pairs,
+                   uninformative_agreement=settings.uninformative_agreement,
+                   min_records_to_estimate=settings.min_records_to_estimate)

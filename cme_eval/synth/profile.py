@@ -4,6 +4,12 @@ One row per measure: LA size, status shares, surname shares, twin share, each er
 source (realised among the records it could apply to), and the independent schools' return
 rate. Researchers see at a glance whether the population is what the scenario says it is; the
 tests check the same table statistically.
+
+One kind of row declares nothing: ``name_variant_unknown_to_linker`` (target blank), per name
+variant error type, the share of injected variants the linker's own name knowledge does not
+recognise. The generator draws variants from its own table and the linker never reads it, so
+this share says how far the linkage accuracy on those records is evidence rather than the
+generator's table read back. Only the profile, on the evaluation side, looks at both.
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ def profile(world: SyntheticLA, scenario: Scenario) -> pd.DataFrame:
     for row in world.error_stats.itertuples(index=False):
         add("error_rate", f"{row.error}/{row.source}", row.declared,
             row.applied / row.eligible if row.eligible else 0.0, row.eligible)
+    for error, (unknown, n_known) in _variants_unknown_to_linker(world).items():
+        add("name_variant_unknown_to_linker", error, float("nan"), unknown, n_known)
     schools = world.schools
     if len(schools):
         add("school_return_rate", "independent schools",
@@ -52,4 +60,28 @@ def profile(world: SyntheticLA, scenario: Scenario) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=COLUMNS)
     out["target"] = out["target"].astype(float).round(6)
     out["realised"] = out["realised"].astype(float).round(6)
+    return out
+
+
+def _variants_unknown_to_linker(world: SyntheticLA) -> dict[str, tuple[float, int]]:
+    """Per name variant error type with injected records: (share the linker does not
+    recognise, records judged), against the people's true forenames."""
+    # Evaluation-side imports, here only: the generator itself never sees the linker.
+    from cme_eval.evaluate.accuracy import (
+        NAME_VARIANT_ERRORS,
+        UNKNOWN_TO_LINKER,
+        name_variant_known,
+        true_forenames,
+    )
+
+    truth = world.truth_records
+    records = pd.concat([f[["record_id", "forename", "surname"]] for f in world.sources.values()],
+                        ignore_index=True)
+    label = name_variant_known(truth, records, true_forenames(truth, records, world.people))
+    errors = truth.set_index("record_id")["errors"].reindex(label.index).str.split(";")
+    out = {}
+    for error in NAME_VARIANT_ERRORS:
+        judged = label[errors.map(lambda e, x=error: x in e).to_numpy() & label.ne("").to_numpy()]
+        if len(judged):
+            out[error] = (float(judged.eq(UNKNOWN_TO_LINKER).mean()), len(judged))
     return out

@@ -30,7 +30,8 @@ ALL_VARIANT_KINDS = ("nickname", "spelling", "welsh_english")
 @lru_cache(maxsize=8)
 def name_variants(kinds: tuple[str, ...] = ALL_VARIANT_KINDS) -> dict[str, tuple[str, ...]]:
     """Each name's known variants of the given kinds (nickname, spelling, welsh_english), both
-    directions."""
+    directions: what the generator injects. The linker never reads this table (it has its own
+    knowledge, independent of it), so variants it lacks test the linker as real returns would."""
     variants: dict[str, set[str]] = defaultdict(set)
     for row in table("name_variants").itertuples(index=False):
         if row.kind in kinds and row.name and row.variant and row.name != row.variant:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from cme_eval.ingest import IngestError, read_authority, read_records, report_of
+from cme_eval.ingest import IngestError, _split_full_name, read_authority, read_records, report_of
 
 HEADER = "record_id,forename,surname,dob,address,postcode\n"
 
@@ -163,3 +163,35 @@ def test_read_authority_names_a_missing_file(tmp_path):
     _write(tmp_path / "nhs_extract.csv", HEADER)
     with pytest.raises(IngestError, match=re.escape("plasc.csv: file not found")):
         read_authority(tmp_path, "Powys")
+
+
+@pytest.mark.parametrize("full, forename, surname", [
+    ("Rhys ap Gwilym", "Rhys", "ap Gwilym"),
+    ("Mari ferch Dafydd", "Mari", "ferch Dafydd"),
+    ("Elin verch Huw", "Elin", "verch Huw"),
+    ("Owain Ab Ithel", "Owain", "Ab Ithel"),
+    ("Dafydd fab Iorwerth", "Dafydd", "fab Iorwerth"),
+    ("Anna van der Berg", "Anna", "van der Berg"),
+    ("Mary Anne de la Cruz", "Mary Anne", "de la Cruz"),
+    ("Luca  Di  Marco", "Luca", "Di Marco"),
+    ("Rhys AP GWILYM", "Rhys", "ap Gwilym"),   # capitals: name case, patronymic lower case
+    ("AP GWILYM, Rhys", "Rhys", "ap Gwilym"),  # 'Surname, Forename'
+    ("Sion Rhys Jones", "Sion Rhys", "Jones"),  # no particle: the last word, as before
+    ("La Toya Jackson", "La Toya", "Jackson"),  # a particle first is part of the forename
+    ("Rhys ap", "Rhys", "ap"),                  # a particle with nothing after it
+    ("Tomos O'Neill", "Tomos", "O'Neill"),
+    ("JONES, Sion", "Sion", "Jones"),
+    ("Madonna", "", "Madonna"),
+])
+def test_full_names_keep_surname_particles_with_the_surname(full, forename, surname):
+    split = _split_full_name(pd.Series([full]))
+    assert split.values.tolist() == [[forename, surname]]
+
+
+def test_a_full_name_column_with_particles_is_read_into_forename_and_surname(tmp_path):
+    path = _write(tmp_path / "school.csv",
+                  "name,dob,address,postcode\nRhys ap Gwilym,2014-01-02,,\n"
+                  "Anna van der Berg,2014-01-02,,\nSion Rhys Jones,2014-01-02,,\n")
+    frame = read_records(path, "independent", "Powys")
+    assert frame[["forename", "surname"]].values.tolist() == [
+        ["Rhys", "ap Gwilym"], ["Anna", "van der Berg"], ["Sion Rhys", "Jones"]]

@@ -94,3 +94,104 @@ def test_under_central_matching_only_the_main_engine_is_judged_against_all_wales
     assert _total(table, "main").with_true_partner == 3
     assert _total(table, "other").with_true_partner == 2
     assert _total(table, "main").lost_at_blocking == 1  # blocking loss is the LA's own link
+
+
+# -- injected name variants, split by what the linker's own name knowledge recognises ----------
+
+VARIANT_SOURCES = {name: _records(name, []) for name in SOURCES}
+VARIANT_SOURCES["nwssp"] = _records("nwssp", [
+    ("V1", "David", "Price", "2014-01-02", "1 Bryn Road", "LL55 1AA"),  # Dafydd: known
+    ("V2", "Dai", "Price", "2013-03-04", "2 Bryn Road", "LL55 1AB"),  # Dafydd: pet form, unknown
+    ("V3", "Gwil", "Owen", "2012-05-06", "3 Bryn Road", "LL55 1AD"),  # Gwilym: pet form, unknown
+    ("V4", "Hughes", "Tom", "2015-07-08", "4 Bryn Road", "LL55 1AE"),  # Thomas, names swapped
+])
+VARIANT_SOURCES["plasc"] = _records("plasc", [
+    ("Q1", "Dafydd", "Price", "2014-01-02", "1 Bryn Road", "LL55 1AA"),
+    ("Q2", "Dafydd", "Price", "2013-03-04", "2 Bryn Road", "LL55 1AB"),
+    ("Q3", "Gwil", "Owen", "2012-05-06", "3 Bryn Road", "LL55 1AD"),  # no clean record of v3
+    ("Q4", "Thomas", "Hughes", "2015-07-08", "4 Bryn Road", "LL55 1AE"),
+])
+VARIANT_TRUTH = pd.DataFrame({
+    "record_id": ["V1", "V2", "V3", "V4", "Q1", "Q2", "Q3", "Q4"],
+    "person_id": ["v1", "v2", "v3", "v4", "v1", "v2", "v3", "v4"],
+    "source": ["nwssp"] * 4 + ["plasc"] * 4,
+    "errors": ["welsh_english_variant", "preferred_forename", "preferred_forename",
+               "preferred_forename;forename_surname_swap", "", "", "preferred_forename", ""],
+})
+VARIANT_PEOPLE = pd.DataFrame({"person_id": ["v1", "v2", "v3", "v4"],
+                               "forename": ["Dafydd", "Dafydd", "Gwilym", "Thomas"]})
+
+
+def _variant_table(people=None):
+    # The engine links the variant it knows (V1) and the swapped Tom (V4), and misses the rest.
+    links = {"V1": "Q1", "V4": "Q4"}
+    rows = [{"record_id": r, "source": "nwssp", "outcome": "perfect" if r in links else
+             "not_matched", "matched_record_id": links.get(r, ""),
+             "matched_dataset": "plasc" if r in links else "", "score": "", "reason": ""}
+            for r in ("V1", "V2", "V3", "V4")]
+    return linkage_quality(VARIANT_SOURCES, VARIANT_TRUTH, {"rl": pd.DataFrame(rows)},
+                           authority="Gwynedd", reference_date=REF, blocking=DEFAULT_BLOCKING,
+                           main_engine="rl", central_matching=False, people=people)
+
+
+def _mechanisms(table):
+    rows = table.query("source == 'Total'").set_index("mechanism")
+    return rows[["records", "correct_links", "recall"]]
+
+
+def test_name_variants_are_split_by_what_the_linker_knows():
+    rows = _mechanisms(_variant_table(VARIANT_PEOPLE))
+    # Dafydd -> David is a Welsh/English pair the linker knows; Dafydd -> Dai and Gwilym -> Gwil
+    # are pet forms only the generator's table holds; Tom (sent as the surname) is a nickname.
+    assert rows.loc["welsh_english_variant (known to linker)"].tolist() == [1, 1, 1.0]
+    assert rows.loc["welsh_english_variant (unknown to linker)", "records"] == 0
+    assert rows.loc["preferred_forename (known to linker)"].tolist() == [1, 1, 1.0]
+    assert rows.loc["preferred_forename (unknown to linker)"].tolist() == [2, 0, 0.0]
+    assert rows.loc["preferred_forename", "records"] == 3  # the whole mechanism, as before
+    assert list(_variant_table(VARIANT_PEOPLE).columns) == QUALITY_COLUMNS
+
+
+def test_without_the_people_true_forenames_come_from_records_without_errors():
+    rows = _mechanisms(_variant_table())
+    # v3 has no record free of errors: its V3 is in neither part; the others as with people.
+    assert rows.loc["preferred_forename (unknown to linker)"].tolist() == [1, 0, 0.0]
+    assert rows.loc["preferred_forename (known to linker)"].tolist() == [1, 1, 1.0]
+    assert rows.loc["welsh_english_variant (known to linker)", "records"] == 1
+
+
+def test_name_variant_known_labels_each_injected_record():
+    from cme_eval.evaluate.accuracy import name_variant_known, true_forenames
+
+    records = pd.concat(VARIANT_SOURCES.values(), ignore_index=True)
+    label = name_variant_known(VARIANT_TRUTH, records,
+                               true_forenames(VARIANT_TRUTH, records, VARIANT_PEOPLE))
+    assert label.to_dict() == {"V1": "known to linker", "V2": "unknown to linker",
+                               "V3": "unknown to linker", "V4": "known to linker",
+                               "Q3": "unknown to linker"}
+
+
+def test_a_variant_equal_once_folded_is_known_and_a_blanked_one_is_not():
+    from cme_eval.evaluate.accuracy import name_variant_known
+
+    truth = pd.DataFrame({"record_id": ["A", "B", "C"], "person_id": ["a", "b", "c"],
+                          "errors": ["preferred_forename", "preferred_forename;missing_forename",
+                                     "missing_forename"]})
+    records = pd.DataFrame({"record_id": ["A", "B", "C"], "forename": ["Sian", "", ""],
+                            "surname": ["Jones"] * 3})
+    label = name_variant_known(truth, records, pd.Series({"a": "Siân", "b": "Thomas",
+                                                          "c": "Thomas"}))
+    assert label.to_dict() == {"A": "known to linker", "B": "unknown to linker"}
+
+
+def test_blocking_may_be_given_per_source():
+    prepared = {name: prepare(frame, REF) for name, frame in SOURCES.items()}
+    person = TRUTH.set_index("record_id")["person_id"]
+    # the NHS extract's own passes (here the default ones): N2 is lost as before
+    per_source = {"nwssp": DEFAULT_BLOCKING}
+    assert lost_at_blocking_flags(prepared, person, per_source).equals(
+        lost_at_blocking_flags(prepared, person, DEFAULT_BLOCKING))
+    # a pass on the birth year alone (2013 for both) brings N2 and P2 together
+    reached = lost_at_blocking_flags(prepared, person, {"nwssp": (("birth_year",),)})
+    assert not reached.any()
+    # a source without passes of its own is not judged
+    assert not lost_at_blocking_flags(prepared, person, {"plasc": DEFAULT_BLOCKING}).any()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal, assert_series_equal
 
+from cme_eval.ingest import _split_full_name
 from cme_eval.standardise import (
     addresses,
     dates_of_birth,
@@ -14,6 +18,7 @@ from cme_eval.standardise import (
     names,
     postcode_parts,
     postcodes,
+    prepare,
     standardise,
 )
 
@@ -164,3 +169,142 @@ def test_welsh_street_words_compare_with_their_english_equivalents():
     out = addresses(pd.Series(["12 Heol y Bryn, Bala", "3 Lôn Las, Bangor", "4 Stryd Fawr"]))
     assert out["address_std"].tolist() == ["12 road y bryn bala", "3 lane las bangor",
                                            "4 street fawr"]
+
+
+# ------------------------------------------------------------------------------------------
+# Issue 11: more date formats, month-first dates, name particles, non-UK postcodes
+
+MORE_DOB_CASES = [
+    # raw, expected ISO date (None = NaT), expected flag
+    ("20140305", "2014-03-05", ""),                      # YYYYMMDD
+    ("20140305.0", "2014-03-05", ""),                    # ... as a spreadsheet number
+    ("20140230", None, "dob unreadable"),                # 8 digits, not a date
+    ("05032014", None, "dob unreadable"),                # not YYYYMMDD; not guessed
+    ("2014/03/05", "2014-03-05", ""),                    # year first
+    ("2014.03.05", "2014-03-05", ""),
+    ("2014/3/5", "2014-03-05", ""),
+    ("2014/02/30", None, "dob unreadable"),
+    ("05/03/2014 00:00", "2014-03-05", AMBIGUOUS),       # day first with a time (ignored)
+    ("05/03/2014 00:00:00", "2014-03-05", AMBIGUOUS),
+    ("25/03/2014 13:45:10", "2014-03-25", ""),
+    ("2014-03-05T00:00:00Z", "2014-03-05", ""),          # ISO with a time zone: date as written
+    ("2014-03-05T00:00:00+01:00", "2014-03-05", ""),     # (UTC would be 4 March)
+    ("2014-03-05 23:30:00-05:00", "2014-03-05", ""),     # (UTC would be 6 March)
+    ("2014-03-05T10:11:12.123456", "2014-03-05", ""),    # fractional seconds
+    ("2014-03-05T10:11:12.5Z", "2014-03-05", ""),
+    ("2014-03-05 25:00", None, "dob unreadable"),        # an ISO time that is no time
+    ("40758", "2011-08-03", ""),                         # 5 digits: still an Excel serial
+]
+
+
+def test_dates_of_birth_in_the_formats_added_for_issue_11():
+    raw = pd.Series([c[0] for c in MORE_DOB_CASES])
+    parsed, flag = dates_of_birth(raw, reference_year=2025)
+    expected = pd.Series(pd.to_datetime([c[1] for c in MORE_DOB_CASES]))
+    assert_series_equal(parsed, expected, check_names=False, check_freq=False)
+    assert flag.tolist() == [c[2] for c in MORE_DOB_CASES]
+
+
+def test_iso_time_zone_never_moves_the_date_of_birth():
+    raw = pd.Series(["2014-03-05T00:30:00+02:00", "2014-03-05T23:59:59-11:00",
+                     "2014-03-05T00:00:00Z"])
+    parsed, flag = dates_of_birth(raw, reference_year=2025)
+    assert parsed.dt.strftime("%Y-%m-%d").tolist() == ["2014-03-05"] * 3
+    assert parsed.dt.tz is None
+    assert flag.tolist() == ["", "", ""]
+
+
+def test_date_order_mdy_reads_numeric_dates_month_first():
+    raw = pd.Series(["03/15/2014", "3.5.14", "12-25-2013 00:00", "15/03/2014", "2014-03-05",
+                     "5 Mar 2014"])
+    parsed, flag = dates_of_birth(raw, reference_year=2025, date_order="mdy")
+    assert parsed.dt.strftime("%Y-%m-%d").fillna("").tolist() == [
+        "2014-03-15", "2014-03-05", "2013-12-25", "", "2014-03-05", "2014-03-05"]
+    assert flag.tolist() == ["", AMBIGUOUS, "", "dob unreadable", "", ""]
+
+
+@pytest.mark.parametrize("raw, expected", [
+    # a first field over 12: the column is day first
+    (["13/01/2014", "02/03/2014", "01/25/2014"], ["2014-01-13", "2014-03-02", ""]),
+    # no first field over 12 but a second one is: the column is month first
+    (["01/25/2014", "02/03/2014"], ["2014-01-25", "2014-02-03"]),
+    # neither: day first, the UK default
+    (["01/02/2014", "02/03/2014"], ["2014-02-01", "2014-03-02"]),
+])
+def test_date_order_auto_decides_for_the_whole_column(raw, expected):
+    parsed, flag = dates_of_birth(pd.Series(raw), reference_year=2025, date_order="auto")
+    assert parsed.dt.strftime("%Y-%m-%d").fillna("").tolist() == expected
+    # the ambiguity flag is as in the other orders: set where both readings are dates
+    assert flag.eq(AMBIGUOUS).tolist() == [
+        int(r[:2]) <= 12 and int(r[3:5]) <= 12 and r[:2] != r[3:5] for r in raw]
+
+
+def test_date_order_default_is_day_first():
+    parsed, _ = dates_of_birth(pd.Series(["01/25/2014", "02/03/2014"]), reference_year=2025)
+    assert parsed.dt.strftime("%Y-%m-%d").fillna("").tolist() == ["", "2014-03-02"]
+
+
+def _records(dobs):
+    n = len(dobs)
+    return pd.DataFrame({"record_id": [f"r{i}" for i in range(n)], "forename": ["Nia"] * n,
+                         "surname": ["Rees"] * n, "dob": dobs, "address": [""] * n,
+                         "postcode": ["CF10 1AA"] * n})
+
+
+def test_unknown_date_order_is_refused_naming_the_allowed_values():
+    message = "date_order must be one of 'dmy', 'mdy', 'auto'; got 'ymd'"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        dates_of_birth(pd.Series(["01/02/2014"]), reference_year=2025, date_order="ymd")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        standardise(_records(["01/02/2014"]), reference_year=2025, date_order="ymd")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        prepare(_records([]), dt.date(2025, 4, 30), date_order="ymd")
+
+
+def test_standardise_and_prepare_pass_the_date_order_on():
+    records = _records(["03/15/2014", "02/03/2014"])
+    assert standardise(records, reference_year=2025)["dob_std"].tolist() == ["", "2014-03-02"]
+    out = standardise(records, reference_year=2025, date_order="mdy")
+    assert out["dob_std"].tolist() == ["2014-03-15", "2014-02-03"]
+    assert out["issues"].tolist() == ["", AMBIGUOUS]
+    ref = dt.date(2025, 4, 30)
+    assert prepare(records, ref)["dob_std"].tolist() == ["", "2014-03-02"]
+    prepared = prepare(records, ref, date_order="auto")
+    assert prepared["dob_std"].tolist() == ["2014-03-15", "2014-02-03"]
+    assert prepared["dob_int"].tolist() == [20140315, 20140203]
+
+
+@pytest.mark.parametrize("raw, folded", [
+    ("ap Gwilym", "ap gwilym"),
+    ("ferch Dafydd", "ferch dafydd"),
+    ("van der Berg", "van der berg"),
+    ("de la Cruz", "de la cruz"),
+    ("ab Ifan", "ab ifan"),
+])
+def test_particle_surnames_fold_without_losing_the_particle(raw, folded):
+    assert fold(raw) == folded
+    assert names(pd.Series([raw])).tolist() == [folded]
+
+
+def test_a_full_name_with_a_welsh_patronymic_standardises_to_its_surname():
+    split = _split_full_name(pd.Series(["Rhys ap Gwilym", "Mari ferch Dafydd"]))
+    records = _records(["2014-01-02", "2014-01-02"]).assign(**split)
+    out = standardise(records, reference_year=2025)
+    assert out["forename_std"].tolist() == ["rhys", "mari"]
+    assert out["surname_std"].tolist() == ["ap gwilym", "ferch dafydd"]
+    assert prepare(records, dt.date(2025, 4, 30))["surname_initial"].tolist() == ["a", "f"]
+
+
+def test_non_uk_postcodes_are_kept_unspaced_flagged_and_have_no_parts():
+    raw = pd.Series(["2615", "10001", "90210-1234", "1012 ab", "CF10 1AA"])
+    std, flag = postcodes(raw)
+    assert std.tolist() == ["2615", "10001", "902101234", "1012AB", "CF10 1AA"]
+    # the flag text is "postcode invalid": cme_eval.link's reasons are matched on it
+    assert flag.tolist() == ["postcode invalid"] * 4 + [""]
+    parts = postcode_parts(std)
+    assert parts["postcode_district"].tolist() == ["", "", "", "", "CF10"]
+    assert parts["postcode_sector"].tolist() == ["", "", "", "", "CF10 1"]
+    out = standardise(_records(["2014-01-02"] * 5).assign(postcode=raw), reference_year=2025)
+    assert out["postcode_std"].tolist() == std.tolist()
+    assert out["postcode_sector"].tolist() == ["", "", "", "", "CF10 1"]
+    assert out["issues"].tolist() == ["postcode invalid"] * 4 + [""]

@@ -19,12 +19,11 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import CountVectorizer
 
-from cme_eval.linkage import rl_engine
-from cme_eval.linkage.spec import LinkSpec
+from cme_eval.linkage.blocking import BlockingPlan, candidate_positions
+from cme_eval.linkage.engines import Engine
 from cme_eval.schema import NOT_MATCHED, OUT_OF_SCOPE, OUTCOME_COLUMNS, PARTIAL, PERFECT
 from cme_eval.schooling import in_scope_mask
 
-NAME = "excel_baseline"
 THRESHOLD = 0.80
 FIELDS = ("forename_std", "surname_std", "dob_std", "postcode_std")
 CHUNK = 250_000
@@ -54,10 +53,10 @@ def jaccard(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.MultiIndex) -> np
     return out
 
 
-def link(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec, *,
+def link(left: pd.DataFrame, right: pd.DataFrame, plan: BlockingPlan, *,
          reference_date: dt.date) -> pd.DataFrame:
     """One outcome row per left record: best candidate at Jaccard >= 0.80, no one-to-one."""
-    pairs = rl_engine.candidate_pairs(left, right, spec)
+    pairs = candidate_positions(left, right, plan.passes)
     sim = jaccard(left, right, pairs)
     cand = pd.DataFrame({"left": pairs.get_level_values(0).to_numpy(dtype=int),
                          "right": pairs.get_level_values(1).to_numpy(dtype=int), "sim": sim})
@@ -67,7 +66,8 @@ def link(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec, *,
 
     n = len(left)
     known = left["dob_parsed"].notna().to_numpy()
-    in_scope = in_scope_mask(left["dob_parsed"], reference_date).to_numpy() | ~known
+    in_scope = (in_scope_mask(left["dob_parsed"], reference_date).to_numpy() | ~known
+                if plan.spec.school_age_only else np.ones(n, dtype=bool))
     outcome = np.where(in_scope, NOT_MATCHED, OUT_OF_SCOPE).astype(object)
     matched_id = np.full(n, "", dtype=object)
     matched_ds = np.full(n, "", dtype=object)
@@ -89,3 +89,15 @@ def link(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec, *,
                          "matched_record_id": matched_id, "matched_dataset": matched_ds,
                          "score": np.round(score, 4), "reason": reason},
                         columns=list(OUTCOME_COLUMNS))
+
+
+class ExcelBaseline(Engine):
+    name = "excel_baseline"
+    description = "what the pilot's LAs did: Excel Fuzzy Lookup (3-gram Jaccard >= 0.80)"
+    scores_pairs = False
+
+    def link(self, left, right, plan, *, reference_date):
+        return link(left, right, plan, reference_date=reference_date)
+
+
+ENGINE = ExcelBaseline()

@@ -1,0 +1,184 @@
+"""Blocking that protects the machine: count the pairs first, then decide, then make them.
+
+Every engine makes its candidate pairs from the plan this module draws up, so none can be asked
+for more pairs than the budget, whatever the input:
+
+1. **Uninformative columns.** A column on which two random records agree at least
+   ``spec.uninformative_agreement`` of the time (every postcode '00000', every surname 'Jones')
+   cannot tell people apart. It is dropped from the blocking passes and its comparison from the
+   spec, with a warning naming it. Judged only when both sides have enough records to judge.
+2. **Counting before pairing.** A pass's candidate pairs are counted from value counts
+   (sum over keys of left count x right count): no pair is made to count them.
+3. **A budget.** Passes are taken in the spec's order while their counts fit within
+   ``spec.max_candidate_pairs`` together. A pass that does not fit is refined (another column,
+   e.g. the birth year, added to its key) if that makes it fit, else skipped; either way with a
+   warning. The union of the passes kept never exceeds the budget.
+
+Records with an empty value in any of a pass's columns never block together on it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from cme_eval.linkage.rules import INTEGER_COLUMNS
+from cme_eval.linkage.spec import LinkSpec
+
+# Columns tried, in order, to refine a pass that is over budget.
+REFINERS = ("birth_year", "surname_initial", "forename_initial", "postcode_district",
+            "dob_std", "postcode_std")
+
+
+class LinkWarning(UserWarning):
+    """Something about the input changed how it was linked; the message says what and why."""
+
+
+def warn(message: str) -> None:
+    warnings.warn(message, LinkWarning, stacklevel=3)
+
+
+def _keys(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
+    """One key per record for a pass (None where any column is empty)."""
+    parts = [frame[c].astype(str) for c in columns]
+    key = parts[0] if len(parts) == 1 else parts[0].str.cat(parts[1:], sep="\x1f")
+    empty = np.zeros(len(frame), dtype=bool)
+    for column, part in zip(columns, parts, strict=True):
+        empty |= (part == ("0" if column in INTEGER_COLUMNS else "")).to_numpy()
+    return key.where(~empty)
+
+
+def pair_count(left: pd.DataFrame, right: pd.DataFrame, columns: tuple[str, ...]) -> int:
+    """Candidate pairs one blocking pass would make, from value counts alone."""
+    if left.empty or right.empty:
+        return 0
+    lc = _keys(left, columns).value_counts()
+    rc = _keys(right, columns).value_counts()
+    both = lc.index.intersection(rc.index)
+    return int((lc[both].astype(np.int64) * rc[both].astype(np.int64)).sum())
+
+
+def agreement(left: pd.Series, right: pd.Series) -> float:
+    """Chance that a random (left, right) pair, both values present, agrees exactly."""
+    lv = left[(left.astype(str) != "") & (left.astype(str) != "0")]
+    rv = right[(right.astype(str) != "") & (right.astype(str) != "0")]
+    if lv.empty or rv.empty:
+        return 0.0
+    pl, pr = lv.value_counts(normalize=True), rv.value_counts(normalize=True)
+    return float((pl * pr.reindex(pl.index, fill_value=0)).sum())
+
+
+@dataclass(frozen=True)
+class BlockingPlan:
+    """What will be linked and how: the passes kept (with their counted pairs), the spec with
+    uninformative comparisons removed, and a note of everything changed."""
+
+    spec: LinkSpec
+    passes: tuple[tuple[str, ...], ...]
+    counts: tuple[int, ...]
+    uninformative: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def pair_budget_used(self) -> int:
+        return int(sum(self.counts))
+
+
+def uninformative_columns(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec,
+                          columns: list[str]) -> list[str]:
+    """The columns (of those given) on which random pairs agree too often to tell people apart.
+
+    Judged only when each side has at least ``spec.min_records_to_estimate`` records: on a
+    handful of records a shared value is no evidence that the column is constant."""
+    if min(len(left), len(right)) < spec.min_records_to_estimate:
+        return []
+    return [c for c in columns if c in left and c in right
+            and agreement(left[c], right[c]) >= spec.uninformative_agreement]
+
+
+def plan(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec) -> BlockingPlan:
+    """The blocking passes and comparisons to use on these records (see the module docstring)."""
+    notes: list[str] = []
+    blocking_cols = sorted({c for p in spec.blocking for c in p})
+    compared = [c.column for c in spec.comparisons]
+    useless = uninformative_columns(left, right, spec, sorted(set(blocking_cols) | set(compared)))
+    for column in useless:
+        notes.append(f"column {column!r} is uninformative (two random records agree on it "
+                     f"{agreement(left[column], right[column]):.0%} of the time): left out of "
+                     "blocking and comparisons")
+    comparisons = tuple(c for c in spec.comparisons if c.column not in useless)
+    guards = tuple(g for g in spec.max_level_to_link if g[0] in {c.name for c in comparisons})
+    reduced = replace(spec, comparisons=comparisons, max_level_to_link=guards)
+
+    passes: list[tuple[str, ...]] = []
+    counts: list[int] = []
+    budget = spec.max_candidate_pairs
+    for rule in spec.blocking:
+        rule = tuple(c for c in rule if c not in useless)
+        if not rule or rule in passes:
+            continue
+        n = pair_count(left, right, rule)
+        if n <= budget - sum(counts):
+            passes.append(rule)
+            counts.append(n)
+            continue
+        refined = _refine(left, right, rule, budget - sum(counts), useless, passes)
+        if refined is None:
+            notes.append(f"blocking pass {' + '.join(rule)} would make {n:,} candidate pairs, "
+                         f"over the budget of {budget:,} (linkage.max_candidate_pairs): skipped")
+            continue
+        new_rule, new_n = refined
+        notes.append(f"blocking pass {' + '.join(rule)} would make {n:,} candidate pairs, over "
+                     f"the budget of {budget:,}: refined to {' + '.join(new_rule)} "
+                     f"({new_n:,} pairs)")
+        passes.append(new_rule)
+        counts.append(new_n)
+    if not passes and spec.blocking:
+        notes.append("no blocking pass fits the budget: no record has a candidate")
+    for note in notes:
+        warn(note)
+    return BlockingPlan(reduced, tuple(passes), tuple(counts), tuple(useless), tuple(notes))
+
+
+def _refine(left, right, rule, room, useless, taken):
+    for extra in REFINERS:
+        if extra in rule or extra in useless or extra not in left or extra not in right:
+            continue
+        refined = (*rule, extra)
+        if refined in taken:
+            continue
+        n = pair_count(left, right, refined)
+        if n <= room:
+            return refined, n
+    return None
+
+
+def candidate_positions(left: pd.DataFrame, right: pd.DataFrame,
+                        passes: tuple[tuple[str, ...], ...]) -> pd.MultiIndex:
+    """The union of the passes' candidate pairs (positions in left and right), sorted.
+
+    Made with pandas joins on the passes' keys; each pass was counted first (``plan``), so the
+    result's size is known before it is made."""
+    if left.empty or right.empty or not passes:
+        return pd.MultiIndex.from_arrays([np.zeros(0, np.int64), np.zeros(0, np.int64)])
+    codes = []
+    for rule in passes:
+        lk, rk = _keys(left, rule), _keys(right, rule)
+        lf = pd.DataFrame({"k": lk.to_numpy(), "l": np.arange(len(left))}).dropna()
+        rf = pd.DataFrame({"k": rk.to_numpy(), "r": np.arange(len(right))}).dropna()
+        joined = lf.merge(rf, on="k", how="inner", sort=False)
+        codes.append(joined["l"].to_numpy(np.int64) * len(right) + joined["r"].to_numpy(np.int64))
+        del joined
+    code = np.unique(np.concatenate(codes))
+    return pd.MultiIndex.from_arrays([code // len(right), code % len(right)])
+
+
+def candidate_count(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec) -> int:
+    """How many distinct candidate pairs the plan for these records makes (benchmarks)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LinkWarning)
+        passes = plan(left, right, spec).passes
+    return len(candidate_positions(left, right, passes))

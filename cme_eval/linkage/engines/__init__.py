@@ -1,0 +1,73 @@
+"""Engines behind one small interface, found by name.
+
+An engine is a module in this package that defines ``ENGINE``, an :class:`Engine`. Pair-scoring
+engines (Fellegi-Sunter) implement ``score_pairs``: the candidate pairs of the blocking plan's
+passes with every comparison's level; estimation and classification are shared
+(``cme_eval.linkage.link_prepared``), so engines only differ in how they compute. An engine that
+makes its own outcomes (the Excel baseline) sets ``scores_pairs = False`` and implements
+``link``. Adding an engine is one new module: config, the CLI and the benchmarks read this
+registry. Modules are imported when an engine is asked for, so a heavy optional dependency
+(Splink) costs nothing until it is used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import pkgutil
+from functools import lru_cache
+
+import pandas as pd
+
+from cme_eval.linkage.blocking import BlockingPlan
+from cme_eval.linkage.spec import LinkSpec
+
+
+class Engine:
+    """What every engine declares; see the module docstring."""
+
+    name: str = ""
+    description: str = ""
+    scores_pairs: bool = True
+
+    def score_pairs(self, left: pd.DataFrame, right: pd.DataFrame, plan: BlockingPlan
+                    ) -> pd.DataFrame:
+        """Levels (int8, one column per comparison of ``plan.spec``) of every candidate pair of
+        ``plan.passes``, indexed by (left position, right position), sorted."""
+        raise NotImplementedError
+
+    def link(self, left: pd.DataFrame, right: pd.DataFrame, plan: BlockingPlan, *,
+             reference_date: dt.date) -> pd.DataFrame:
+        """One outcome row per left record (engines that do not score pairs)."""
+        raise NotImplementedError
+
+
+@lru_cache(maxsize=1)
+def _modules() -> dict[str, str]:
+    """Engine name -> module, from the modules of this package (file name = engine name)."""
+    return {m.name: f"{__name__}.{m.name}" for m in pkgutil.iter_modules(__path__)
+            if not m.name.startswith("_")}
+
+
+def engine_names() -> tuple[str, ...]:
+    """Every engine's name, the default engine first."""
+    names = sorted(_modules())
+    return tuple(sorted(names, key=lambda n: n != "recordlinkage"))
+
+
+def get(name: str) -> Engine:
+    """The engine called ``name``; a one-line ValueError naming the allowed ones otherwise."""
+    if name not in _modules():
+        raise ValueError(f"unknown engine {name!r}; allowed: {', '.join(engine_names())}")
+    engine = importlib.import_module(_modules()[name]).ENGINE
+    if engine.name != name:
+        raise RuntimeError(f"engine module {name} declares the name {engine.name!r}")
+    return engine
+
+
+def empty_levels(spec: LinkSpec) -> pd.DataFrame:
+    import numpy as np
+
+    return pd.DataFrame({c.name: np.zeros(0, dtype=np.int8) for c in spec.comparisons},
+                        index=pd.MultiIndex.from_arrays([np.zeros(0, np.int64),
+                                                         np.zeros(0, np.int64)]))

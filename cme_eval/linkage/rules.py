@@ -1,0 +1,198 @@
+"""Comparison rules as data, compiled once for numpy and once for SQL.
+
+A comparison level says *when* a pair reaches it as a tuple of :class:`Rule` (any of them
+suffices). A rule is a kind, the standardised column it reads and, for Jaro-Winkler, a
+threshold: nothing else. Two backends compile every kind from that one declaration:
+
+- :func:`holds` (numpy, over aligned arrays of the candidate pairs' values): recordlinkage,
+  estimation and the explanations;
+- :func:`sql` (DuckDB/Spark SQL over ``column_l``/``column_r``): Splink.
+
+A test runs both on the same pairs for every kind and requires identical answers, so adding a
+kind means adding it here, in both backends, and nowhere else. Every rule requires its values
+to be present on both sides (a missing value is never agreement).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import process
+from rapidfuzz.distance import JaroWinkler
+
+JW_TOLERANCE = 1e-9  # the same pair gets the same level in float64 numpy and in DuckDB
+INTEGER_COLUMNS = frozenset({"dob_int"})  # 0 means missing; every other column is text, '' missing
+
+KINDS = {
+    "exact": "the values are equal",
+    "jaro_winkler": "Jaro-Winkler similarity at or above the threshold",
+    "name_variant": "known variants of one name (the linker's own name knowledge)",
+    "shared_word": "a multi-word value shares a word with the other (double-barrelled names)",
+    "day_month_swapped": "same year, day and month the other way round",
+    "one_digit_different": "the dates' eight digits differ in exactly one place",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    column: str
+    threshold: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown rule kind {self.kind!r}; allowed: {', '.join(KINDS)}")
+        if (self.kind == "jaro_winkler") != (self.threshold is not None):
+            raise ValueError(f"{self.kind} on {self.column}: a threshold is "
+                             f"{'required' if self.kind == 'jaro_winkler' else 'not used'}")
+
+    def describe(self, own_column: str) -> str:
+        """Human words for reports and explanations, thresholds included."""
+        thing = COLUMN_WORDS.get(self.column, self.column)
+        if self.kind == "exact":
+            return "exact" if self.column == own_column else f"same {thing}"
+        if self.kind == "jaro_winkler":
+            return f"JW >= {self.threshold:.2f}"
+        return {"name_variant": "known variant", "shared_word": "shares a word",
+                "day_month_swapped": "day and month swapped",
+                "one_digit_different": "one digit different"}[self.kind]
+
+
+COLUMN_WORDS = {"postcode_sector": "sector", "postcode_district": "district",
+                "house_number": "house number", "uprn_std": "UPRN"}
+
+
+def exact(column: str) -> Rule:
+    return Rule("exact", column)
+
+
+def jaro_winkler_at_least(column: str, threshold: float) -> Rule:
+    return Rule("jaro_winkler", column, threshold)
+
+
+def name_variant(column: str) -> Rule:
+    return Rule("name_variant", column)
+
+
+def shared_word(column: str) -> Rule:
+    return Rule("shared_word", column)
+
+
+def day_month_swapped(column: str = "dob_int") -> Rule:
+    return Rule("day_month_swapped", column)
+
+
+def one_digit_different(column: str = "dob_int") -> Rule:
+    return Rule("one_digit_different", column)
+
+
+# -- numpy ---------------------------------------------------------------------------------
+
+
+def present(values: np.ndarray, column: str) -> np.ndarray:
+    if column in INTEGER_COLUMNS:
+        return np.asarray(values) != 0
+    return np.asarray(values, dtype=object) != ""
+
+
+def jaro_winkler(a, b) -> np.ndarray:
+    """Jaro-Winkler similarity per aligned pair (rapidfuzz, float64, plus the tolerance)."""
+    a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    if not len(a):
+        return np.zeros(0)
+    sim = process.cpdist(list(a), list(b), scorer=JaroWinkler.normalized_similarity, workers=1,
+                         dtype=np.float64)
+    return sim + JW_TOLERANCE
+
+
+def _shared_word(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(a), dtype=bool)
+    multi = np.flatnonzero([" " in x or " " in y for x, y in zip(a, b, strict=True)])
+    out[multi] = [bool(set(a[i].split()) & set(b[i].split())) for i in multi]
+    return out
+
+
+def _day_month_swapped(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    ya, ma, da = a // 10000, a // 100 % 100, a % 100
+    yb, mb, db = b // 10000, b // 100 % 100, b % 100
+    return (ya == yb) & (ma == db) & (da == mb) & (ma != da)
+
+
+def _one_digit_different(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    powers = 10 ** np.arange(8)
+    return ((a[:, None] // powers % 10) != (b[:, None] // powers % 10)).sum(axis=1) == 1
+
+
+def holds(rule: Rule, left: Mapping[str, np.ndarray], right: Mapping[str, np.ndarray]
+          ) -> np.ndarray:
+    """Whether ``rule`` holds for each aligned pair (``left[column][i]``, ``right[column][i]``)."""
+    a, b = left[rule.column], right[rule.column]
+    both = present(a, rule.column) & present(b, rule.column)
+    if rule.column in INTEGER_COLUMNS:
+        a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    else:
+        a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    if rule.kind == "exact":
+        hit = a == b
+    elif rule.kind == "jaro_winkler":
+        hit = jaro_winkler(a, b) >= rule.threshold
+    elif rule.kind == "name_variant":
+        from cme_eval.linkage.names import are_variants
+
+        hit = are_variants(a, b)
+    elif rule.kind == "shared_word":
+        hit = _shared_word(a, b)
+    elif rule.kind == "day_month_swapped":
+        hit = _day_month_swapped(a, b)
+    else:  # one_digit_different (kinds are checked when the rule is made)
+        hit = _one_digit_different(a, b)
+    return np.asarray(hit, dtype=bool) & both
+
+
+def derived_columns(rule: Rule) -> dict[str, str]:
+    """Extra columns a SQL engine's tables need for this rule: {name: source column}."""
+    return {f"{rule.column}_keys": rule.column} if rule.kind == "name_variant" else {}
+
+
+def derived_values(frame: pd.DataFrame, name: str, source: str) -> pd.Series:
+    """The values of a derived column (see ``derived_columns``) for a SQL engine's table."""
+    from cme_eval.linkage.names import variant_keys
+
+    keys = variant_keys()
+    return frame[source].map(lambda v: list(keys.get(v, ())))
+
+
+# -- SQL -------------------------------------------------------------------------------------
+
+
+def present_sql(column: str, side: str) -> str:
+    return f"{column}_{side} <> {'0' if column in INTEGER_COLUMNS else chr(39) * 2}"
+
+
+def _digit_terms(c: str) -> str:
+    return " + ".join(f"CAST(({c}_l // {10 ** k}) % 10 <> ({c}_r // {10 ** k}) % 10 AS INTEGER)"
+                      for k in range(8))
+
+
+def sql(rule: Rule) -> str:
+    """The rule as a SQL condition over ``column_l`` and ``column_r`` (DuckDB dialect)."""
+    c = rule.column
+    both = f"{present_sql(c, 'l')} AND {present_sql(c, 'r')}"
+    if rule.kind == "exact":
+        hit = f"{c}_l = {c}_r"
+    elif rule.kind == "jaro_winkler":
+        hit = f"jaro_winkler_similarity({c}_l, {c}_r) + {JW_TOLERANCE} >= {rule.threshold}"
+    elif rule.kind == "name_variant":
+        hit = f"len(list_intersect({c}_keys_l, {c}_keys_r)) > 0"
+    elif rule.kind == "shared_word":
+        hit = (f"(contains({c}_l, ' ') OR contains({c}_r, ' ')) AND "
+               f"len(list_intersect(string_split({c}_l, ' '), string_split({c}_r, ' '))) > 0")
+    elif rule.kind == "day_month_swapped":
+        hit = (f"{c}_l // 10000 = {c}_r // 10000 AND ({c}_l // 100) % 100 = {c}_r % 100"
+               f" AND {c}_l % 100 = ({c}_r // 100) % 100 AND ({c}_l // 100) % 100 <> {c}_l % 100")
+    else:
+        hit = f"({_digit_terms(c)}) = 1"
+    return f"({both} AND {hit})"
