@@ -7,23 +7,44 @@
 
 ``columns`` maps the standard fields to the frames' column names: one mapping for both frames,
 or ``{"left": {...}, "right": {...}}``. Fields left out are treated as empty (their comparisons
-carry no weight); forename, surname and dob are required. The result has one outcome row per
-left record, identified by the left frame's index values, with the right frame's index value as
-``matched_record_id``. Odd values (non-UK postcodes, unreadable dates, empty cells) are compared
-as well as they can be and flagged in ``reason``; no row is ever lost.
+carry no weight); forename, surname and dob are required. ``address`` may name several columns
+(a list or tuple, e.g. ``["street_number", "address_1", "suburb"]``): their values are joined
+with ", ", empty parts skipped. The result has one outcome row per left record, identified by
+the left frame's index values, with the right frame's index value as ``matched_record_id``.
+Odd values (non-UK postcodes, unreadable dates, empty cells) are compared as well as they can
+be and flagged in ``reason``; no row is ever lost.
+
+Data that are not about school children, or not British, take four keywords:
+
+- ``school_age_only=False``: every record is in scope (default True: only children of
+  compulsory school age on ``reference_date`` are matched, the rest are ``out_of_scope``);
+- ``one_to_one=False``: several left records may take the same right record, e.g. duplicates
+  of one person in the left frame (default True: a right record is used at most once);
+- ``twin_guard=False``: a pair whose forenames are plainly different may still be linked
+  (default True: among children, such a pair agreeing on everything else is usually a twin;
+  in data without twins, e.g. adults' records whose forename was replaced, it is a match);
+- ``date_order``: how numeric dates such as 03/08/2014 are read: "dmy" (day first), "mdy"
+  (month first, US style) or "auto" (default: per column, month first only when some second
+  field is over 12 and no first field is).
+
+A keyword left out keeps what ``spec`` says (the package defaults when no spec is given).
+Mapping errors raise :class:`LinkInputError`, whose message names the frame and the column.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 
 import pandas as pd
 
-from cme_eval.linkage.spec import LinkSpec
+from cme_eval.linkage.spec import TWIN_GUARD, LinkSpec
 
 STANDARD_FIELDS = ("forename", "surname", "dob", "address", "postcode")
 REQUIRED = ("forename", "surname", "dob")
+MULTI_COLUMN = ("address",)  # fields that may be put together from several columns
+DATE_ORDERS = ("dmy", "mdy", "auto")
 
 
 class LinkInputError(ValueError):
@@ -31,38 +52,76 @@ class LinkInputError(ValueError):
 
 
 def _mapping(columns: Mapping, side: str) -> Mapping[str, str]:
+    if not isinstance(columns, Mapping):
+        raise LinkInputError(f"columns: expected a mapping of field to column name, got "
+                             f"{type(columns).__name__}")
     if "left" in columns or "right" in columns:
         if side not in columns:
             raise LinkInputError(f"columns: a mapping for the {side} frame is missing")
+        if not isinstance(columns[side], Mapping):
+            raise LinkInputError(f"columns: the {side} mapping is a "
+                                 f"{type(columns[side]).__name__}, not a mapping")
         return columns[side]
     return columns
 
 
-def _to_records(frame: pd.DataFrame, mapping: Mapping[str, str], side: str) -> pd.DataFrame:
+def _as_text(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        values = values.dt.strftime("%Y-%m-%d")
+    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
+
+
+def _column_names(spec, field: str, side: str) -> list:
+    """The column(s) a mapping value names: one column, or a list/tuple for address."""
+    if isinstance(spec, (list, tuple)):
+        if field not in MULTI_COLUMN:
+            raise LinkInputError(f"{side}: {field} takes one column, got a "
+                                 f"{type(spec).__name__} ({', '.join(map(str, spec))}); only "
+                                 f"{', '.join(MULTI_COLUMN)} may join several columns")
+        if not spec:
+            raise LinkInputError(f"{side}: the column list for {field} is empty")
+        return list(spec)
+    return [spec]
+
+
+def _joined(parts: list[pd.Series]) -> pd.Series:
+    """Values of several columns joined with ', ', empty parts skipped."""
+    if len(parts) == 1:
+        return parts[0]
+    rows = zip(*(p.to_numpy() for p in parts), strict=True)
+    return pd.Series([", ".join(v for v in row if v) for row in rows], index=parts[0].index)
+
+
+def _to_records(frame: pd.DataFrame, mapping: Mapping, side: str) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
         raise LinkInputError(f"{side}: expected a pandas DataFrame, got {type(frame).__name__}")
-    unknown = sorted(set(mapping) - set(STANDARD_FIELDS))
+    unknown = sorted(map(str, set(mapping) - set(STANDARD_FIELDS)))
     if unknown:
         raise LinkInputError(f"columns: unknown field {unknown[0]!r}; allowed: "
                              + ", ".join(STANDARD_FIELDS))
     for field in REQUIRED:
-        if field not in mapping:
+        if mapping.get(field) is None:
             raise LinkInputError(f"{side}: no column given for required field {field!r}")
     out = pd.DataFrame(index=range(len(frame)))
     for field in STANDARD_FIELDS:
-        column = mapping.get(field)
-        if column is None:
+        spec = mapping.get(field)
+        if spec is None:
             out[field] = ""
             continue
-        if column not in frame.columns:
-            raise LinkInputError(f"{side}: column {column!r} (for {field}) not found; "
-                                 f"columns: {', '.join(map(str, frame.columns))}")
-        values = frame[column]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            values = values.dt.strftime("%Y-%m-%d")
-        text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+        names = _column_names(spec, field, side)
+        for column in names:
+            if isinstance(column, (list, tuple, dict, set)) or column not in frame.columns:
+                raise LinkInputError(f"{side}: column {column!r} (for {field}) not found; "
+                                     f"columns: {', '.join(map(str, frame.columns))}")
+        if frame.columns.duplicated().any():
+            repeated = [c for c in names if (frame.columns == c).sum() > 1]
+            if repeated:
+                raise LinkInputError(f"{side}: column {repeated[0]!r} (for {field}) appears "
+                                     "more than once; give each column its own name")
+        text = _joined([_as_text(frame[column]) for column in names])
         if field in REQUIRED and len(frame) and text.eq("").all():
-            raise LinkInputError(f"{side}: column {column!r} (for {field}) is empty in every row")
+            raise LinkInputError(f"{side}: column {names[0]!r} (for {field}) is empty in "
+                                 "every row")
         out[field] = text.to_numpy()
     out.insert(0, "record_id", [str(v) for v in frame.index])
     if out["record_id"].duplicated().any():
@@ -71,23 +130,57 @@ def _to_records(frame: pd.DataFrame, mapping: Mapping[str, str], side: str) -> p
     return out
 
 
-def link(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, *,
-         engine: str = "recordlinkage", reference_date: dt.date | None = None,
-         spec: LinkSpec | None = None) -> pd.DataFrame:
-    """One outcome row per left record (see the module docstring).
-
-    ``reference_date`` decides compulsory school age (out_of_scope); default: today.
+def _settings(spec: LinkSpec | None, school_age_only: bool | None, one_to_one: bool | None,
+              date_order: str, twin_guard: bool | None = None) -> LinkSpec:
+    """The spec to link with (the package defaults unless given), with the keywords given set.
     """
-    from cme_eval.config import Linkage
-    from cme_eval.linkage import link_prepared, spec_from_settings
+    if date_order not in DATE_ORDERS:
+        raise LinkInputError(f"date_order: expected one of {', '.join(DATE_ORDERS)}, "
+                             f"got {date_order!r}")
+    if spec is None:
+        from cme_eval.config import Linkage
+        from cme_eval.linkage import spec_from_settings
+
+        spec = spec_from_settings(Linkage())
+    changes = {k: bool(v) for k, v in (("school_age_only", school_age_only),
+                                        ("one_to_one", one_to_one)) if v is not None}
+    if twin_guard is False:
+        changes["max_level_to_link"] = tuple(g for g in spec.max_level_to_link
+                                             if g[0] != "forename")
+    elif twin_guard and "forename" not in dict(spec.max_level_to_link):
+        changes["max_level_to_link"] = (*spec.max_level_to_link, TWIN_GUARD)
+    return dataclasses.replace(spec, **changes)
+
+
+def _prepared(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, ref: dt.date,
+              date_order: str):
+    """Both frames as records in the common schema, and standardised (the right one carries
+    ``dataset``): (left records, right records, left standardised, right standardised)."""
     from cme_eval.standardise import prepare
 
-    ref = reference_date or dt.date.today()
     lrec = _to_records(left, _mapping(columns, "left"), "left")
     rrec = _to_records(right, _mapping(columns, "right"), "right").assign(dataset="right")
-    spec = spec or spec_from_settings(Linkage())
-    out = link_prepared(prepare(lrec, ref), prepare(rrec, ref), spec, engine=engine,
-                        reference_date=ref)
+    return (lrec, rrec, prepare(lrec, ref, date_order=date_order),
+            prepare(rrec, ref, date_order=date_order))
+
+
+def link(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, *,
+         engine: str = "recordlinkage", reference_date: dt.date | None = None,
+         spec: LinkSpec | None = None, school_age_only: bool | None = None,
+         one_to_one: bool | None = None, date_order: str = "auto",
+         twin_guard: bool | None = None) -> pd.DataFrame:
+    """One outcome row per left record (see the module docstring).
+
+    ``reference_date`` decides compulsory school age (out_of_scope) and the century of
+    two-digit years; default: today. ``school_age_only``, ``one_to_one``, ``twin_guard`` and
+    ``date_order``: see the module docstring.
+    """
+    from cme_eval.linkage import link_prepared
+
+    ref = reference_date or dt.date.today()
+    spec = _settings(spec, school_age_only, one_to_one, date_order, twin_guard)
+    lrec, rrec, lstd, rstd = _prepared(left, right, columns, ref, date_order)
+    out = link_prepared(lstd, rstd, spec, engine=engine, reference_date=ref)
     index_of = dict(zip(lrec["record_id"], left.index, strict=True))
     right_of = dict(zip(rrec["record_id"], right.index, strict=True))
     out.index = pd.Index([index_of[r] for r in out["record_id"]], name=left.index.name)
@@ -99,42 +192,44 @@ def link(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, *,
 
 def explain(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, left_key,
             right_key=None, *, reference_date: dt.date | None = None,
-            spec: LinkSpec | None = None, figure: bool = False):
+            spec: LinkSpec | None = None, figure: bool = False,
+            school_age_only: bool | None = None, one_to_one: bool | None = None,
+            date_order: str = "auto", twin_guard: bool | None = None):
     """Why ``left_key`` got its outcome: per comparison, the level and weight (a waterfall).
 
     Compares the left record with ``right_key`` (default: the record it was matched to, else
     its best-scoring candidate). Returns the table, or (table, matplotlib figure) with
     ``figure=True``. Values of the records are never shown, only comparison levels.
+    ``school_age_only``, ``one_to_one`` and ``date_order`` are as for :func:`link` (the first
+    two only matter for finding the matched record).
     """
-    from cme_eval.config import Linkage
-    from cme_eval.linkage import estimated_spec, rl_engine, spec_from_settings
+    from cme_eval.linkage import score
+    from cme_eval.linkage.comparisons import compare
     from cme_eval.linkage.explain import comparison_weights, explain_pair, waterfall
-    from cme_eval.standardise import prepare
 
     ref = reference_date or dt.date.today()
-    spec = spec or spec_from_settings(Linkage())
-    lrec = prepare(_to_records(left, _mapping(columns, "left"), "left"), ref)
-    rrec = prepare(_to_records(right, _mapping(columns, "right"), "right"), ref)
+    spec = _settings(spec, school_age_only, one_to_one, date_order, twin_guard)
+    _, _, lrec, rrec = _prepared(left, right, columns, ref, date_order)
     lpos = left.index.get_loc(left_key)
     if right_key is None:
-        matched = link(left, right, columns, reference_date=ref, spec=spec).loc[left_key]
+        matched = link(left, right, columns, reference_date=ref, spec=spec,
+                       school_age_only=school_age_only, one_to_one=one_to_one,
+                       date_order=date_order).loc[left_key]
         right_key = matched["matched_record_id"]
+    # The candidates, and the spec that weighs them, exactly as the link has them (columns
+    # too uniform to tell people apart dropped, m and u estimated as the spec asks).
+    candidates, weighed, _, _ = score(lrec, rrec, spec)
     if right_key is None:
-        levels = rl_engine.score_pairs(lrec, rrec, spec)
-        mine = levels[levels.index.get_level_values(0) == lpos]
-        if mine.empty:
+        mine = candidates.index[candidates.index.get_level_values(0) == lpos]
+        if len(mine) == 0:
             raise LinkInputError(f"left: record {left_key!r} has no candidate to explain")
-        pairs = mine.index
+        pairs = mine
     else:
         pairs = pd.MultiIndex.from_tuples([(lpos, right.index.get_loc(right_key))])
-    levels = rl_engine.compare(lrec, rrec, pairs, spec)
-    if spec.estimate_u or spec.estimate_m:
-        all_levels = rl_engine.score_pairs(lrec, rrec, spec)
-        if len(all_levels):
-            spec = estimated_spec(lrec, rrec, all_levels, spec)
-    weights = comparison_weights(levels, spec, lrec, rrec)
+    levels = compare(lrec, rrec, pairs, weighed.comparisons)
+    weights = comparison_weights(levels, weighed, lrec, rrec)
     best = weights.sum(axis=1).idxmax()
-    table = explain_pair(levels.loc[best], spec, weights.loc[best])
+    table = explain_pair(levels.loc[best], weighed, weights.loc[best])
     if figure:
-        return table, waterfall(table, spec.partial_min_weight)
+        return table, waterfall(table, weighed.partial_min_weight)
     return table

@@ -17,9 +17,10 @@ from pathlib import Path
 from cme_eval import __version__
 from cme_eval.config import ConfigError, available_overlays, available_scenarios, load_scenario
 from cme_eval.ingest import IngestError
+from cme_eval.linkage.engines import engine_names
 from cme_eval.wales import PILOT_AUTHORITIES
 
-ENGINES = ("recordlinkage", "splink", "excel_baseline")
+ENGINES = engine_names()
 
 
 # -- argument types: a bad value is refused by argparse, which names the flag ----------------
@@ -190,6 +191,20 @@ def _parser() -> argparse.ArgumentParser:
                        help="engine of the central link (default: the scenario's "
                        "cross_border.central_engine)")
     _verbosity(b_cen)
+    b_hos = bench_sub.add_parser(
+        "hostile", help="data the project did not make: hostile frames and FEBRL 1-3",
+        description="Link each hostile frame (constant postcode, one surname and date of "
+        "birth for all, no address or postcode, identical people, US dates and ZIP codes, "
+        "constant surname) and FEBRL 1-3 with each engine; writes bench_hostile.csv with "
+        "pairs, time, peak memory, precision, recall, F1, status and warnings.")
+    b_hos.add_argument("--out", type=Path, required=True, metavar="DIR",
+                       help="folder for bench_hostile.csv (created if missing)")
+    b_hos.add_argument("--engines", type=_engines, default=ENGINES, metavar="E,E",
+                       help=f"comma-separated engines (default: {','.join(ENGINES)})")
+    b_hos.add_argument("--quick", action="store_true",
+                       help="hostile frames at a tenth of their size (FEBRL stays whole), "
+                       "e.g. for tests")
+    _verbosity(b_hos)
     return parser
 
 
@@ -264,6 +279,9 @@ def _bench(args: argparse.Namespace) -> None:
         table = bench.bench_linkage(args.scenario, authority, args.out, tuple(args.engines),
                                     seed=args.seed, scale=args.scale)
         print(f"written to {args.out / 'bench_linkage.csv'}")
+    elif args.bench == "hostile":
+        table = bench.bench_hostile(args.out, tuple(args.engines), quick=args.quick)
+        print(f"written to {args.out / 'bench_hostile.csv'}")
     elif args.bench == "central":
         table = bench.bench_central(args.scenario, args.out, engine=args.engine,
                                     seed=args.seed, scale=args.scale)

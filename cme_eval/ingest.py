@@ -187,7 +187,8 @@ def to_common_schema(frame: pd.DataFrame, name: str) -> Ingested:
     for flag, keys in FLAG_COLUMNS.items():
         cols = _find(columns, keys)
         if cols:
-            out[flag] = frame[cols[0]].astype(str).str.strip().str.lower().isin(("y", "yes", "true", "1"))
+            text = frame[cols[0]].astype(str).str.strip().str.lower()
+            out[flag] = text.isin(("y", "yes", "true", "1"))
 
     if found["record_id"]:
         out.insert(0, "record_id", frame[found["record_id"][0]].astype(str))

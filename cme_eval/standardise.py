@@ -186,6 +186,8 @@ def addresses(series: pd.Series) -> pd.DataFrame:
 
     ``house_number`` is the leading number ('12', '4a') or, for a named house ('Tŷ Gwyn, Heol
     y Bryn'), the folded name before the first comma; '' when neither can be told.
+    ``street_std`` is the folded text without its leading number, so an address sent without
+    its number (or with a mistyped one) still reads like the same street.
     """
     text = series.fillna("").astype(str)
     words = {**ADDRESS_ABBREVIATIONS, **WELSH_STREET_WORDS}
@@ -195,7 +197,9 @@ def addresses(series: pd.Series) -> pd.DataFrame:
     first_part = text.str.split(",").str[0].fillna("")
     named = text.str.contains(",") & number.eq("") & ~first_part.str.contains(r"\d")
     house = number.where(~named, _map_unique(first_part, fold))
-    return pd.DataFrame({"address_std": expanded, "house_number": house})
+    street = expanded.astype(str).str.replace(r"^\d+[a-z]?\s+", "", regex=True)
+    return pd.DataFrame({"address_std": expanded, "house_number": house,
+                         "street_std": street})
 
 
 def standardise(records: pd.DataFrame, *, reference_year: int,

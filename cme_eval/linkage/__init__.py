@@ -14,7 +14,8 @@ from cme_eval.standardise import prepare
 
 TARGETS = MATCHED_AGAINST  # kept as the linkage package's name for it
 
-__all__ = ["LinkSpec", "default_spec", "link_source", "link_authority", "TARGETS", "ENGINES"]
+__all__ = ["LinkSpec", "default_spec", "spec_from_settings", "link_source", "link_authority",
+           "link_prepared", "score", "TARGETS", "ENGINES"]
 
 ENGINES = engines.engine_names()
 

@@ -66,7 +66,8 @@ def compare(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.MultiIndex,
 def levels_for_values(comparison: Comparison, left: Sequence, right: Sequence) -> np.ndarray:
     """Levels for aligned values of the comparison's own column (tests and quick checks).
 
-    Other columns the comparison reads are derived the way standardisation derives them."""
+    Other columns the comparison reads are derived the way standardisation derives them, or
+    empty when they cannot be (the other name of a swapped-names rule)."""
     from cme_eval.standardise import dob_as_int, postcode_parts
 
     def frame(values):
@@ -79,4 +80,9 @@ def levels_for_values(comparison: Comparison, left: Sequence, right: Sequence) -
                     **{c: parts[c].to_numpy() for c in parts}}
         return {comparison.column: values.to_numpy()}
 
-    return levels_of(comparison, frame(left), frame(right))
+    def full(values):
+        columns = frame(values)
+        n = len(next(iter(columns.values())))
+        return {c: columns.get(c, np.full(n, "", dtype=object)) for c in comparison.columns()}
+
+    return levels_of(comparison, full(left), full(right))

@@ -27,7 +27,7 @@ import pandas as pd
 
 from cme_eval.linkage.blocking import agreement, warn
 from cme_eval.linkage.comparisons import compare
-from cme_eval.linkage.spec import Comparison, Level, LinkSpec
+from cme_eval.linkage.spec import Comparison, LinkSpec
 from cme_eval.rng import keyed_rng
 
 PRIOR_PAIRS = 100.0  # strength of the declared values, in pseudo-pairs

@@ -33,6 +33,9 @@ KINDS = {
     "shared_word": "a multi-word value shares a word with the other (double-barrelled names)",
     "day_month_swapped": "same year, day and month the other way round",
     "one_digit_different": "the dates' eight digits differ in exactly one place",
+    "swapped_with": "this column is like the other record's ``other`` column and the other way "
+                    "round, by Jaro-Winkler at or above the threshold (forename and surname "
+                    "transposed, perhaps mistyped too)",
 }
 
 
@@ -41,13 +44,18 @@ class Rule:
     kind: str
     column: str
     threshold: float | None = None
+    other: str | None = None  # swapped_with: the column it is transposed with
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown rule kind {self.kind!r}; allowed: {', '.join(KINDS)}")
-        if (self.kind == "jaro_winkler") != (self.threshold is not None):
+        if (self.kind == "swapped_with") != (self.other is not None):
+            raise ValueError(f"{self.kind} on {self.column}: another column is "
+                             f"{'required' if self.kind == 'swapped_with' else 'not used'}")
+        needs = self.kind in ("jaro_winkler", "swapped_with")
+        if needs != (self.threshold is not None):
             raise ValueError(f"{self.kind} on {self.column}: a threshold is "
-                             f"{'required' if self.kind == 'jaro_winkler' else 'not used'}")
+                             f"{'required' if needs else 'not used'}")
 
     def describe(self, own_column: str) -> str:
         """Human words for reports and explanations, thresholds included."""
@@ -55,13 +63,17 @@ class Rule:
         if self.kind == "exact":
             return "exact" if self.column == own_column else f"same {thing}"
         if self.kind == "jaro_winkler":
-            return f"JW >= {self.threshold:.2f}"
+            where = "" if self.column == own_column else f"{thing} "
+            return f"{where}JW >= {self.threshold:.2f}"
+        if self.kind == "swapped_with":
+            return f"swapped with {COLUMN_WORDS.get(self.other, self.other)}"  # JW as above
         return {"name_variant": "known variant", "shared_word": "shares a word",
                 "day_month_swapped": "day and month swapped",
                 "one_digit_different": "one digit different"}[self.kind]
 
 
 COLUMN_WORDS = {"postcode_sector": "sector", "postcode_district": "district",
+                "forename_std": "forename", "surname_std": "surname", "street_std": "street",
                 "house_number": "house number", "uprn_std": "UPRN"}
 
 
@@ -79,6 +91,10 @@ def name_variant(column: str) -> Rule:
 
 def shared_word(column: str) -> Rule:
     return Rule("shared_word", column)
+
+
+def swapped_with(column: str, other: str, threshold: float) -> Rule:
+    return Rule("swapped_with", column, threshold, other)
 
 
 def day_month_swapped(column: str = "dob_int") -> Rule:
@@ -131,6 +147,15 @@ def holds(rule: Rule, left: Mapping[str, np.ndarray], right: Mapping[str, np.nda
     """Whether ``rule`` holds for each aligned pair (``left[column][i]``, ``right[column][i]``)."""
     a, b = left[rule.column], right[rule.column]
     both = present(a, rule.column) & present(b, rule.column)
+    if rule.kind == "swapped_with":
+        oa, ob = left[rule.other], right[rule.other]
+        both &= present(oa, rule.other) & present(ob, rule.other)
+        idx = np.flatnonzero(both)  # Jaro-Winkler only where all four values are present
+        hit = np.zeros(len(both), dtype=bool)
+        a, b, oa, ob = (np.asarray(v, dtype=object)[idx] for v in (a, b, oa, ob))
+        hit[idx] = ((jaro_winkler(a, ob) >= rule.threshold)
+                    & (jaro_winkler(oa, b) >= rule.threshold))
+        return hit
     if rule.column in INTEGER_COLUMNS:
         a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     else:
@@ -181,6 +206,12 @@ def sql(rule: Rule) -> str:
     """The rule as a SQL condition over ``column_l`` and ``column_r`` (DuckDB dialect)."""
     c = rule.column
     both = f"{present_sql(c, 'l')} AND {present_sql(c, 'r')}"
+    if rule.kind == "swapped_with":
+        o = rule.other
+        t = rule.threshold
+        return (f"({both} AND {present_sql(o, 'l')} AND {present_sql(o, 'r')} AND "
+                f"jaro_winkler_similarity({c}_l, {o}_r) + {JW_TOLERANCE} >= {t} AND "
+                f"jaro_winkler_similarity({o}_l, {c}_r) + {JW_TOLERANCE} >= {t})")
     if rule.kind == "exact":
         hit = f"{c}_l = {c}_r"
     elif rule.kind == "jaro_winkler":

@@ -21,6 +21,7 @@ from cme_eval.linkage.rules import (
     name_variant,
     one_digit_different,
     shared_word,
+    swapped_with,
 )
 
 
@@ -92,7 +93,8 @@ class Comparison:
     def columns(self) -> list[str]:
         """Every standardised column the comparison reads."""
         cols = dict.fromkeys(self.missing_if_empty)
-        cols.update(dict.fromkeys(r.column for lv in self.levels for r in lv.rules))
+        for rule in (r for lv in self.levels for r in lv.rules):
+            cols.update(dict.fromkeys(c for c in (rule.column, rule.other) if c))
         return list(cols)
 
     def weights(self) -> list[float]:
@@ -101,6 +103,9 @@ class Comparison:
         ordering of the levels is the declaration, the data only set the sizes)."""
         raw = [lv.raw_weight for lv in self.levels]
         return [max(raw[i:]) for i in range(len(raw))]
+
+
+TWIN_GUARD = ("forename", 2)  # worst forename level linked: 'JW >= 0.80'
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ class LinkSpec:
     # fine). Forenames that are plainly different mean another child of the same household,
     # usually a twin, however well everything else agrees; weights alone cannot tell, because
     # surname, date of birth and address agree together for twins.
-    max_level_to_link: tuple[tuple[str, int], ...] = (("forename", 2),)
+    max_level_to_link: tuple[tuple[str, int], ...] = (TWIN_GUARD,)
     # Term-frequency adjustment: for these comparisons an exact agreement weighs
     # log2(m / share of the value among the records matched against), so 'Jones' counts for
     # less than 'Pritchard', and less in Gwynedd than in Cardiff.
@@ -146,13 +151,13 @@ class LinkSpec:
 F, S, P, A = "forename_std", "surname_std", "postcode_std", "address_std"
 NAME_LEVELS = (
     Level((exact(F),), 0.85, 0.01),
-    Level((name_variant(F), jaro_winkler_at_least(F, 0.92)), 0.10, 0.01),
+    Level((name_variant(F), jaro_winkler_at_least(F, 0.92), swapped_with(F, S, 0.88)), 0.10, 0.01),
     Level((jaro_winkler_at_least(F, 0.80),), 0.03, 0.03),
     Level((), 0.02, 0.95),
 )
 SURNAME_LEVELS = (
     Level((exact(S),), 0.90, 0.02),
-    Level((shared_word(S), jaro_winkler_at_least(S, 0.92)), 0.06, 0.005),
+    Level((shared_word(S), jaro_winkler_at_least(S, 0.92), swapped_with(S, F, 0.88)), 0.06, 0.005),
     Level((jaro_winkler_at_least(S, 0.80),), 0.02, 0.02),
     Level((), 0.02, 0.955),
 )
@@ -169,7 +174,8 @@ POSTCODE_LEVELS = (
     Level((), 0.10, 0.905),
 )
 ADDRESS_TEXT_LEVELS = (
-    Level((jaro_winkler_at_least(A, 0.90),), 0.75, 0.01),
+    Level((jaro_winkler_at_least(A, 0.90), jaro_winkler_at_least("street_std", 0.90)),
+          0.75, 0.01),
     Level((exact("house_number"),), 0.05, 0.05),
     Level((), 0.20, 0.94),
 )
@@ -207,6 +213,9 @@ DEFAULT_BLOCKING = (
     ("dob_std",),
     ("surname_std", "birth_year"),
     ("forename_std", "surname_std"),
+    # A moved or mistyped postcode with an unreadable or mistyped date of birth: the same
+    # forename at the same house number (cheap: a forename and a number are rarely both shared).
+    ("forename_std", "house_number"),
 )
 
 

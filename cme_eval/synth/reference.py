@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import numpy as np
@@ -18,7 +18,7 @@ import pandas as pd
 from cme_eval.rng import keyed_int
 
 
-@lru_cache(maxsize=None)
+@cache
 def table(name: str) -> pd.DataFrame:
     text = resources.files("cme_eval").joinpath("data", f"{name}.csv").read_text(encoding="utf-8")
     return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)

@@ -22,3 +22,27 @@ def test_bench_central_links_every_nhs_record_in_wales_and_judges_it(tmp_path, c
     assert row["nhs_records"] == nhs
     assert row["central_link_s"] > 0 and row["central_peak_mb"] > 0
     assert row["precision"] > 0.95 and row["recall"] > 0.9
+
+
+def test_bench_hostile_quick_writes_one_row_per_task_and_engine(tmp_path, capsys):
+    from cme_eval.bench import HOSTILE_COLUMNS
+    from cme_eval.outside_data import FEBRL_SETS, HOSTILE
+
+    assert main(["bench", "hostile", "--quick", "--out", str(tmp_path)]) == 0
+    assert "bench_hostile.csv" in capsys.readouterr().out
+    table = pd.read_csv(tmp_path / "bench_hostile.csv", keep_default_na=False)
+    assert list(table.columns) == HOSTILE_COLUMNS == [
+        "task", "engine", "left_rows", "right_rows", "candidate_pairs", "wall_s", "peak_mb",
+        "precision", "recall", "f1", "status", "warnings"]
+    tasks = [*HOSTILE, *(f"febrl{n}" for n in FEBRL_SETS)]
+    assert sorted(zip(table["task"], table["engine"], strict=True)) == sorted(
+        (t, e) for t in tasks for e in ("recordlinkage", "splink", "excel_baseline"))
+    assert (table["status"] == "ok").all(), table.loc[table["status"] != "ok", "status"]
+    assert (table["left_rows"] > 0).all() and (table["candidate_pairs"].astype(int) >= 0).all()
+    assert table[["precision", "recall", "f1"]].astype(float).apply(
+        lambda c: c.between(0, 1)).all().all()
+    # --quick: hostile frames at a tenth of their size
+    assert table.loc[table["task"] == "shared_surname_dob", "left_rows"].eq(2000).all()
+    # constant columns are named in the warnings
+    assert table.loc[table["task"] == "constant_postcode", "warnings"].str.contains(
+        "postcode").all()

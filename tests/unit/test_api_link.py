@@ -81,3 +81,143 @@ def test_every_engine_gives_one_row_per_left_record():
         out = cme_eval.link(_left(), _right(), columns=BOTH, engine=engine, reference_date=REF)
         assert out.index.tolist() == ["a", "b", "c", "d"], engine
         assert out.loc["a", "matched_record_id"] == 10, engine
+
+
+# -- school_age_only, one_to_one, date_order and multi-column addresses (issue 11) -------------
+
+
+def test_school_age_only_false_puts_every_record_in_scope():
+    out = cme_eval.link(_left(), _right(), columns=BOTH, reference_date=REF,
+                        school_age_only=False)
+    # born 2001: out of scope by default (see above), matched when every record is in scope
+    assert out.loc["d", "outcome"] == "perfect" and out.loc["d", "matched_record_id"] == 30
+    assert "out_of_scope" not in set(out["outcome"])
+
+
+def _duplicates():
+    left = pd.DataFrame({"fn": ["Sian", "Sian", "Tom"], "sn": ["Jones", "Jones", "Evans"],
+                         "dob": ["2014-08-03", "2014-08-03", "2013-02-01"],
+                         "pc": ["CF10 1AA", "CF10 1AA", "SA1 1AA"]}, index=["x1", "x2", "y"])
+    right = pd.DataFrame({"fn": ["Sian", "Tom"], "sn": ["Jones", "Evans"],
+                          "dob": ["2014-08-03", "2013-02-01"], "pc": ["CF10 1AA", "SA1 1AA"]},
+                         index=["r1", "r2"])
+    return left, right
+
+
+def test_one_to_one_false_lets_duplicates_share_a_right_record():
+    left, right = _duplicates()
+    once = cme_eval.link(left, right, columns=LEFT_COLS, reference_date=REF)
+    assert once["matched_record_id"].tolist().count("r1") == 1  # one-to-one by default
+    shared = cme_eval.link(left, right, columns=LEFT_COLS, reference_date=REF,
+                           one_to_one=False)
+    assert shared["matched_record_id"].tolist() == ["r1", "r1", "r2"]
+    assert set(shared["outcome"]) == {"perfect"}
+
+
+def _dated(left_dobs, right_dobs):
+    left = pd.DataFrame({"fn": ["Ann", "Ben", "Cai"], "sn": ["Ray", "Rees", "Roe"],
+                         "dob": left_dobs, "pc": ["CF10 1AA", "CF10 1AB", "CF10 1AD"]})
+    right = pd.DataFrame({"fn": ["Ann", "Ben", "Cai"], "sn": ["Ray", "Rees", "Roe"],
+                          "dob": right_dobs, "pc": ["CF10 1AA", "CF10 1AB", "CF10 1AD"]},
+                         index=["p", "q", "r"])
+    return left, right
+
+
+def test_date_order_reads_month_first_dates():
+    us = ["08/03/2014", "02/01/2013", "12/25/2012"]
+    iso = ["2014-08-03", "2013-02-01", "2012-12-25"]
+    left, right = _dated(us, iso)
+    mdy = cme_eval.link(left, right, columns=LEFT_COLS, reference_date=REF, date_order="mdy")
+    assert mdy["outcome"].tolist() == ["perfect"] * 3
+    # auto: a second field over 12 (25) and no first field over 12 says month first
+    auto = cme_eval.link(left, right, columns=LEFT_COLS, reference_date=REF)
+    assert auto["matched_record_id"].tolist() == ["p", "q", "r"]
+    assert set(auto["outcome"]) == {"perfect"}
+    # read day first, the first two are other dates and 12/25 is no date at all
+    dmy = cme_eval.link(left, right, columns=LEFT_COLS, reference_date=REF, date_order="dmy")
+    assert "perfect" not in set(dmy["outcome"])
+    assert "dob unreadable" in dmy.iloc[2]["reason"]
+
+
+def test_auto_date_order_keeps_british_dates_day_first():
+    left, right = _dated(["03/08/2014", "25/12/2012", "01/02/2013"],
+                         ["2014-08-03", "2012-12-25", "2013-02-01"])
+    out = cme_eval.link(left, right, columns=LEFT_COLS, reference_date=REF)
+    assert out["outcome"].tolist() == ["perfect"] * 3
+
+
+def test_a_bad_date_order_is_refused():
+    with pytest.raises(LinkInputError, match="date_order: expected one of dmy, mdy, auto, "
+                                             "got 'ymd'"):
+        cme_eval.link(_left(), _right(), columns=BOTH, reference_date=REF, date_order="ymd")
+
+
+def test_the_keywords_set_the_spec_given():
+    from dataclasses import replace
+
+    from cme_eval.linkage.spec import default_spec
+
+    spec = replace(default_spec(), school_age_only=True)
+    out = cme_eval.link(_left(), _right(), columns=BOTH, reference_date=REF, spec=spec,
+                        school_age_only=False)
+    assert out.loc["d", "outcome"] == "perfect"
+
+
+FEBRL_LIKE = {"forename": "fn", "surname": "sn", "dob": "dob", "postcode": "pc",
+              "address": ["number", "street", "flat", "suburb", "state"]}
+
+
+def _febrl_like():
+    return pd.DataFrame({"fn": ["ann", "ben"], "sn": ["ray", "rees"],
+                         "dob": ["20140803", "20130201"], "pc": ["2600", "4000"],
+                         "number": ["12", None], "street": ["main street", "high road"],
+                         "flat": ["", "unit 4"], "suburb": ["kingston", float("nan")],
+                         "state": ["act", "qld"]}, index=["a", "b"])
+
+
+def test_an_address_from_several_columns_is_joined_skipping_empty_parts():
+    from cme_eval.api import _to_records
+
+    records = _to_records(_febrl_like(), FEBRL_LIKE, "left")
+    assert records["address"].tolist() == ["12, main street, kingston, act",
+                                           "high road, unit 4, qld"]
+    joined = _febrl_like().assign(addr=lambda f: ["12, main street, kingston, act",
+                                                  "high road, unit 4, qld"])
+    out = cme_eval.link(_febrl_like(), joined, reference_date=REF, school_age_only=False,
+                        columns={"left": FEBRL_LIKE, "right": {**FEBRL_LIKE, "address": "addr"}})
+    assert out["matched_record_id"].tolist() == ["a", "b"]
+    assert set(out["outcome"]) == {"perfect"}
+
+
+@pytest.mark.parametrize("address, message", [
+    (["number", "streeet"], r"left: column 'streeet' \(for address\) not found; columns: fn, "),
+    ([], "left: the column list for address is empty"),
+])
+def test_bad_address_columns_name_the_frame_and_column(address, message):
+    with pytest.raises(LinkInputError, match=message):
+        cme_eval.link(_febrl_like(), _febrl_like(), reference_date=REF,
+                      columns={"left": {**FEBRL_LIKE, "address": address}, "right": FEBRL_LIKE})
+
+
+def test_only_the_address_may_join_several_columns():
+    with pytest.raises(LinkInputError, match=r"right: surname takes one column, got a list "
+                                             r"\(sn, fn\)"):
+        cme_eval.link(_febrl_like(), _febrl_like(), reference_date=REF,
+                      columns={"left": FEBRL_LIKE,
+                               "right": {**FEBRL_LIKE, "surname": ["sn", "fn"]}})
+
+
+def test_a_mapping_that_is_not_a_mapping_is_refused():
+    with pytest.raises(LinkInputError, match="columns: expected a mapping"):
+        cme_eval.link(_left(), _right(), columns=["fn", "sn"], reference_date=REF)
+    with pytest.raises(LinkInputError, match="columns: the right mapping is a list"):
+        cme_eval.link(_left(), _right(), columns={"left": LEFT_COLS, "right": ["x"]},
+                      reference_date=REF)
+
+
+def test_explain_takes_the_same_keywords():
+    from cme_eval.api import explain
+
+    table = explain(_left(), _right(), BOTH, "d", reference_date=REF, school_age_only=False)
+    assert table["comparison"].tolist()[:3] == ["forename", "surname", "dob"]
+    assert table["cumulative"].iloc[-1] > 0

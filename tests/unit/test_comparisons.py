@@ -40,15 +40,22 @@ def postcode_levels(full_a, full_b, sect_a, sect_b, dist_a, dist_b):
                      _arrays(postcode_std=full_b, postcode_sector=sect_b, postcode_district=dist_b))
 
 
+def _street(addresses):
+    return [" ".join(a.split()[1:]) if a[:1].isdigit() else a for a in addresses]
+
+
 def address_levels(addr_a, addr_b, num_a, num_b):
-    return levels_of(BY_NAME["address"], _arrays(address_std=addr_a, house_number=num_a),
-                     _arrays(address_std=addr_b, house_number=num_b))
+    return levels_of(BY_NAME["address"],
+                     _arrays(address_std=addr_a, house_number=num_a, street_std=_street(addr_a)),
+                     _arrays(address_std=addr_b, house_number=num_b, street_std=_street(addr_b)))
 
 
 def address_uprn_levels(addr_a, addr_b, num_a, num_b, uprn_a, uprn_b):
     comparison = Comparison("address", ("address_std",), ADDRESS_UPRN_LEVELS)
-    return levels_of(comparison, _arrays(address_std=addr_a, house_number=num_a, uprn_std=uprn_a),
-                     _arrays(address_std=addr_b, house_number=num_b, uprn_std=uprn_b))
+    return levels_of(comparison, _arrays(address_std=addr_a, house_number=num_a, uprn_std=uprn_a,
+                                         street_std=_street(addr_a)),
+                     _arrays(address_std=addr_b, house_number=num_b, uprn_std=uprn_b,
+                             street_std=_street(addr_b)))
 
 
 def test_missing_is_minus_one():
@@ -153,13 +160,32 @@ def test_the_uprn_replaces_no_comparison_but_joins_the_address_one():
     assert address.weights()[1:] == pytest.approx(plain.weights())
 
 
+def test_transposed_forename_and_surname_reach_the_variant_level_on_both():
+    left = {"forename_std": np.array(["tiana", "tiana", ""], dtype=object),
+            "surname_std": np.array(["luchetti", "luchetti", "luchetti"], dtype=object)}
+    right = {"forename_std": np.array(["luchetti", "luchetti", "luchetti"], dtype=object),
+             "surname_std": np.array(["tiana", "smith", "tiana"], dtype=object)}
+    # swapped; only one name crossed; a missing forename is never a swap
+    assert_array_equal(levels_of(BY_NAME["forename"], left, right), [1, 3, -1])
+    assert_array_equal(levels_of(BY_NAME["surname"], left, right), [1, 3, 3])
+
+
+def test_an_address_without_its_number_is_still_the_same_street():
+    # 'madigan street' against '33 madigan street': JW of the full text is below 0.90, the
+    # street without its number is the same
+    assert_array_equal(address_levels(["madigan street emerald", "oakway"],
+                                      ["33 madigan street emerald", "33 hillcrest"],
+                                      ["", ""], ["33", "33"]), [0, 2])
+
+
 def test_forename_variants_only_apply_to_the_forename():
     # a surname pair that happens to be a forename variant pair gets no variant credit
     assert_array_equal(surname_levels(["dafydd"], ["david"]), [3])
 
 
 def test_labels_are_made_from_the_rules_with_their_thresholds():
-    assert BY_NAME["forename"].labels() == ["exact", "known variant or JW >= 0.92",
-                                            "JW >= 0.80", "different"]
+    assert BY_NAME["forename"].labels() == [
+        "exact", "known variant or JW >= 0.92 or swapped with surname", "JW >= 0.80",
+        "different"]
     assert BY_NAME["postcode"].labels() == ["exact", "same sector", "same district", "different"]
     assert BY_NAME["dob"].labels()[1:3] == ["day and month swapped", "one digit different"]

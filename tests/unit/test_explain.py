@@ -29,8 +29,9 @@ def test_the_waterfall_adds_up_to_the_match_weight_with_declared_weights():
     left, right = _frames()
     table = explain(left, right, COLS, "n1", "p1", reference_date=REF, spec=default_spec())
     assert table["comparison"].tolist() == ["forename", "surname", "dob", "postcode", "address"]
-    assert table["level"].tolist() == ["known variant or JW >= 0.92", "exact",
-                                       "day and month swapped", "same sector", "different"]
+    assert table["level"].tolist() == ["known variant or JW >= 0.92 or swapped with surname",
+                                       "exact", "day and month swapped", "same sector",
+                                       "different"]
     expected = (math.log2(0.10 / 0.01) + math.log2(0.90 / 0.02) + math.log2(0.02 / 0.00003)
                 + math.log2(0.05 / 0.01) + math.log2(0.20 / 0.94))
     assert table["cumulative"].iloc[-1] == pytest.approx(expected, abs=0.01)

@@ -88,8 +88,8 @@ def test_blank_record_id_names_the_row(tmp_path):
 
 def test_duplicate_record_id_names_the_repeating_row(tmp_path):
     path = _write(tmp_path / "plasc.csv", HEADER + "A,a,a,,,\nB,b,b,,,\nC,c,c,,,\nB,d,d,,,\n")
-    with pytest.raises(IngestError,
-                       match=re.escape("plasc.csv: row 5, field 'record_id' repeats an earlier id")):
+    message = "plasc.csv: row 5, field 'record_id' repeats an earlier id"
+    with pytest.raises(IngestError, match=re.escape(message)):
         read_records(path, "plasc", "Powys")
 
 

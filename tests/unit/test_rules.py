@@ -34,7 +34,8 @@ SAMPLE = {"forename_std": NAMES, "surname_std": NAMES, "dob_int": DATES,
           "postcode_std": CODES, "postcode_sector": ["CF10 1", "CF10 2", "LL58 3", ""],
           "postcode_district": ["CF10", "LL58", ""],
           "address_std": ["12 high street", "12 high st", "oakway", "", "hillcrest"],
-          "house_number": ["12", "7", "", "4a"], "uprn_std": ["100", "200", ""]}
+          "house_number": ["12", "7", "", "4a"], "uprn_std": ["100", "200", ""],
+          "street_std": ["high street", "high st", "oakway", ""]}
 
 
 def _pairs(columns: list[str], limit: int = 4000) -> tuple[dict, dict]:
@@ -69,7 +70,8 @@ def _duckdb(condition: str, left: dict, right: dict, extra: dict[str, str]) -> n
 RULES = [Rule("exact", "forename_std"), Rule("exact", "dob_int"),
          Rule("jaro_winkler", "surname_std", 0.92), Rule("jaro_winkler", "surname_std", 0.8),
          Rule("name_variant", "forename_std"), Rule("shared_word", "surname_std"),
-         Rule("day_month_swapped", "dob_int"), Rule("one_digit_different", "dob_int")]
+         Rule("day_month_swapped", "dob_int"), Rule("one_digit_different", "dob_int"),
+         Rule("swapped_with", "forename_std", 0.92, "surname_std")]
 
 
 def test_every_rule_kind_is_tested():
@@ -78,7 +80,8 @@ def test_every_rule_kind_is_tested():
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: f"{r.kind}-{r.column}")
 def test_numpy_and_sql_agree_on_every_rule_kind(rule):
-    left, right = _pairs([rule.column])
+    left, right = _pairs([rule.column] if rule.other is None else [rule.column, rule.other],
+                         limit=20_000)
     expected = holds(rule, left, right)
     got = _duckdb(f"COALESCE({sql.sql(rule)}, FALSE)", left, right, derived_columns(rule))
     assert expected.any() and not expected.all()  # the sample exercises both answers

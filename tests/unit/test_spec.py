@@ -69,5 +69,6 @@ def test_default_spec_carries_the_thresholds_and_blocking():
     assert spec.blocking == DEFAULT_BLOCKING
     assert spec.perfect_on == ("forename_std", "surname_std", "dob_std", "postcode_std")
     forename = {c.name: c for c in spec.comparisons}["forename"]
-    assert [r.kind for r in forename.levels[1].rules] == ["name_variant", "jaro_winkler"]
+    assert [r.kind for r in forename.levels[1].rules] == ["name_variant", "jaro_winkler",
+                                                          "swapped_with"]
     assert_allclose(DEFAULT_COMPARISONS[2].weights()[0], math.log2(1860))
