@@ -130,10 +130,10 @@ def test_status_shares_leaving_a_zero_remainder_are_accepted():
 
 def test_authority_status_shares_are_checked_after_merging_with_the_default():
     # 0.95 alone leaves room, but merged with the scenario's shares (0.093) and Powys's own
-    # overrides (maintained_neighbour_la 0.03, maintained_england 0.027) it declares
-    # 0.093 + 0.015 + 0.027 - 0.025 + 0.95 = 1.06.
+    # overrides (maintained_neighbour_la 0.03, maintained_england 0.025) it declares
+    # 0.093 + 0.015 + 0.025 - 0.025 + 0.95 = 1.058.
     with pytest.raises(ConfigError, match=re.escape(
-            "authorities.Powys.status_shares: the declared shares add up to 1.060000")):
+            "authorities.Powys.status_shares: the declared shares add up to 1.058000")):
         load_scenario("smoke", overrides={
             "authorities": {"Powys": {"status_shares": {"independent": 0.95}}}})
 
