@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from cme_eval.linkage.rules import holds, present
+from cme_eval.linkage.rules import PairCache, holds
 from cme_eval.linkage.spec import Comparison
 
 MISSING = -1
@@ -23,24 +23,31 @@ CHUNK = 1_000_000  # pairs compared at a time: memory stays bounded whatever the
 def levels_of(comparison: Comparison, left: Mapping[str, np.ndarray],
               right: Mapping[str, np.ndarray]) -> np.ndarray:
     """Levels (int8) of one comparison for aligned pairs; ``left``/``right`` map each column
-    the comparison reads to the pairs' values."""
-    n = len(next(iter(left.values()))) if left else 0
+    the comparison reads to the pairs' values.
+
+    Each rule is evaluated only on the pairs no better level (or earlier rule of the same
+    level) has taken, and Jaro-Winkler once per column pair: the answer is the same as
+    evaluating everything, at a fraction of the cost on millions of pairs."""
+    cache = PairCache(left, right)
+    n = len(cache.values("l", comparison.column))
     top = len(comparison.levels) - 1
     level = np.full(n, top, dtype=np.int8)
-    decided = np.zeros(n, dtype=bool)
+    undecided = np.ones(n, dtype=bool)
     decisive = np.zeros(n, dtype=bool)
     for i, lv in enumerate(comparison.levels[:-1]):
-        hit = np.zeros(n, dtype=bool)
+        open_ = np.flatnonzero(undecided)
         for rule in lv.rules:
-            hit |= holds(rule, left, right)
-        new = hit & ~decided
-        level[new] = i
-        decided |= hit
-        if lv.decides_when_missing:
-            decisive |= new
+            if not len(open_):
+                break
+            hit = open_[holds(rule, cache, idx=open_)]
+            level[hit] = i
+            undecided[hit] = False
+            if lv.decides_when_missing:
+                decisive[hit] = True
+            open_ = np.flatnonzero(undecided)
     missing = np.zeros(n, dtype=bool)
     for column in comparison.missing_if_empty:
-        missing |= ~present(left[column], column) | ~present(right[column], column)
+        missing |= ~cache.present(column)
     return np.where(missing & ~decisive, MISSING, level).astype(np.int8)
 
 

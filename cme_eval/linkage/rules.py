@@ -119,7 +119,7 @@ def jaro_winkler(a, b) -> np.ndarray:
     a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
     if not len(a):
         return np.zeros(0)
-    sim = process.cpdist(list(a), list(b), scorer=JaroWinkler.normalized_similarity, workers=1,
+    sim = process.cpdist(list(a), list(b), scorer=JaroWinkler.normalized_similarity, workers=-1,
                          dtype=np.float64)
     return sim + JW_TOLERANCE
 
@@ -142,39 +142,86 @@ def _one_digit_different(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return ((a[:, None] // powers % 10) != (b[:, None] // powers % 10)).sum(axis=1) == 1
 
 
-def holds(rule: Rule, left: Mapping[str, np.ndarray], right: Mapping[str, np.ndarray]
+class PairCache:
+    """What several rules of one comparison share over the same aligned pairs: each side's
+    values as arrays, which of them are present, and Jaro-Winkler similarities (one column pair
+    is compared once, whatever the thresholds asked of it, and only on the pairs asked about).
+    """
+
+    def __init__(self, left: Mapping[str, np.ndarray], right: Mapping[str, np.ndarray]):
+        self.left, self.right = left, right
+        self._values: dict = {}
+        self._present: dict = {}
+        self._jw: dict = {}
+
+    def values(self, side: str, column: str) -> np.ndarray:
+        key = (side, column)
+        if key not in self._values:
+            raw = (self.left if side == "l" else self.right)[column]
+            dtype = np.int64 if column in INTEGER_COLUMNS else object
+            self._values[key] = np.asarray(raw, dtype=dtype)
+        return self._values[key]
+
+    def present(self, column: str) -> np.ndarray:
+        """Both sides present, per pair."""
+        if column not in self._present:
+            self._present[column] = (present(self.values("l", column), column)
+                                     & present(self.values("r", column), column))
+        return self._present[column]
+
+    def jaro_winkler(self, left_column: str, right_column: str, idx: np.ndarray) -> np.ndarray:
+        key = (left_column, right_column)
+        if key not in self._jw:
+            self._jw[key] = np.full(len(self.values("l", left_column)), np.nan)
+        full = self._jw[key]
+        need = idx[np.isnan(full[idx])]
+        if len(need):
+            full[need] = jaro_winkler(self.values("l", left_column)[need],
+                                      self.values("r", right_column)[need])
+        return full[idx]
+
+
+def holds(rule: Rule, left: Mapping[str, np.ndarray] | PairCache,
+          right: Mapping[str, np.ndarray] | None = None, idx: np.ndarray | None = None
           ) -> np.ndarray:
-    """Whether ``rule`` holds for each aligned pair (``left[column][i]``, ``right[column][i]``)."""
-    a, b = left[rule.column], right[rule.column]
-    both = present(a, rule.column) & present(b, rule.column)
+    """Whether ``rule`` holds for each aligned pair (``left[column][i]``, ``right[column][i]``),
+    or only for the pairs at positions ``idx`` (given a :class:`PairCache` for ``left``)."""
+    cache = left if isinstance(left, PairCache) else PairCache(left, right)
+    c = rule.column
+    if idx is None:
+        idx = np.arange(len(cache.values("l", c)))
+    both = cache.present(c)[idx]
     if rule.kind == "swapped_with":
-        oa, ob = left[rule.other], right[rule.other]
-        both &= present(oa, rule.other) & present(ob, rule.other)
-        idx = np.flatnonzero(both)  # Jaro-Winkler only where all four values are present
-        hit = np.zeros(len(both), dtype=bool)
-        a, b, oa, ob = (np.asarray(v, dtype=object)[idx] for v in (a, b, oa, ob))
-        hit[idx] = ((jaro_winkler(a, ob) >= rule.threshold)
-                    & (jaro_winkler(oa, b) >= rule.threshold))
+        both &= cache.present(rule.other)[idx]
+    sel = idx[both]
+    hit = np.zeros(len(idx), dtype=bool)
+    if not len(sel):
         return hit
-    if rule.column in INTEGER_COLUMNS:
-        a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
-    else:
-        a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    if rule.kind == "swapped_with":
+        o, t = rule.other, rule.threshold
+        first = cache.jaro_winkler(c, o, sel) >= t  # the second cross only where the first is
+        crossed = sel[first]
+        ok = np.zeros(len(sel), dtype=bool)
+        ok[first] = cache.jaro_winkler(o, c, crossed) >= t
+        hit[both] = ok
+        return hit
+    if rule.kind == "jaro_winkler":
+        hit[both] = cache.jaro_winkler(c, c, sel) >= rule.threshold
+        return hit
+    a, b = cache.values("l", c)[sel], cache.values("r", c)[sel]
     if rule.kind == "exact":
-        hit = a == b
-    elif rule.kind == "jaro_winkler":
-        hit = jaro_winkler(a, b) >= rule.threshold
+        hit[both] = a == b
     elif rule.kind == "name_variant":
         from cme_eval.linkage.names import are_variants
 
-        hit = are_variants(a, b)
+        hit[both] = are_variants(a, b)
     elif rule.kind == "shared_word":
-        hit = _shared_word(a, b)
+        hit[both] = _shared_word(a, b)
     elif rule.kind == "day_month_swapped":
-        hit = _day_month_swapped(a, b)
+        hit[both] = _day_month_swapped(a, b)
     else:  # one_digit_different (kinds are checked when the rule is made)
-        hit = _one_digit_different(a, b)
-    return np.asarray(hit, dtype=bool) & both
+        hit[both] = _one_digit_different(a, b)
+    return hit
 
 
 def derived_columns(rule: Rule) -> dict[str, str]:

@@ -174,8 +174,9 @@ POSTCODE_LEVELS = (
     Level((), 0.10, 0.905),
 )
 ADDRESS_TEXT_LEVELS = (
-    Level((jaro_winkler_at_least(A, 0.90), jaro_winkler_at_least("street_std", 0.90)),
-          0.75, 0.01),
+    # Close text, or the same street once the house number is set aside (a number missing or
+    # mistyped on one side).
+    Level((jaro_winkler_at_least(A, 0.90), exact("street_std")), 0.75, 0.01),
     Level((exact("house_number"),), 0.05, 0.05),
     Level((), 0.20, 0.94),
 )
