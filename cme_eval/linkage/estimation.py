@@ -138,6 +138,8 @@ def parameters_for(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame
     where its m and u came from ('declared', 'estimated ...' or why not estimated)."""
     if not (spec.estimate_u or spec.estimate_m):
         return spec, "declared"
+    if left.empty or right.empty:
+        return spec, "declared (nothing to link)"
     reason = too_few(len(left), len(right), spec)
     if reason is not None:
         warn(reason)
