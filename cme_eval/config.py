@@ -208,7 +208,7 @@ class Linkage:
     estimate_m: bool = field(default_factory=_default("linkage.estimate_m"))
     # Candidate pairs allowed over all blocking passes, counted from value counts before any
     # pair is made; a pass that would exceed it is refined or skipped (linkage/blocking.py).
-    # 30 million pairs stay within about 4 GB in either engine (measured, see README).
+    # 30 million pairs peaked at 3.1 GB (recordlinkage) and 4.4 GB (Splink), measured.
     max_candidate_pairs: int = field(default_factory=_default("linkage.max_candidate_pairs"),
                                      metadata=_range(1, None))
     # A column on which two random records agree at least this often (e.g. a constant

@@ -13,6 +13,8 @@ import hashlib
 import json
 import logging
 import tempfile
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -150,8 +152,24 @@ def generate(run: Run, authority: str) -> pd.DataFrame:
     return pd.DataFrame({"records": counts}).rename_axis("dataset").reset_index()
 
 
+@contextmanager
+def _quiet_linker():
+    """The linker's warnings kept out of notebook outputs (stderr): what they say is in
+    ``linkage_diagnostics.json`` (notes, and where m and u came from)."""
+    from cme_eval.linkage.blocking import LinkWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LinkWarning)
+        yield
+
+
 def link(run: Run, authority: str) -> pd.DataFrame:
     """Match the LA's received records (NWSSP, independent schools); write ``outcomes.csv``."""
+    with _quiet_linker():
+        return _link(run, authority)
+
+
+def _link(run: Run, authority: str) -> pd.DataFrame:
     from cme_eval.linkage import link_authority
 
     run.require("generate", authority)
@@ -231,7 +249,9 @@ def central(run: Run) -> Path:
         if marker.is_file() and json.loads(marker.read_text())["fingerprint"] == run.fingerprint():
             return path
         diagnostics: list[dict] = []
-        write_csv(link_centrally(run, diagnostics), path, float_format="%.4f")
+        with _quiet_linker():
+            outcomes = link_centrally(run, diagnostics)
+        write_csv(outcomes, path, float_format="%.4f")
         write_diagnostics(diagnostics, folder / DIAGNOSTICS)
         marker.write_text(json.dumps({"stage": "central", "fingerprint": run.fingerprint()}) + "\n")
     return path

@@ -4,6 +4,7 @@ Each ```bash block runs whole, in order, with bash, from a fresh folder that sta
 repository root (its `.venv` is this environment), so relative paths such as `reports/...` land
 in the test's folder. Only what would take too long changes, and always the same way:
 - a named full-size scenario (pilot-2025, wales-2025) without `--scale` gets `--scale 0.01`;
+- `bench hostile` without `--quick` gets `--quick` (the same frames, ten times smaller);
 - `make run` is replaced by the command the Makefile runs (read with `make -n`), scaled as above;
 - `make test` is this suite, so it is only checked to call pytest as `.ci/run` does;
 - a command that starts a server (`jupyter lab`) gets `--help`.
@@ -58,6 +59,8 @@ def transform(line: str) -> tuple[str, bool]:
     if ("cme-eval" in code and "--help" not in words and "--scale" not in words
             and any(w in FULL_SIZE for w in words)):
         code += " --scale 0.01"
+    if "bench hostile" in code and "--quick" not in words and "--help" not in words:
+        code += " --quick"
     return code, code != original
 
 
@@ -108,3 +111,5 @@ def test_the_transformations_are_the_declared_ones():
         ".venv/bin/cme-eval run pilot-2025 --authorities Powys --scale 0.01", True)
     assert transform(".venv/bin/cme-eval run pilot-2025 --scale 0.1")[1] is False
     assert transform("make run")[0].endswith("--scale 0.01")
+    assert transform(".venv/bin/cme-eval bench hostile --out x") == (
+        ".venv/bin/cme-eval bench hostile --out x --quick", True)
