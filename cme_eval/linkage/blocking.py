@@ -125,15 +125,16 @@ def plan(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec) -> BlockingPla
             passes.append(rule)
             counts.append(n)
             continue
-        refined = _refine(left, right, rule, budget - sum(counts), useless, passes)
+        room = budget - sum(counts)
+        over = (f"blocking pass {' + '.join(rule)} would make {n:,} candidate pairs, over the "
+                f"budget of {budget:,} (linkage.max_candidate_pairs)"
+                + (f" with {room:,} left after the passes before it" if counts else ""))
+        refined = _refine(left, right, rule, room, useless, passes)
         if refined is None:
-            notes.append(f"blocking pass {' + '.join(rule)} would make {n:,} candidate pairs, "
-                         f"over the budget of {budget:,} (linkage.max_candidate_pairs): skipped")
+            notes.append(f"{over}: skipped")
             continue
         new_rule, new_n = refined
-        notes.append(f"blocking pass {' + '.join(rule)} would make {n:,} candidate pairs, over "
-                     f"the budget of {budget:,}: refined to {' + '.join(new_rule)} "
-                     f"({new_n:,} pairs)")
+        notes.append(f"{over}: refined to {' + '.join(new_rule)} ({new_n:,} pairs)")
         passes.append(new_rule)
         counts.append(new_n)
     if not passes and spec.blocking:
