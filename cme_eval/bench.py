@@ -90,7 +90,7 @@ BENCH_COLUMNS = ["engine", "records_left", "records_right", "candidate_pairs", "
 
 
 def bench_linkage(scenario_name: str, authority: str, out: Path,
-                  engines: tuple[str, ...] = ("recordlinkage", "splink", "excel_baseline"),
+                  engines: tuple[str, ...] | None = None,
                   seed: int | None = None, scale: float | None = None) -> pd.DataFrame:
     """Run each engine on the same LA's data in one process; accuracy against the truth.
 
@@ -105,6 +105,9 @@ def bench_linkage(scenario_name: str, authority: str, out: Path,
     from cme_eval.standardise import prepare
     from cme_eval.synth.sources import synthesise, write_synthetic
 
+    from cme_eval.linkage.engines import engine_names
+
+    engines = engine_names() if engines is None else engines
     scenario = load_scenario(scenario_name, authorities=[authority], seed=seed, scale=scale)
     data = out / "synthetic"
     write_synthetic(synthesise(scenario, authority), data, scenario)
@@ -217,7 +220,6 @@ def bench_central(scenario_name: str, out: Path, *, engine: str | None = None,
 
 HOSTILE_COLUMNS = ["task", "engine", "left_rows", "right_rows", "candidate_pairs", "wall_s",
                    "peak_mb", "precision", "recall", "f1", "status", "warnings"]
-ALL_ENGINES = ("recordlinkage", "splink", "excel_baseline")
 
 
 def count_candidate_pairs(left_std: pd.DataFrame, right_std: pd.DataFrame, spec) -> int:
@@ -243,7 +245,7 @@ def _messages(caught) -> str:
     return " | ".join(dict.fromkeys(lines))
 
 
-def bench_hostile(out: Path, engines: tuple[str, ...] = ALL_ENGINES, *, quick: bool = False,
+def bench_hostile(out: Path, engines: tuple[str, ...] | None = None, *, quick: bool = False,
                   seed: int | None = None) -> pd.DataFrame:
     """Every hostile task and FEBRL 1-3 through ``cme_eval.link`` with each engine.
 
@@ -258,6 +260,9 @@ def bench_hostile(out: Path, engines: tuple[str, ...] = ALL_ENGINES, *, quick: b
     from cme_eval import api, outside_data
     from cme_eval.fileio import write_csv
 
+    from cme_eval.linkage.engines import engine_names
+
+    engines = engine_names() if engines is None else engines
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     scale = 0.1 if quick else 1.0
