@@ -111,7 +111,7 @@ def bench_linkage(scenario_name: str, authority: str, out: Path,
     scenario = load_scenario(scenario_name, authorities=[authority], seed=seed, scale=scale)
     data = out / "synthetic"
     write_synthetic(synthesise(scenario, authority), data, scenario)
-    truth = read_csv(data / "truth_records.csv")
+    truth = read_csv(data / "truth" / "truth_records.csv")
     sources = read_authority(data, authority)
     ref = scenario.dates.nhs_extract
     spec = spec_from_settings(scenario.linkage)
@@ -198,7 +198,7 @@ def bench_central(scenario_name: str, out: Path, *, engine: str | None = None,
         t0 = time.perf_counter()
         outcomes = link_centrally(run)
         wall = time.perf_counter() - t0
-    truth = pd.concat([read_csv(run.synthetic_dir(a) / "truth_records.csv")
+    truth = pd.concat([read_csv(run.truth_dir(a) / "truth_records.csv")
                        for a in run.scenario.authorities], ignore_index=True)
     judged = accuracy.judge(outcomes.drop(columns="authority"), truth,
                             {NWSSP: (PLASC, PLASC_WALES)})

@@ -24,6 +24,7 @@ from cme_eval.schema import (
     OPTIONAL_DATASETS,
     OPTIONAL_IDENTIFIERS,
     RETURNS_DIR,
+    inputs_folder,
 )
 
 REQUIRED_FIELDS = ("forename", "surname", "dob", "address", "postcode")
@@ -225,11 +226,12 @@ def read_records(path: Path, source: str, authority: str, *, label: str | None =
 
 
 def read_authority(folder: Path, authority: str) -> dict[str, pd.DataFrame]:
-    """Every source of one LA from a folder laid out as ``cme-eval generate`` writes it.
+    """Every source of one LA from a folder laid out as ``cme-eval generate`` writes its
+    ``inputs/`` (the folder itself, or the folder holding ``inputs/``).
 
     Each frame's ``attrs['ingest_report']`` lists what could not be read (see ``report_of``).
     """
-    folder = Path(folder)
+    folder = inputs_folder(folder)
     columns = ["record_id", *REQUIRED_FIELDS, "source", "authority", "file"]
     out = {
         source: read_records(folder / FILE_NAMES[source], source, authority)

@@ -96,6 +96,21 @@ FILE_NAMES = {
     PLASC_WALES: "plasc_elsewhere.csv",
 }
 RETURNS_DIR = "independent_returns"
+# What ``cme-eval generate`` writes, side by side: what an LA would hold or receive, and what
+# only a synthetic world has (truth, profile). Linking reads only the first.
+INPUTS_DIR = "inputs"
+TRUTH_DIR = "truth"
+TRUTH_FILES = ("truth_people.csv", "truth_records.csv", "independent_schools.csv",
+               "synthetic_profile.csv")
+
+
+def inputs_folder(folder):
+    """The folder of an LA's input files: ``folder`` itself, or its ``inputs/`` when ``folder``
+    is what ``cme-eval generate`` wrote (inputs/ and truth/ side by side)."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    return folder / INPUTS_DIR if (folder / INPUTS_DIR).is_dir() else folder
 
 # Outcomes: every received record gets exactly one.
 PERFECT = "perfect"

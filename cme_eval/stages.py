@@ -27,7 +27,14 @@ from cme_eval.evaluate import accuracy, quality, tables
 from cme_eval.evaluate.follow_up import follow_up, potential_cme_breakdown, true_status_of
 from cme_eval.fileio import read_csv, write_csv
 from cme_eval.ingest import read_authority, report_of
-from cme_eval.schema import CME_REGISTER, OUTCOMES, RECEIVED_SOURCES, SOURCE_LABELS
+from cme_eval.schema import (
+    CME_REGISTER,
+    INPUTS_DIR,
+    OUTCOMES,
+    RECEIVED_SOURCES,
+    SOURCE_LABELS,
+    TRUTH_DIR,
+)
 
 # Heavy libraries (recordlinkage pulls in scikit-learn, ~2 s) are imported inside the stage
 # that needs them, so each stage notebook's kernel starts quickly.
@@ -98,7 +105,16 @@ class Run:
         return self.run_dir / "authorities" / wales.get(authority).slug
 
     def synthetic_dir(self, authority: str) -> Path:
+        """What the generate stage writes: ``inputs/`` and ``truth/`` side by side."""
         return self.la_dir(authority) / "synthetic"
+
+    def inputs_dir(self, authority: str) -> Path:
+        """The LA's input files: the only folder the link stage reads."""
+        return self.synthetic_dir(authority) / INPUTS_DIR
+
+    def truth_dir(self, authority: str) -> Path:
+        """The synthetic truth: read only to evaluate against it."""
+        return self.synthetic_dir(authority) / TRUTH_DIR
 
     def fingerprint(self, authority: str | None = None) -> str:
         """Settings that determine one LA's results (the other LAs' settings do not, unless
@@ -176,7 +192,7 @@ def _link(run: Run, authority: str) -> pd.DataFrame:
     central_outcomes = None
     if run.scenario.cross_border.central_matching:
         central_outcomes = read_csv(central(run))
-    sources = read_authority(run.synthetic_dir(authority), authority)
+    sources = read_authority(run.inputs_dir(authority), authority)
     settings = run.scenario.linkage
     spec = _spec(run)
     diagnostics: list[dict] = []
@@ -267,7 +283,7 @@ def link_centrally(run: Run, diagnostics: list | None = None) -> pd.DataFrame:
     nhs, plasc = [], []
     for authority in run.scenario.authorities:
         run.require("generate", authority)
-        syn = run.synthetic_dir(authority)
+        syn = run.inputs_dir(authority)
         nhs.append(read_records(syn / FILE_NAMES[NWSSP], NWSSP, authority))
         for source, holder in ((PLASC, authority), (PLASC_WALES, "")):  # "": another Welsh LA
             plasc.append(read_records(syn / FILE_NAMES[source], source, authority)
@@ -295,11 +311,11 @@ def evaluate(run: Run, authority: str) -> dict[str, pd.DataFrame]:
     """One LA's Table 5.1 and 6.1 rows, its potential CME by true status, linkage accuracy of
     every engine run, and how many children each engine leaves unmatched."""
     run.require("link", authority)
-    la_dir, syn = run.la_dir(authority), run.synthetic_dir(authority)
+    la_dir, truth = run.la_dir(authority), run.truth_dir(authority)
     outcomes = read_csv(la_dir / "outcomes.csv")
-    truth_records = read_csv(syn / "truth_records.csv")
-    truth_people = read_csv(syn / "truth_people.csv")
-    sources = read_authority(syn, authority)
+    truth_records = read_csv(truth / "truth_records.csv")
+    truth_people = read_csv(truth / "truth_people.csv")
+    sources = read_authority(run.inputs_dir(authority), authority)
 
     status = true_status_of(outcomes, truth_records, truth_people)
     followed = follow_up(run.scenario, authority, outcomes, status)

@@ -34,10 +34,10 @@ def parse_overlays(text: str) -> list[tuple[str, ...]]:
 
 def authority_row(run, authority: str) -> dict:
     """One scenario's figures for one LA, from its outcomes and truth."""
-    la_dir, syn = run.la_dir(authority), run.synthetic_dir(authority)
+    la_dir, truth_dir = run.la_dir(authority), run.truth_dir(authority)
     outcomes = read_csv(la_dir / "outcomes.csv")
-    truth = read_csv(syn / "truth_records.csv").set_index("record_id")["person_id"]
-    status = read_csv(syn / "truth_people.csv").set_index("person_id")["status"]
+    truth = read_csv(truth_dir / "truth_records.csv").set_index("record_id")["person_id"]
+    status = read_csv(truth_dir / "truth_people.csv").set_index("person_id")["status"]
     true_status = outcomes["record_id"].map(truth).map(status)
     counts = outcomes["outcome"].value_counts()
     review = run.scenario.review

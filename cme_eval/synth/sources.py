@@ -27,6 +27,7 @@ from cme_eval.rng import keyed_rng
 from cme_eval.schema import (
     FILE_NAMES,
     INDEPENDENT,
+    INPUTS_DIR,
     LA_DATASETS,
     NEIGHBOUR_ENROLMENTS,
     NWSSP,
@@ -37,6 +38,7 @@ from cme_eval.schema import (
     RETURNS_DIR,
     STALE_STATUSES,
     STATUS_DATASETS,
+    TRUTH_DIR,
     VISITOR_DATASETS,
 )
 from cme_eval.schooling import in_scope_mask
@@ -277,25 +279,30 @@ def _school_dob(records: pd.DataFrame, formats: pd.Series) -> list[str]:
 
 
 def write_synthetic(world: SyntheticLA, out: Path, scenario: Scenario | None = None) -> list[Path]:
-    """Write the truth and every source as UTF-8 files; one file per returning school.
+    """Write every source into ``out/inputs/`` (exactly what an LA would hold or receive; one
+    file per returning school) and the truth into ``out/truth/``, as UTF-8 files.
 
-    With the ``scenario``, also ``synthetic_profile.csv``: every target beside its realised value.
+    With the ``scenario``, also ``truth/synthetic_profile.csv``: every target beside its
+    realised value. Linking reads only ``inputs/``; only evaluation against truth reads
+    ``truth/``, so the same code runs on an LA's real extracts, which have no truth.
     """
-    out.mkdir(parents=True, exist_ok=True)
-    written = [write_csv(world.people, out / "truth_people.csv"),
-               write_csv(world.truth_records, out / "truth_records.csv")]
+    inputs, truth = out / INPUTS_DIR, out / TRUTH_DIR
+    inputs.mkdir(parents=True, exist_ok=True)
+    truth.mkdir(parents=True, exist_ok=True)
+    written = [write_csv(world.people, truth / "truth_people.csv"),
+               write_csv(world.truth_records, truth / "truth_records.csv")]
     for source, name in FILE_NAMES.items():
         if source in world.sources:  # what-if datasets only in their scenarios
-            written.append(write_csv(world.sources[source], out / name))
-    folder = out / RETURNS_DIR
+            written.append(write_csv(world.sources[source], inputs / name))
+    folder = inputs / RETURNS_DIR
     folder.mkdir(exist_ok=True)
     for old in folder.iterdir():
         old.unlink()
     layouts = world.schools.set_index("school_id")["layout"]
     for school_id, frame in world.sources[INDEPENDENT].groupby("school_id", sort=True):
         written.append(returns.write_return(frame, layouts[school_id], folder, school_id))
-    written.append(write_csv(world.schools, out / "independent_schools.csv"))
+    written.append(write_csv(world.schools, truth / "independent_schools.csv"))
     if scenario is not None:
-        written.append(write_csv(profile(world, scenario), out / "synthetic_profile.csv",
+        written.append(write_csv(profile(world, scenario), truth / "synthetic_profile.csv",
                                  float_format="%.6f"))
     return written

@@ -45,7 +45,14 @@ def test_known_parameters_pass():
 def test_generate_writes_the_contract_files(tmp_path):
     result = run_cli("generate", "smoke", "--authority", "Powys", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    for name in ("truth_people.csv", "truth_records.csv", "nhs_extract.csv", "plasc.csv",
-                 "ehe.csv", "eotas.csv", "ooc.csv", "cme_register.csv"):
-        assert (tmp_path / name).is_file(), name
-    assert (tmp_path / "independent_returns").is_dir()
+    for name in ("nhs_extract.csv", "plasc.csv", "ehe.csv", "eotas.csv", "ooc.csv",
+                 "cme_register.csv"):
+        assert (tmp_path / "inputs" / name).is_file(), name
+    assert (tmp_path / "inputs" / "independent_returns").is_dir()
+    for name in ("truth_people.csv", "truth_records.csv", "synthetic_profile.csv",
+                 "independent_schools.csv"):
+        assert (tmp_path / "truth" / name).is_file(), name
+    # nothing an LA would not hold among the inputs, nothing else beside the two folders
+    assert not any(p.name.startswith(("truth", "synthetic_profile", "independent_schools"))
+                   for p in (tmp_path / "inputs").rglob("*"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inputs", "truth"]

@@ -32,8 +32,8 @@ def _nhs_by_status(run_dir) -> pd.DataFrame:
     frames = []
     for la in sorted((run_dir / "authorities").iterdir()):
         out = read_csv(la / "outcomes.csv")
-        truth = read_csv(la / "synthetic" / "truth_records.csv").set_index("record_id")
-        status = read_csv(la / "synthetic" / "truth_people.csv").set_index("person_id")
+        truth = read_csv(la / "synthetic" / "truth" / "truth_records.csv").set_index("record_id")
+        status = read_csv(la / "synthetic" / "truth" / "truth_people.csv").set_index("person_id")
         person = out["record_id"].map(truth["person_id"])
         frames.append(pd.DataFrame({
             "status": person.map(status["status"]),
@@ -87,7 +87,7 @@ def test_central_outcomes_cover_every_nhs_record_in_wales_once(comparison):
     out, table = comparison
     central = read_csv(out / "runs" / "central-all-wales" / "central" / "central_outcomes.csv")
     assert central["record_id"].is_unique
-    nhs = sum(len(read_csv(la / "synthetic" / "nhs_extract.csv")) for la in
+    nhs = sum(len(read_csv(la / "synthetic" / "inputs" / "nhs_extract.csv")) for la in
               (out / "runs" / "central-all-wales" / "authorities").iterdir())
     assert len(central) == nhs
     assert set(central["matched_dataset"]) <= {"", "plasc", "plasc_wales"}

@@ -54,7 +54,7 @@ def test_every_row_of_table_5_1_adds_up(smoke_run):
 def test_received_equals_the_records_in_the_synthetic_files(smoke_run):
     t51 = pd.read_csv(smoke_run / "table_5_1.csv").set_index(["authority", "source"])
     for authority in PILOT:
-        syn = smoke_run / "authorities" / wales.get(authority).slug / "synthetic"
+        syn = smoke_run / "authorities" / wales.get(authority).slug / "synthetic" / "inputs"
         nhs = len(pd.read_csv(syn / "nhs_extract.csv"))
         returns = sum(len(pd.read_csv(p)) for p in (syn / "independent_returns").glob("*.csv"))
         assert t51.loc[(authority, "NWSSP"), "received"] == nhs

@@ -47,10 +47,10 @@ def runs(tmp_path_factory):
 
 
 def test_an_xlsx_return_is_among_the_files(runs):
-    returns = sorted((runs["a"] / "independent_returns").iterdir())
+    returns = sorted((runs["a"] / "inputs" / "independent_returns").iterdir())
     suffixes = {p.suffix for p in returns}
     assert ".xlsx" in suffixes and ".csv" in suffixes
-    schools = pd.read_csv(runs["a"] / "independent_schools.csv", dtype=str)
+    schools = pd.read_csv(runs["a"] / "truth" / "independent_schools.csv", dtype=str)
     xlsx_layouts = {name for name, layout in LAYOUTS.items() if layout.suffix == ".xlsx"}
     assert set(schools["layout"]) & xlsx_layouts
     for path in returns:
@@ -62,8 +62,9 @@ def test_an_xlsx_return_is_among_the_files(runs):
 def test_same_seed_gives_byte_identical_files(runs):
     a, b = _files(runs["a"]), _files(runs["b"])
     assert sorted(a) == sorted(b)
-    assert {"truth_people.csv", "truth_records.csv", "nhs_extract.csv", "plasc.csv",
-            "synthetic_profile.csv", "independent_schools.csv"} <= set(a)
+    assert {"truth/truth_people.csv", "truth/truth_records.csv", "inputs/nhs_extract.csv",
+            "inputs/plasc.csv", "truth/synthetic_profile.csv",
+            "truth/independent_schools.csv"} <= set(a)
     assert sorted(a) == sorted(p.relative_to(runs["a"]).as_posix() for p in runs["written"])
     differing = [name for name in a if a[name] != b[name]]
     assert differing == []
@@ -71,17 +72,17 @@ def test_same_seed_gives_byte_identical_files(runs):
 
 def test_another_seed_gives_different_files(runs):
     a, c = _files(runs["a"]), _files(runs["c"])
-    for name in ("truth_people.csv", "truth_records.csv", "nhs_extract.csv", "plasc.csv",
-                 "synthetic_profile.csv"):
+    for name in ("truth/truth_people.csv", "truth/truth_records.csv", "inputs/nhs_extract.csv",
+                 "inputs/plasc.csv", "truth/synthetic_profile.csv"):
         assert a[name] != c[name], name
-    returns_a = {k: v for k, v in a.items() if k.startswith("independent_returns/")}
-    returns_c = {k: v for k, v in c.items() if k.startswith("independent_returns/")}
+    returns_a = {k: v for k, v in a.items() if k.startswith("inputs/independent_returns/")}
+    returns_c = {k: v for k, v in c.items() if k.startswith("inputs/independent_returns/")}
     assert returns_a != returns_c
 
 
 def test_regenerating_into_the_same_folder_replaces_old_returns(runs, tmp_path):
     # a stale return from an earlier run must not survive (it would be read as a school)
-    stale = tmp_path / "independent_returns" / "old-school.csv"
+    stale = tmp_path / "inputs" / "independent_returns" / "old-school.csv"
     stale.parent.mkdir(parents=True)
     stale.write_text("Name,DOB\nA B,2014-01-01\n", encoding="utf-8")
     _library_generate(tmp_path)

@@ -151,7 +151,8 @@ def test_population_uprns_are_integers():
 def test_truth_people_uprns_are_written_as_whole_numbers(world, tmp_path):
     assert world.people["uprn"].dtype == np.int64
     write_synthetic(world, tmp_path)
-    assert read_csv(tmp_path / "truth_people.csv")["uprn"].str.fullmatch(r"\d{1,12}").all()
+    assert read_csv(tmp_path / "truth" / "truth_people.csv")["uprn"].str.fullmatch(
+        r"\d{1,12}").all()
 
 
 # ------------------------------------------------------------------------------------------
@@ -165,12 +166,12 @@ def _identifier_columns(frame: pd.DataFrame) -> list[str]:
 def test_by_default_no_source_carries_an_identifier(world, tmp_path):
     assert all(_identifier_columns(frame) == [] for frame in world.sources.values())
     write_synthetic(world, tmp_path)
-    for path in [*tmp_path.glob("*.csv"), *(tmp_path / "independent_returns").iterdir()]:
-        if path.name == "truth_people.csv":
-            continue
+    inputs = tmp_path / "inputs"
+    for path in [*inputs.glob("*.csv"), *(inputs / "independent_returns").iterdir()]:
         frame = read_csv(path) if path.suffix == ".csv" else pd.read_excel(path)
         assert _identifier_columns(frame) == [], path.name
-    assert set(OPTIONAL_IDENTIFIERS) <= set(read_csv(tmp_path / "truth_people.csv").columns)
+    people = read_csv(tmp_path / "truth" / "truth_people.csv")
+    assert set(OPTIONAL_IDENTIFIERS) <= set(people.columns)
 
 
 def test_shared_identifiers_appear_and_hold_the_truths_values(shared_world, tmp_path):
@@ -191,8 +192,8 @@ def test_shared_identifiers_appear_and_hold_the_truths_values(shared_world, tmp_
         assert truth.loc[records["record_id"], "errors"].ne("").any()
         # ... and the written file carries it too, read back through ingest
         assert back[source][ident].tolist() == records[ident].tolist()
-        assert ident in read_csv(tmp_path / {"nwssp": "nhs_extract.csv",
-                                             "plasc": "plasc.csv"}[source]).columns
+        assert ident in read_csv(tmp_path / "inputs" / {"nwssp": "nhs_extract.csv",
+                                                        "plasc": "plasc.csv"}[source]).columns
     nhs = world.sources["nwssp"]["nhs_number"]
     assert nhs.map(is_valid_nhs_number).all()
     # sharing identifiers changes nothing else

@@ -138,9 +138,9 @@ def test_school_return_rate_row(prof, world):
 def test_write_synthetic_writes_the_profile_only_with_the_scenario(world, scenario, prof,
                                                                    tmp_path):
     without = write_synthetic(world, tmp_path / "a")
-    assert not (tmp_path / "a" / "synthetic_profile.csv").exists()
+    assert not (tmp_path / "a" / "truth" / "synthetic_profile.csv").exists()
     written = write_synthetic(world, tmp_path / "b", scenario)
-    path = tmp_path / "b" / "synthetic_profile.csv"
+    path = tmp_path / "b" / "truth" / "synthetic_profile.csv"
     assert path in written and len(written) == len(without) + 1
     back = read_csv(path)
     assert list(back.columns) == COLUMNS
@@ -155,7 +155,7 @@ def test_write_synthetic_writes_the_profile_only_with_the_scenario(world, scenar
 
 def test_synthetic_profile_csv_keeps_the_values_of_profile(world, scenario, prof, tmp_path):
     write_synthetic(world, tmp_path, scenario)
-    back = read_csv(tmp_path / "synthetic_profile.csv")
+    back = read_csv(tmp_path / "truth" / "synthetic_profile.csv")
     assert np.allclose(_numbers(back["realised"]), prof["realised"], rtol=0, atol=1e-6)
     assert np.allclose(_numbers(back["target"]), prof["target"], rtol=0, atol=1e-6,
                        equal_nan=True)

@@ -216,7 +216,7 @@ def test_written_files_read_back_with_the_same_records(world, tmp_path):
         assert back[source]["record_id"].tolist() == world.sources[source]["record_id"].tolist()
         assert_frame_equal(back[source][FIELDS], world.sources[source][FIELDS])
     assert sorted(back[INDEPENDENT]["record_id"]) == sorted(world.sources[INDEPENDENT]["record_id"])
-    files = sorted(p.name for p in (tmp_path / "independent_returns").iterdir())
+    files = sorted(p.name for p in (tmp_path / "inputs" / "independent_returns").iterdir())
     assert len(files) == world.sources[INDEPENDENT]["school_id"].nunique()
     returned = world.schools[world.schools["returned"]]
     assert set(files) == {f"{r.school_id}{LAYOUTS[r.layout].suffix}"
