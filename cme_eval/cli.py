@@ -56,6 +56,26 @@ def _whole(minimum: int):
     return parse
 
 
+def _date(text: str) -> str:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _authority_name(text: str) -> str:
+    """One of the 22 Welsh LAs, whatever its case or hyphens, with a did-you-mean."""
+    from cme_eval.config import resolve_authorities
+    from cme_eval.wales import AUTHORITY_NAMES
+
+    try:
+        return resolve_authorities([text], list(AUTHORITY_NAMES), "Wales", where="LA")[0]
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc).replace("scenario 'Wales'", "Wales")) from None
+
+
 def _engines(text: str) -> tuple[str, ...]:
     names = _authorities(text)
     unknown = [n for n in names if n not in ENGINES]
@@ -146,6 +166,32 @@ def _parser() -> argparse.ArgumentParser:
     p_gen.add_argument("--out", type=Path, required=True, metavar="DIR",
                        help="folder to write into (created if missing)")
     _verbosity(p_gen)
+
+    p_ev = sub.add_parser(
+        "evaluate", help="evaluate an LA's own extracts (no truth): tables, report, work lists",
+        description="Ingest, standardise and link an LA's own files (a folder laid out like "
+        "the inputs/ that generate writes), through the same notebooks as a run, and write "
+        "Table 5.1, Table 6.1, the review workload, the methods compared (counts), the ingest "
+        "report, report.html and the manifest. Record-level working lists go to "
+        "OUT/restricted/ only. Disclosure control is on unless --no-disclosure-control.")
+    p_ev.add_argument("inputs", type=Path, metavar="INPUTS_DIR",
+                      help="the LA's files: nhs_extract.csv, plasc.csv, ehe.csv, eotas.csv, "
+                      "ooc.csv, cme_register.csv and independent_returns/")
+    p_ev.add_argument("--authority", type=_authority_name, required=True, metavar="NAME",
+                      help="the local authority the extracts belong to")
+    p_ev.add_argument("--out", type=Path, required=True, metavar="DIR",
+                      help="run folder to write into (created if missing)")
+    p_ev.add_argument("--extract-date", type=_date, metavar="YYYY-MM-DD",
+                      help="date of the NHS extract: decides compulsory school age (default: "
+                      "the scenario's, 30 April 2025)")
+    p_ev.add_argument("--no-disclosure-control", action="store_true",
+                      help="exact counts in every table: for internal use only, never for "
+                      "release")
+    p_ev.add_argument("--workers", type=int, default=1, metavar="N",
+                      help="notebooks run at once (default 1)")
+    p_ev.add_argument("--force", action="store_true",
+                      help="clear DIR first if it holds another run")
+    _verbosity(p_ev)
 
     p_cmp = sub.add_parser(
         "compare", help="policy what-ifs on the same population",
@@ -253,6 +299,33 @@ def _generate(args: argparse.Namespace) -> None:
     print(f"{len(written)} files written to {args.out}")
 
 
+EVALUATE_SCENARIO = "real-extract"
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from cme_eval.pipeline import RunRequest, run
+    from cme_eval.schema import FILE_NAMES, NWSSP, inputs_folder
+
+    inputs = inputs_folder(args.inputs.expanduser())
+    if not inputs.is_dir():
+        raise ConfigError(f"INPUTS_DIR {args.inputs}: not a folder")
+    if not (inputs / FILE_NAMES[NWSSP]).is_file():
+        raise ConfigError(f"INPUTS_DIR {args.inputs}: no {FILE_NAMES[NWSSP]} in it; the folder "
+                          "is laid out like the inputs/ that cme-eval generate writes")
+    _not_a_file(args.out)
+    if args.out.expanduser().resolve().is_relative_to(inputs.resolve()):
+        raise ConfigError(f"--out {args.out}: inside INPUTS_DIR; give a folder outside it")
+    overrides: dict = {"report": {"real_data": True,
+                                  "release_unprotected": bool(args.no_disclosure_control)}}
+    if args.extract_date:
+        overrides["dates"] = {"nhs_extract": args.extract_date}
+    folder = run(RunRequest(EVALUATE_SCENARIO, args.out, (args.authority,), workers=args.workers,
+                            force=args.force, progress=not args.quiet, inputs_dir=inputs,
+                            overrides=overrides))
+    print(f"Report written to {folder / 'report.html'}; working lists (record-level, "
+          f"restricted) in {folder / 'restricted'}")
+
+
 def _compare(args: argparse.Namespace) -> None:
     from cme_eval.evaluate.compare import parse_overlays
     from cme_eval.stages import compare_scenarios
@@ -292,7 +365,8 @@ def _bench(args: argparse.Namespace) -> None:
     print(table.to_string(index=False))
 
 
-COMMANDS = {"run": _run, "generate": _generate, "compare": _compare, "bench": _bench}
+COMMANDS = {"run": _run, "generate": _generate, "evaluate": _evaluate, "compare": _compare,
+            "bench": _bench}
 
 
 def main(argv: list[str] | None = None) -> int:

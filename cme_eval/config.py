@@ -278,17 +278,21 @@ class Review:
 
 @dataclass(frozen=True)
 class Report:
-    """Publication settings. A run on real data always applies disclosure control."""
+    """Publication settings. A run on real data applies disclosure control unless explicitly
+    told not to (``release_unprotected``)."""
 
     real_data: bool = field(default_factory=_default("report.real_data"))
     # Also on synthetic data, e.g. to preview a release.
     disclosure_control: bool = field(default_factory=_default("report.disclosure_control"))
     # Engines whose outcomes are compared beside the main one (linkage_quality, baseline gap).
     compare_engines: list[str] = field(default_factory=_default("report.compare_engines"))
+    # Real data with exact counts, for internal use only: set by an explicit request
+    # (cme-eval evaluate --no-disclosure-control), never by default.
+    release_unprotected: bool = field(default_factory=_default("report.release_unprotected"))
 
     @property
     def protect(self) -> bool:
-        return self.real_data or self.disclosure_control
+        return (self.real_data and not self.release_unprotected) or self.disclosure_control
 
 
 @dataclass(frozen=True)
@@ -751,13 +755,15 @@ def resolve_authorities(asked: list[str] | tuple[str, ...], known: list[str], sc
     return list(dict.fromkeys(out))
 
 
-def resolved_settings(name_or_path: str | Path) -> dict[str, Any]:
-    """A scenario with its defaults and ``base:`` chain merged in: the plain settings a run
-    folder keeps as ``scenario.yaml``, so the run can be repeated without the original files."""
+def resolved_settings(name_or_path: str | Path, overrides: dict[str, Any] | None = None
+                      ) -> dict[str, Any]:
+    """A scenario with its defaults and ``base:`` chain merged in (and ``overrides`` on top):
+    the plain settings a run folder keeps as ``scenario.yaml``, so the run can be repeated
+    without the original files."""
     path = scenario_path(name_or_path)
     data = _merge(package_defaults(), _read_with_base(path, seen=()))
     data.setdefault("name", path.stem)
-    return data
+    return _merge(data, overrides) if overrides else data
 
 
 def load_scenario(

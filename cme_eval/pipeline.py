@@ -72,6 +72,10 @@ class RunRequest:
     workers: int = 1
     force: bool = False  # clear a run folder that holds another run
     progress: bool = True
+    # ``cme-eval evaluate``: an LA's own extracts (no generation, no truth) and settings
+    # overriding the scenario's (extract date, disclosure control).
+    inputs_dir: Path | None = None
+    overrides: dict[str, Any] | None = None
 
 
 def check_parameters(notebook: Path, parameters: dict[str, Any]) -> None:
@@ -125,7 +129,7 @@ def _strip_machine_paths(output: Path, cwd: Path) -> None:
 
 def _write_scenario(request: RunRequest, out: Path) -> None:
     """The scenario as run, every setting resolved, so the folder can be re-run on its own."""
-    settings = resolved_settings(request.scenario)
+    settings = resolved_settings(request.scenario, request.overrides)
     header = (f"# The scenario of this run, every setting resolved (from {request.scenario}).\n"
               f"# Run parameters (seed, scale, authorities) are in run.json.\n")
     text = header + yaml.safe_dump(settings, sort_keys=False, allow_unicode=True)
@@ -161,15 +165,21 @@ def run(request: RunRequest) -> Path:
     if request.workers < 1:
         raise PipelineError(f"--workers must be at least 1, got {request.workers}")
     scenario = load_scenario(request.scenario, seed=request.seed, scale=request.scale,
-                             authorities=list(request.authorities) or None)
+                             authorities=list(request.authorities) or None,
+                             overrides=request.overrides)
     out = run_folder.claim(request.out, scenario, force=request.force)
     _write_scenario(request, out)
     common = {"scenario": SCENARIO_FILE, "run_dir": ".", "seed": scenario.seed,
               "scale": scenario.scale}
+    notebooks_per_la = AUTHORITY_NOTEBOOKS
+    if request.inputs_dir is not None:  # an LA's own extracts: nothing to generate
+        common["inputs_dir"] = str(Path(request.inputs_dir).expanduser().resolve())
+        notebooks_per_la = AUTHORITY_NOTEBOOKS[1:]
     authorities = list(scenario.authorities)
     stage_run = Run.open(str(out / SCENARIO_FILE), out, seed=scenario.seed,
-                         scale=scenario.scale, authorities=authorities)
-    steps = len(authorities) * len(AUTHORITY_NOTEBOOKS) + 1
+                         scale=scenario.scale, authorities=authorities,
+                         inputs_dir=common.get("inputs_dir"))
+    steps = len(authorities) * len(notebooks_per_la) + 1
     started = time.perf_counter()
     with _RunLog(out), tqdm(total=steps, desc=scenario.name, unit="notebook",
                             disable=not request.progress) as bar:
@@ -195,7 +205,7 @@ def run(request: RunRequest) -> Path:
         # Central matching links every LA's NHS records at once, so every LA is generated
         # before any is linked; otherwise each LA runs its notebooks straight through.
         phases = ((AUTHORITY_NOTEBOOKS[:1], AUTHORITY_NOTEBOOKS[1:])
-                  if scenario.cross_border.central_matching else (AUTHORITY_NOTEBOOKS,))
+                  if scenario.cross_border.central_matching else (notebooks_per_la,))
         with ThreadPoolExecutor(max_workers=request.workers) as pool:
             for notebooks in phases:
                 for future in [pool.submit(one_authority, a, notebooks) for a in authorities]:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from cme_eval import wales
-from cme_eval.config import Scenario, load_scenario
+from cme_eval import seams, wales
+from cme_eval.config import ConfigError, Scenario, load_scenario
 from cme_eval.evaluate import accuracy, quality, tables
 from cme_eval.evaluate.follow_up import follow_up, potential_cme_breakdown, true_status_of
 from cme_eval.fileio import read_csv, write_csv
@@ -67,10 +67,30 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def inputs_fingerprint(folder: Path) -> str:
+    """Names, sizes and modification times of an inputs folder's files (never their content:
+    cheap, and nothing of the data enters the run folder)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(folder).as_posix()}|{stat.st_size}|"
+                      f"{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class Run:
+    """A scenario and the folder its outputs go to. With ``inputs`` (an LA's own extracts, a
+    folder laid out like ``inputs/``) nothing is generated and there is no truth: only the
+    tables that need no truth are made (``cme-eval evaluate``)."""
+
     scenario: Scenario
     run_dir: Path
+    inputs: Path | None = None
+
+    @property
+    def has_truth(self) -> bool:
+        return self.inputs is None
 
     @classmethod
     def open(
@@ -83,11 +103,13 @@ class Run:
         scale: float | None = None,
         overlays: tuple[str, ...] = (),
         overrides: dict | None = None,
+        inputs_dir: str | Path | None = None,
     ) -> Run:
         """Load and validate the scenario; an empty ``run_dir`` means a scratch folder.
 
         ``authorities`` restricts the run to those LAs, except under central matching, whose
         link needs every LA: the run then keeps them all (each named LA is still checked).
+        ``inputs_dir``: an LA's own extracts instead of a synthetic population (one LA).
         """
         options = dict(seed=seed, scale=scale, overlays=overlays, overrides=overrides)
         scn = load_scenario(scenario, **options)
@@ -99,7 +121,14 @@ class Run:
         folder = (Path(run_dir).expanduser() if run_dir else scratch_dir(scn)).resolve()
         folder.mkdir(parents=True, exist_ok=True)
         check_same_settings(folder, scn)
-        return cls(scn, folder)
+        inputs = None
+        if inputs_dir:
+            from cme_eval.schema import inputs_folder
+
+            inputs = inputs_folder(Path(inputs_dir).expanduser()).resolve()
+            if len(scn.authorities) != 1:
+                raise ConfigError("an LA's own extracts are evaluated one LA at a time")
+        return cls(scn, folder, inputs)
 
     def la_dir(self, authority: str) -> Path:
         return self.run_dir / "authorities" / wales.get(authority).slug
@@ -110,10 +139,14 @@ class Run:
 
     def inputs_dir(self, authority: str) -> Path:
         """The LA's input files: the only folder the link stage reads."""
+        if self.inputs is not None:
+            return self.inputs
         return self.synthetic_dir(authority) / INPUTS_DIR
 
     def truth_dir(self, authority: str) -> Path:
         """The synthetic truth: read only to evaluate against it."""
+        if self.inputs is not None:
+            raise ConfigError(f"{authority}: a run on an LA's own extracts has no truth")
         return self.synthetic_dir(authority) / TRUTH_DIR
 
     def fingerprint(self, authority: str | None = None) -> str:
@@ -125,6 +158,8 @@ class Run:
         settings.pop("description", None)
         settings.pop("name", None)
         settings["code"] = code_fingerprint()
+        if self.inputs is not None:  # other extracts, or the same ones changed: not reused
+            settings["inputs"] = inputs_fingerprint(self.inputs)
         blob = json.dumps(settings, sort_keys=True).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()
 
@@ -145,6 +180,10 @@ class Run:
 
     def require(self, stage: str, authority: str) -> None:
         """Run ``stage`` (and what it needs) for ``authority`` unless it is already current."""
+        if stage == "generate" and self.inputs is not None:
+            if not self.inputs.is_dir():
+                raise ConfigError(f"inputs folder {self.inputs} not found")
+            return  # an LA's own extracts: nothing to generate
         if not self.is_done(stage, authority):
             log.info("%s: running stage %s first", authority, stage)
             STAGE_FUNCTIONS[stage](self, authority)
@@ -193,23 +232,23 @@ def _link(run: Run, authority: str) -> pd.DataFrame:
     if run.scenario.cross_border.central_matching:
         central_outcomes = read_csv(central(run))
     sources = read_authority(run.inputs_dir(authority), authority)
+    for name, frame in sources.items():  # the seam where ingest hands over
+        seams.check_records(frame, name, f"{authority}: ingest -> link")
     settings = run.scenario.linkage
     spec = _spec(run)
     diagnostics: list[dict] = []
     outcomes = link_authority(sources, spec, engine=settings.engine,
                               reference_date=run.scenario.dates.nhs_extract,
                               central=central_outcomes, diagnostics=diagnostics)
-    received = sum(len(sources[s]) for s in RECEIVED_SOURCES)
-    if len(outcomes) != received or outcomes["record_id"].duplicated().any():
-        raise tables.ReconciliationError(
-            f"{authority}: {received} records received but {len(outcomes)} outcomes"
-        )
+    # one outcome per received record, allowed values, unique ids: or a one-line SeamError
+    seams.check_outcomes(outcomes, sources, f"{authority}: link -> evaluate")
     write_csv(outcomes, run.la_dir(authority) / "outcomes.csv")
     write_csv(report_of(sources), run.la_dir(authority) / "ingest_report.csv")
     write_diagnostics(diagnostics, run.la_dir(authority) / DIAGNOSTICS)
     for engine in compare_engines(run):  # each engine on its own, as the LA would use it
         other = link_authority(sources, spec, engine=engine,
                                reference_date=run.scenario.dates.nhs_extract)
+        seams.check_outcomes(other, sources, f"{authority}: link ({engine}) -> evaluate")
         write_csv(other, run.la_dir(authority) / f"outcomes_{engine}.csv")
     run.mark_done("link", authority)
     return outcome_summary(outcomes)
@@ -309,8 +348,11 @@ def outcome_summary(outcomes: pd.DataFrame) -> pd.DataFrame:
 
 def evaluate(run: Run, authority: str) -> dict[str, pd.DataFrame]:
     """One LA's Table 5.1 and 6.1 rows, its potential CME by true status, linkage accuracy of
-    every engine run, and how many children each engine leaves unmatched."""
+    every engine run, and how many children each engine leaves unmatched. Without truth (an
+    LA's own extracts): see ``evaluate_without_truth``."""
     run.require("link", authority)
+    if not run.has_truth:
+        return evaluate_without_truth(run, authority)
     la_dir, truth = run.la_dir(authority), run.truth_dir(authority)
     outcomes = read_csv(la_dir / "outcomes.csv")
     truth_records = read_csv(truth / "truth_records.csv")
@@ -342,6 +384,32 @@ def evaluate(run: Run, authority: str) -> dict[str, pd.DataFrame]:
     return result
 
 
+def evaluate_without_truth(run: Run, authority: str) -> dict[str, pd.DataFrame]:
+    """An LA's own extracts: Table 5.1, Table 6.1 (no 'known after'), the methods' counts, and
+    the working lists under ``restricted/`` (record-level: nowhere else)."""
+    from cme_eval.evaluate import without_truth
+
+    la_dir = run.la_dir(authority)
+    outcomes = read_csv(la_dir / "outcomes.csv")
+    sources = read_authority(run.inputs_dir(authority), authority)
+    by_engine = {run.scenario.linkage.engine: outcomes}
+    by_engine.update({e: read_csv(la_dir / f"outcomes_{e}.csv") for e in compare_engines(run)})
+    result = {
+        "table_5_1": tables.table_5_1_for(authority, outcomes),
+        "table_6_1": tables.table_6_1_for(authority, outcomes, sources[CME_REGISTER],
+                                          unresolved=None),
+        "method_comparison": without_truth.method_counts(by_engine, authority),
+    }
+    for name, frame in result.items():
+        write_csv(frame, la_dir / f"{name}.csv", float_format="%.6f")
+    restricted = run.run_dir / without_truth.RESTRICTED
+    restricted.mkdir(exist_ok=True)
+    for name, frame in without_truth.working_lists(outcomes, sources).items():
+        write_csv(frame, restricted / f"{name}.csv", float_format="%.4f")
+    run.mark_done("evaluate", authority)
+    return result
+
+
 STAGE_FUNCTIONS = {"generate": generate, "link": link, "evaluate": evaluate}
 
 
@@ -356,10 +424,39 @@ def _collect(run: Run, name: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def shown(tables: dict[str, pd.DataFrame], name: str, *, pooled: bool = False) -> pd.DataFrame:
+    """A table as a notebook shows it: with ``pooled``, its summary rows (all authorities; for
+    linkage quality, every source and error mechanism together, per LA). When a run without
+    truth has no such table, a one-line note saying why."""
+    from cme_eval.evaluate.without_truth import WITHOUT_TRUTH
+    from cme_eval.schema import ALL_AUTHORITIES, TOTAL
+
+    if name not in tables:
+        why = WITHOUT_TRUTH.get(name, "not made by this run")
+        return pd.DataFrame({"not in this run": [why]})
+    table = tables[name]
+    if not pooled:
+        return table
+    if name == "linkage_quality":
+        return table[(table["source"] == TOTAL) & (table["mechanism"] == "all")]
+    return table[table["authority"] == ALL_AUTHORITIES]
+
+
 def compile_report(run: Run) -> dict[str, pd.DataFrame]:
     """Pool every LA's tables and write every report output (see ``report.build``)."""
     from cme_eval.report import build
 
+    if not run.has_truth:
+        per_la = {name: _collect(run, name)
+                  for name in ("table_5_1", "table_6_1", "method_comparison")}
+        ingest = pd.concat([pd.read_csv(run.la_dir(a) / "ingest_report.csv", dtype=str,
+                                        keep_default_na=False)
+                            for a in run.scenario.authorities], ignore_index=True)
+        scores = pd.concat(
+            [pd.read_csv(run.la_dir(a) / "outcomes.csv", usecols=["outcome", "score"])
+             for a in run.scenario.authorities], ignore_index=True)
+        return build.write_outputs_without_truth(run.scenario, run.run_dir, per_la, scores,
+                                                 ingest)
     per_la = {name: _collect(run, name) for name in build.PER_LA_TABLES}
     scores = pd.concat(
         [pd.read_csv(run.la_dir(a) / "outcomes.csv", usecols=["outcome", "score"])

@@ -89,15 +89,18 @@ def table_5_1(per_la: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def table_6_1_for(
-    authority: str, outcomes: pd.DataFrame, cme_register: pd.DataFrame, unresolved: int
+    authority: str, outcomes: pd.DataFrame, cme_register: pd.DataFrame, unresolved: int | None
 ) -> pd.DataFrame:
+    """One LA's Table 6.1 row. ``unresolved``: potential CME that follow-up leaves unresolved;
+    None (an LA's own extracts, not yet followed up): no 'CME known after' column."""
     potential = int(((outcomes["source"] == NWSSP) & (outcomes["outcome"] == NOT_MATCHED)).sum())
     before = len(cme_register)
-    return pd.DataFrame(
-        [{"authority": authority, "cme_known_before": before,
-          "cme_known_after": before + unresolved, "potential_cme_identified": potential}],
-        columns=TABLE_6_1_COLUMNS,
-    )
+    row = {"authority": authority, "cme_known_before": before,
+           "potential_cme_identified": potential}
+    if unresolved is None:
+        return pd.DataFrame([row], columns=[c for c in TABLE_6_1_COLUMNS if c in row])
+    return pd.DataFrame([{**row, "cme_known_after": before + unresolved}],
+                        columns=TABLE_6_1_COLUMNS)
 
 
 def table_6_1(per_la: list[pd.DataFrame]) -> pd.DataFrame:

@@ -59,9 +59,25 @@ def _protected(scenario: Scenario, outputs: dict[str, pd.DataFrame]) -> dict[str
     out["potential_cme_breakdown"] = disclosure.protect(
         outputs["potential_cme_breakdown"], ["potential_cme", "resolved_by_follow_up"],
         disclosure.Additivity(group_by="authority"))
-    out["review_workload"] = disclosure.protect(
-        outputs["review_workload"], ["partial_matches", "unmatched_follow_ups"],
-        disclosure.Additivity())
+    out["review_workload"] = protected_workload(outputs["review_workload"])
+    return out
+
+
+def protected_workload(workload_table: pd.DataFrame) -> pd.DataFrame:
+    """The review workload as it may be released: counts protected, and the hours worked out
+    again from the released counts (hours from the exact counts would give them away: 83.0
+    hours at 30 minutes each is 166 follow-ups)."""
+    out = disclosure.protect(workload_table, ["partial_matches", "unmatched_follow_ups"],
+                             disclosure.Additivity())
+    hours = {"hours_checking_partials": ("partial_matches", "minutes_per_partial_check"),
+             "hours_following_up": ("unmatched_follow_ups", "minutes_per_follow_up")}
+    for column, (count, minutes) in hours.items():
+        shown = pd.to_numeric(out[count], errors="coerce")
+        out[column] = (shown * out[minutes] / 60).round(1)
+    total = out["hours_checking_partials"] + out["hours_following_up"]
+    for column in (*hours, "hours_total"):
+        values = total if column == "hours_total" else out[column]
+        out[column] = values.map(lambda v: disclosure.SUPPRESSED if pd.isna(v) else f"{v:.1f}")
     return out
 
 
@@ -224,3 +240,118 @@ def build_report(scenario: Scenario, released: dict[str, pd.DataFrame],
         ),
     ]
     return html.render("CME database pilot: evaluation re-run", intro, sections)
+
+
+# -- an LA's own extracts (no truth) ----------------------------------------------------------
+
+REAL_NOTES = pd.DataFrame({
+    "Note number": ["note1", "note2", "note3", "note4"],
+    "Note text": [
+        NOTES["Note text"][0], NOTES["Note text"][1], NOTES["Note text"][2],
+        "Counts of 1-4 show as [c] and the rest are rounded to the nearest 5, unless the run "
+        "was made with --no-disclosure-control (then exact, for internal use only).",
+    ],
+})
+
+
+def write_outputs_without_truth(scenario: Scenario, out: Path, per_la: dict[str, pd.DataFrame],
+                                scores: pd.DataFrame, ingest: pd.DataFrame
+                                ) -> dict[str, pd.DataFrame]:
+    """The outputs of ``cme-eval evaluate``: only tables that need no truth, protected unless
+    the run says otherwise; the report says what is absent and why."""
+    from cme_eval.evaluate.without_truth import METHOD_COUNT_COLUMNS, WITHOUT_TRUTH
+
+    t51 = tables.table_5_1([per_la["table_5_1"]])
+    t61 = tables.table_6_1([per_la["table_6_1"]])
+    methods = tables.with_pooled_rows(per_la["method_comparison"][METHOD_COUNT_COLUMNS],
+                                      ["engine"])
+    outputs = {
+        "table_5_1": t51, "table_6_1": t61, "method_comparison": methods,
+        "review_workload": workload.review_workload(
+            t51, scenario.review.minutes_per_partial_check,
+            scenario.review.minutes_per_follow_up),
+    }
+    released = dict(outputs)
+    if scenario.report.protect:
+        released["table_5_1"] = disclosure.protect(t51, T51_COUNTS, disclosure.Additivity(
+            row_total="received", row_parts=tuple(T51_COUNTS[1:]), group_by="authority",
+            label_column="source", total_label=TOTAL))
+        released["table_6_1"] = disclosure.protect(
+            t61, [c for c in T61_COUNTS if c in t61], disclosure.Additivity())
+        released["method_comparison"] = disclosure.protect(
+            methods, METHOD_COUNT_COLUMNS[2:], disclosure.Additivity(
+                row_total="records_in_scope", row_parts=tuple(METHOD_COUNT_COLUMNS[3:]),
+                group_by="engine"))  # an engine's 'All' row is the sum of its LAs' rows
+        released["review_workload"] = protected_workload(outputs["review_workload"])
+    for name, frame in released.items():
+        write_csv(frame, out / f"{name}.csv", float_format="%.6f")
+    write_csv(ingest, out / "ingest_report.csv")
+
+    fig_dir = out / "figures"
+    figs = {"outcomes_by_authority": figures.outcomes_by_authority(t51),
+            "score_distribution": figures.score_distribution(
+                scores, scenario.linkage.partial_min_weight)}
+    paths = {name: figures.save_png(fig, fig_dir / f"{name}.png") for name, fig in figs.items()}
+    sheets = [spreadsheets.Sheet(name, title, released[key]) for name, title, key in (
+        ("Table_5_1", "Records received and matched, by source$$note1$$$$note2$$$$note4$$",
+         "table_5_1"),
+        ("Table_6_1", "Potential children missing education$$note3$$$$note4$$", "table_6_1"),
+        ("Workload", "Review workload in staff hours$$note4$$", "review_workload"),
+        ("Methods", "Records matched by each method (counts)$$note4$$", "method_comparison"),
+    )]
+    las = ", ".join(scenario.authorities)
+    title = f"CME database: evaluation of {las}'s extracts"
+    intro = [f"{las}: extracts of {scenario.dates.nhs_extract:%d %B %Y}."]
+    spreadsheets.write_xlsx(out / "tables.xlsx", sheets, title, intro, REAL_NOTES)
+    spreadsheets.write_ods(out / "tables.ods", sheets, title, intro)
+
+    pooled = t51[(t51.authority == ALL_AUTHORITIES) & (t51.source == TOTAL)].iloc[0]
+    rec = max(int(pooled.received), 1)
+    protected = ("Published counts apply disclosure control: counts of 1-4 show as [c], the "
+                 "rest are rounded to the nearest 5." if scenario.report.protect else
+                 "Disclosure control is OFF (--no-disclosure-control): exact counts, for "
+                 "internal use only, not for release.")
+    intro_text = (
+        f"This report evaluates the extracts {las} holds and received (NHS extract of "
+        f"{scenario.dates.nhs_extract:%d %B %Y}), matched with the toolkit's standard method. "
+        f"{_pct(pooled.perfect_match / rec)} of records received matched perfectly, "
+        f"{_pct(pooled.partial_match / rec)} partially and {_pct(pooled.not_matched / rec)} not "
+        "at all.", protected,
+        "There is no truth about these children, so this report cannot say how accurate the "
+        "matching was or what the potential CME really are. The LA's working lists (records to "
+        "follow up, partial matches to review) are in the run folder's restricted/ folder, "
+        "which this report, the manifest and the notebooks never show.")
+    sections = [
+        html.Section("Records received and matched (Table 5.1)",
+                     ("Every record received has exactly one outcome: received = perfect + "
+                      "partial + not matched + out of scope.",),
+                     tables=(("Table 5.1: records received and matched, by source",
+                              released["table_5_1"]),),
+                     figures=(("Share of records received by outcome",
+                               paths["outcomes_by_authority"]),)),
+        html.Section("Potential children missing education (Table 6.1)",
+                     ("CME known before: records on the LA's CME register. Potential CME "
+                      "identified: NHS records in scope that matched nothing the LA holds.",
+                      f"CME known after is not shown: {WITHOUT_TRUTH['cme_known_after']}.",),
+                     tables=(("Table 6.1: potential CME identified", released["table_6_1"]),)),
+        html.Section("Matching methods compared (counts)",
+                     ("Without truth the methods can only be compared by what they match, not by "
+                      "how accurately.",),
+                     tables=(("Records matched by each method", released["method_comparison"]),),
+                     figures=(("Match weights by outcome", paths["score_distribution"]),)),
+        html.Section("Review workload",
+                     (f"Checking partial matches at {scenario.review.minutes_per_partial_check:g} "
+                      "minutes each and following up unmatched records at "
+                      f"{scenario.review.minutes_per_follow_up:g} minutes each.",),
+                     tables=(("Review workload", released["review_workload"]),)),
+        html.Section("Files that could not be read",
+                     ("Every file of the inputs is read or listed here with the reason; rows and "
+                      "fields are named, never their values.",),
+                     tables=(("Ingest report", ingest),) if len(ingest) else ()),
+        html.Section("What this run cannot say",
+                     tuple(f"{name.replace('_', ' ')}: {why}." for name, why in
+                           WITHOUT_TRUTH.items())),
+    ]
+    (out / "report.html").write_text(html.render(title, intro_text, sections), encoding="utf-8")
+    write_manifest(scenario, out)
+    return released

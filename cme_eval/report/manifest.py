@@ -53,13 +53,14 @@ def versions() -> dict[str, str]:
 
 
 def table_hashes(run_dir: Path, authorities: list[str] | None = None) -> dict[str, str]:
-    """SHA-256 of every CSV table of the run, excluding the synthetic input data: the run
-    folder's own tables, central matching's, and those of the LAs given (default: all)."""
+    """SHA-256 of every CSV table of the run, excluding the synthetic input data and the
+    record-level working lists (``restricted/``): the run folder's own tables, central
+    matching's, and those of the LAs given (default: all)."""
     slugs = None if authorities is None else {wales.get(a).slug for a in authorities}
     out = {}
     for p in sorted(run_dir.rglob("*.csv")):
         parts = p.relative_to(run_dir).parts
-        if "synthetic" in parts:
+        if "synthetic" in parts or "restricted" in parts:  # inputs; record-level working lists
             continue
         if slugs is not None and parts[0] == "authorities" and parts[1] not in slugs:
             continue

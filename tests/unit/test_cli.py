@@ -24,7 +24,8 @@ def test_every_argument_of_every_command_has_help():
                if not isinstance(action, argparse._SubParsersAction) and not action.help]
     assert missing == []
     progs = [prog for prog, _ in _subparsers(cli._parser())]
-    assert progs == ["cme-eval", "cme-eval run", "cme-eval generate", "cme-eval compare",
+    assert progs == ["cme-eval", "cme-eval run", "cme-eval generate", "cme-eval evaluate",
+                     "cme-eval compare",
                      "cme-eval bench", "cme-eval bench linkage", "cme-eval bench generate",
                      "cme-eval bench central", "cme-eval bench hostile"]
 

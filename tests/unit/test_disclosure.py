@@ -52,6 +52,7 @@ def test_suppression_is_closed_across_the_rows_of_a_group_too():
 @pytest.mark.parametrize("real_data, disclosure_control, protected", [
     (False, False, False), (True, False, True), (False, True, True)])
 def test_runs_protect_only_when_real_or_asked(real_data, disclosure_control, protected):
+    """Real data are protected unless released unprotected on request (next test)."""
     from cme_eval.config import load_scenario
     from cme_eval.report.build import _protected
 
@@ -64,8 +65,25 @@ def test_runs_protect_only_when_real_or_asked(real_data, disclosure_control, pro
         "potential_cme_breakdown": pd.DataFrame({"authority": ["A"], "true_status": ["x"],
                                                  "potential_cme": [3],
                                                  "resolved_by_follow_up": [1]}),
-        "review_workload": pd.DataFrame({"authority": ["A"], "partial_matches": [2],
-                                         "unmatched_follow_ups": [12]})}
+        "review_workload": pd.DataFrame({
+            "authority": ["A"], "partial_matches": [2], "unmatched_follow_ups": [12],
+            "minutes_per_partial_check": [2.0], "minutes_per_follow_up": [30.0],
+            "hours_checking_partials": [0.1], "hours_following_up": [6.0],
+            "hours_total": [6.1]})}
     out = _protected(scenario, frames)
     assert (out["table_5_1"].iloc[0]["perfect_match"] == SUPPRESSED) == protected
     assert (out["table_6_1"].iloc[0]["cme_known_before"] == SUPPRESSED) == protected
+    hours = out["review_workload"].iloc[0]["hours_checking_partials"]
+    assert (hours == SUPPRESSED) == protected  # 2 partial matches: hours would give them away
+
+
+@pytest.mark.parametrize("real_data, unprotected, disclosure_control, protected", [
+    (True, True, False, False), (True, True, True, True), (False, True, False, False)])
+def test_real_data_go_unprotected_only_on_explicit_request(real_data, unprotected,
+                                                          disclosure_control, protected):
+    from cme_eval.config import load_scenario
+
+    scenario = load_scenario("smoke", overrides={"report": {
+        "real_data": real_data, "release_unprotected": unprotected,
+        "disclosure_control": disclosure_control}})
+    assert scenario.report.protect == protected

@@ -1,0 +1,136 @@
+"""`cme-eval evaluate` on an LA's own extracts: the same tables as a synthetic run, no truth read,
+no record-level data outside restricted/, disclosure control on unless switched off."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pandas as pd
+import pytest
+
+from cme_eval.cli import main
+from cme_eval.fileio import read_csv
+
+LA = "Powys"
+SCALE = "0.1"
+
+
+@pytest.fixture(scope="module")
+def extracts(tmp_path_factory):
+    """A smoke LA's inputs/ as an LA would hold them (truth/ removed), and the synthetic run of
+    the same LA, seed and scale."""
+    root = tmp_path_factory.mktemp("evaluate")
+    assert main(["generate", "smoke", "--authority", LA, "--scale", SCALE,
+                 "--out", str(root / "generated")]) == 0
+    shutil.rmtree(root / "generated" / "truth")  # the truth is never there to be read
+    assert main(["run", "smoke", "--authorities", LA, "--scale", SCALE,
+                 "--out", str(root / "synthetic-run")]) == 0
+    return root
+
+
+@pytest.fixture(scope="module")
+def exact(extracts):
+    out = extracts / "exact"
+    assert main(["evaluate", str(extracts / "generated" / "inputs"), "--authority", LA,
+                 "--out", str(out), "--no-disclosure-control"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def protected(extracts):
+    out = extracts / "protected"
+    assert main(["evaluate", str(extracts / "generated"), "--authority", "powys",
+                 "--out", str(out)]) == 0
+    return out
+
+
+def test_table_5_1_equals_the_synthetic_runs(extracts, exact):
+    ours = pd.read_csv(exact / "table_5_1.csv")
+    theirs = pd.read_csv(extracts / "synthetic-run" / "table_5_1.csv")
+    pd.testing.assert_frame_equal(ours, theirs)
+
+
+def test_table_6_1_has_no_known_after_and_the_same_counts(extracts, exact):
+    ours = pd.read_csv(exact / "table_6_1.csv")
+    theirs = pd.read_csv(extracts / "synthetic-run" / "table_6_1.csv")
+    assert "cme_known_after" not in ours
+    pd.testing.assert_frame_equal(ours, theirs[ours.columns])
+
+
+def test_outputs_without_truth_only(exact):
+    for name in ("table_5_1.csv", "table_6_1.csv", "review_workload.csv",
+                 "method_comparison.csv", "ingest_report.csv", "report.html", "manifest.json",
+                 "tables.xlsx", "notebooks/04_compile.ipynb"):
+        assert (exact / name).is_file(), name
+    for name in ("linkage_quality.csv", "potential_cme_breakdown.csv",
+                 "published_vs_reproduced.csv"):
+        assert not (exact / name).exists(), name
+    report = (exact / "report.html").read_text(encoding="utf-8")
+    assert "What this run cannot say" in report and "OFF" in report
+    methods = pd.read_csv(exact / "method_comparison.csv")
+    assert set(methods["engine"]) == {"recordlinkage", "excel_baseline"}
+    assert (methods["records_in_scope"] == methods[["perfect_match", "partial_match",
+                                                     "not_matched"]].sum(axis=1)).all()
+
+
+def test_the_working_lists_are_under_restricted_and_nowhere_else(exact):
+    unmatched = read_csv(exact / "restricted" / "unmatched_for_follow_up.csv")
+    partial = read_csv(exact / "restricted" / "partial_for_review.csv")
+    t51 = pd.read_csv(exact / "table_5_1.csv").set_index(["authority", "source"])
+    assert len(unmatched) == t51.loc[(LA, "Total"), "not_matched"]
+    assert len(partial) == t51.loc[(LA, "Total"), "partial_match"]
+    assert {"reason", "forename", "candidate_forename", "matched_record_id"} <= set(partial)
+    assert partial["candidate_surname"].ne("").mean() > 0.9
+    manifest = (exact / "manifest.json").read_text(encoding="utf-8")
+    assert "restricted" not in manifest
+
+
+def _personal_values(inputs) -> set[str]:
+    """Postcodes and dates of birth as written in the inputs: strings no output may hold."""
+    values = set()
+    for path in inputs.glob("*.csv"):
+        frame = read_csv(path)
+        for column in ("postcode", "dob", "date_of_birth"):
+            if column in frame:
+                values |= {v for v in frame[column] if len(v) >= 6}
+    return values
+
+
+def test_no_record_level_value_outside_restricted(extracts, exact, protected):
+    values = _personal_values(extracts / "generated" / "inputs")
+    assert len(values) > 100
+    for folder in (exact, protected):
+        restricted = (folder / "restricted" / "unmatched_for_follow_up.csv").read_text("utf-8")
+        assert sum(v in restricted for v in values) > 10  # the check can find them
+        for path in folder.rglob("*"):
+            if not path.is_file() or "restricted" in path.parts or path.suffix in (
+                    ".png", ".xlsx", ".ods"):
+                continue
+            text = path.read_text(encoding="utf-8")
+            found = [v for v in values if v in text]
+            assert found == [], (path.relative_to(folder), found[:3])
+
+
+def test_disclosure_control_is_on_by_default(protected):
+    t51 = read_csv(protected / "table_5_1.csv")
+    counts = t51[["received", "perfect_match", "partial_match", "not_matched", "out_of_scope"]]
+    cells = counts.to_numpy().ravel()
+    assert all(c == "[c]" or int(c) % 5 == 0 for c in cells)
+    workload = read_csv(protected / "review_workload.csv")
+    # hours are worked out from the released counts, not the exact ones
+    shown = workload[workload["unmatched_follow_ups"] != "[c]"]
+    assert ((shown["unmatched_follow_ups"].astype(float) * 30 / 60).round(1)
+            == shown["hours_following_up"].astype(float)).all()
+    assert "disclosure control" in (protected / "report.html").read_text("utf-8")
+
+
+def test_bad_inputs_are_refused_in_one_line(tmp_path, capsys):
+    assert main(["evaluate", str(tmp_path / "nowhere"), "--authority", LA,
+                 "--out", str(tmp_path / "o")]) == 2
+    assert re.search(r"^cme-eval: error: INPUTS_DIR .*nowhere: not a folder$",
+                     capsys.readouterr().err.strip())
+    (tmp_path / "empty").mkdir()
+    assert main(["evaluate", str(tmp_path / "empty"), "--authority", LA,
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "no nhs_extract.csv in it" in capsys.readouterr().err
