@@ -21,6 +21,7 @@ executed notebooks.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import re
 import unicodedata
@@ -131,9 +132,22 @@ def _variants(header: object) -> list[tuple[str, int]]:
     return out
 
 
-@functools.lru_cache(maxsize=4096)
+# Further header spellings an LA gave in its inputs.yaml (key -> field), for the read under way.
+_LA_SPELLINGS: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar(
+    "la_spellings", default={})
+
+
 def field_of(header: object) -> tuple[str, tuple[int, int]] | None:
-    """The standard field a header names, with its rank (qualifiers taken off, list order)."""
+    """The standard field a header names, with its rank (qualifiers taken off, list order);
+    the LA's own spellings (inputs.yaml) first."""
+    own = _LA_SPELLINGS.get()
+    if own and _key(header) in own:
+        return own[_key(header)], (0, -1)
+    return _standard_field_of(header)
+
+
+@functools.lru_cache(maxsize=4096)
+def _standard_field_of(header: object) -> tuple[str, tuple[int, int]] | None:
     for key, stripped in _variants(header):
         if key in _LOOKUP:
             name, rank = _LOOKUP[key]
@@ -416,20 +430,32 @@ def read_returns(folder: Path, authority: str) -> pd.DataFrame:
 
 def read_authority(folder: Path, authority: str) -> dict[str, pd.DataFrame]:
     """Every source of one LA from a folder laid out as ``cme-eval generate`` writes its
-    ``inputs/`` (the folder itself, or the folder holding ``inputs/``).
+    ``inputs/`` (the folder itself, or the folder holding ``inputs/``), or as its
+    ``inputs.yaml`` says (other file names, further header spellings: see inputs_layout).
 
     Each frame's ``attrs['ingest_report']`` lists what could not be read (see ``report_of``).
     """
+    from cme_eval.inputs_layout import LayoutError, read_layout
+
     folder = inputs_folder(folder)
-    out = {}
-    for source in (NWSSP, *LA_DATASETS, *OPTIONAL_DATASETS):
-        path = folder / FILE_NAMES[source]
-        if source in OPTIONAL_DATASETS and not path.is_file():
-            out[source] = pd.DataFrame(columns=RECORD_COLUMNS).assign(source=source,
-                                                                    authority=authority)
-        else:
-            out[source] = read_records(path, source, authority)
-    out[INDEPENDENT] = read_returns(folder / RETURNS_DIR, authority)
+    try:
+        layout = read_layout(folder)
+    except LayoutError as exc:
+        raise _error("inputs.yaml", str(exc).removeprefix("inputs.yaml: ")) from None
+    spellings = {_key(h): name for name, headers in layout.headers.items() for h in headers}
+    token = _LA_SPELLINGS.set(spellings)
+    try:
+        out = {}
+        for source in (NWSSP, *LA_DATASETS, *OPTIONAL_DATASETS):
+            path = layout.path(folder, FILE_NAMES[source])
+            if source in OPTIONAL_DATASETS and not path.is_file():
+                out[source] = pd.DataFrame(columns=RECORD_COLUMNS).assign(source=source,
+                                                                        authority=authority)
+            else:
+                out[source] = read_records(path, source, authority)
+        out[INDEPENDENT] = read_returns(layout.path(folder, RETURNS_DIR), authority)
+    finally:
+        _LA_SPELLINGS.reset(token)
     return out
 
 

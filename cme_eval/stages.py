@@ -225,7 +225,7 @@ def link(run: Run, authority: str) -> pd.DataFrame:
 
 
 def _link(run: Run, authority: str) -> pd.DataFrame:
-    from cme_eval.linkage import link_authority
+    from cme_eval.linkage import link_authority, prepare_sources
 
     run.require("generate", authority)
     central_outcomes = None
@@ -237,9 +237,11 @@ def _link(run: Run, authority: str) -> pd.DataFrame:
     settings = run.scenario.linkage
     spec = _spec(run)
     diagnostics: list[dict] = []
+    prepared = prepare_sources(sources, run.scenario.dates.nhs_extract)
     outcomes = link_authority(sources, spec, engine=settings.engine,
                               reference_date=run.scenario.dates.nhs_extract,
-                              central=central_outcomes, diagnostics=diagnostics)
+                              central=central_outcomes, diagnostics=diagnostics,
+                              prepared=prepared)
     # one outcome per received record, allowed values, unique ids: or a one-line SeamError
     seams.check_outcomes(outcomes, sources, f"{authority}: link -> evaluate")
     write_csv(outcomes, run.la_dir(authority) / "outcomes.csv")
@@ -247,7 +249,7 @@ def _link(run: Run, authority: str) -> pd.DataFrame:
     write_diagnostics(diagnostics, run.la_dir(authority) / DIAGNOSTICS)
     for engine in compare_engines(run):  # each engine on its own, as the LA would use it
         other = link_authority(sources, spec, engine=engine,
-                               reference_date=run.scenario.dates.nhs_extract)
+                               reference_date=run.scenario.dates.nhs_extract, prepared=prepared)
         seams.check_outcomes(other, sources, f"{authority}: link ({engine}) -> evaluate")
         write_csv(other, run.la_dir(authority) / f"outcomes_{engine}.csv")
     run.mark_done("link", authority)

@@ -75,10 +75,16 @@ def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpe
     return outcomes
 
 
+def prepare_sources(sources: dict[str, pd.DataFrame], reference_date: dt.date
+                    ) -> dict[str, pd.DataFrame]:
+    """Every source of an LA standardised, for ``link_authority(..., prepared=)``."""
+    return {name: _prepare(frame, reference_date) for name, frame in sources.items()}
+
+
 def link_authority(
     sources: dict[str, pd.DataFrame], spec: LinkSpec, *, reference_date: dt.date,
     engine: str = "recordlinkage", central: pd.DataFrame | None = None,
-    diagnostics: list | None = None,
+    diagnostics: list | None = None, prepared: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """One outcome row per received record of one LA (NWSSP then independent schools).
 
@@ -86,7 +92,8 @@ def link_authority(
     matched centrally keeps that outcome; the others are matched here as usual, against what
     the LA holds less the PLASC records central matching has already taken.
     """
-    prepared = {name: _prepare(frame, reference_date) for name, frame in sources.items()}
+    if prepared is None:  # standardised once per LA, however many engines link it
+        prepared = prepare_sources(sources, reference_date)
     outcomes = []
     for source in RECEIVED_SOURCES:
         left = prepared[source]

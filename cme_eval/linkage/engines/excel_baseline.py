@@ -30,7 +30,8 @@ CHUNK = 250_000
 
 
 def _text(frame: pd.DataFrame) -> pd.Series:
-    return frame[list(FIELDS)].astype(str).agg(" ".join, axis=1).str.replace(" ", "_")
+    parts = [frame[f].astype(str) for f in FIELDS]
+    return parts[0].str.cat(parts[1:], sep=" ").str.replace(" ", "_")
 
 
 def jaccard(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.MultiIndex) -> np.ndarray:
@@ -39,8 +40,8 @@ def jaccard(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.MultiIndex) -> np
         return np.zeros(0)
     vectoriser = CountVectorizer(analyzer="char", ngram_range=(3, 3), binary=True,
                                  lowercase=True, dtype=np.int32)
-    vectoriser.fit(pd.concat([_text(left), _text(right)]))
-    a, b = vectoriser.transform(_text(left)), vectoriser.transform(_text(right))
+    grams = vectoriser.fit_transform(pd.concat([_text(left), _text(right)]))  # once for both
+    a, b = grams[:len(left)], grams[len(left):]
     size_a = np.asarray(a.sum(axis=1)).ravel()
     size_b = np.asarray(b.sum(axis=1)).ravel()
     li, ri = pairs.get_level_values(0).to_numpy(), pairs.get_level_values(1).to_numpy()
