@@ -18,7 +18,8 @@ def test_bench_central_links_every_nhs_record_in_wales_and_judges_it(tmp_path, c
     assert "central_link_s" in capsys.readouterr().out
     row = pd.read_csv(tmp_path / "bench_central.csv").iloc[0]
     assert row["engine"] == "splink" and row["authorities"] == 22
-    nhs = sum(len(read_csv(p)) for p in tmp_path.glob("authorities/*/synthetic/nhs_extract.csv"))
+    nhs = sum(len(read_csv(p)) for p in tmp_path.glob(
+        "authorities/*/synthetic/inputs/nhs_extract.csv"))
     assert row["nhs_records"] == nhs
     assert row["central_link_s"] > 0 and row["central_peak_mb"] > 0
     assert row["precision"] > 0.95 and row["recall"] > 0.9
