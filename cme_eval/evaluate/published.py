@@ -18,7 +18,8 @@ import pandas as pd
 
 from cme_eval.schema import ALL_AUTHORITIES, TOTAL
 
-COLUMNS = ["measure", "published", "reproduced", "difference", "within_tolerance", "tolerance"]
+COLUMNS = ["measure", "published", "reproduced", "difference", "within_tolerance", "tolerance",
+           "applicable", "note"]
 
 
 @lru_cache(maxsize=1)
@@ -45,10 +46,21 @@ def published_table_5_1_adds_up() -> tuple[bool, str]:
     return ok, "; ".join(checks)
 
 
-def compare(t51: pd.DataFrame, t61: pd.DataFrame, scale: float = 1.0) -> pd.DataFrame:
+def compare(t51: pd.DataFrame, t61: pd.DataFrame, scale: float = 1.0, *,
+            authorities: tuple[str, ...] | None = None) -> pd.DataFrame:
     """One row per published measure, with the reproduction and whether it is within tolerance.
 
-    Counts are compared at full scale (a run at ``scale`` 0.01 is multiplied back by 100)."""
+    Counts are compared at full scale (a run at ``scale`` 0.01 is multiplied back by 100).
+    A run judged only on what it covers: shares and per-LA ranges apply to any set of pilot
+    LAs; a count of all seven (the NHS records sent to them) only to a run of all seven. A
+    measure that does not apply keeps its figures, is marked ``applicable`` False with the
+    reason in ``note``, and has no verdict. ``authorities``: the LAs run (default: the seven).
+    """
+    from cme_eval.wales import PILOT_AUTHORITIES
+
+    run_las = set(authorities or PILOT_AUTHORITIES)
+    all_seven = run_las == set(PILOT_AUTHORITIES)
+    not_pilot = sorted(run_las - set(PILOT_AUTHORITIES))
     fig = published_figures()
     text = fig["table_5_1_text"]
     total = t51[t51["source"] == TOTAL].set_index("authority")
@@ -87,6 +99,14 @@ def compare(t51: pd.DataFrame, t61: pd.DataFrame, scale: float = 1.0) -> pd.Data
     ]
     out = []
     for measure, published, reproduced, tol in rows:
+        note, applies = "", True
+        if not_pilot:
+            applies = False
+            note = (f"the published figures are of the pilot LAs; {', '.join(not_pilot[:3])}"
+                    f"{' ...' if len(not_pilot) > 3 else ''} took no part")
+        elif measure.startswith("NHS records sent to the seven") and not all_seven:
+            applies = False
+            note = f"a count of all seven pilot LAs; this run has {len(run_las)}"
         diff = float(reproduced) - float(published)
         if isinstance(tol, tuple) and tol[0] == "range":
             ok, described = tol[1] <= reproduced <= tol[2], f"within {tol[1]:g}-{tol[2]:g}"
@@ -97,12 +117,14 @@ def compare(t51: pd.DataFrame, t61: pd.DataFrame, scale: float = 1.0) -> pd.Data
             ok, described = abs(diff) <= tol, f"+/- {tol:g}"
         out.append({"measure": measure, "published": round(float(published), 6),
                     "reproduced": round(float(reproduced), 6), "difference": round(diff, 6),
-                    "within_tolerance": bool(ok), "tolerance": described})
+                    "within_tolerance": bool(ok) if applies else "", "tolerance": described,
+                    "applicable": applies, "note": note})
     pub_ok, _ = published_table_5_1_adds_up()
     reproduced_ok = bool((t51[["perfect_match", "partial_match", "not_matched", "out_of_scope"]]
                           .sum(axis=1) == t51["received"]).all())
     out.append({"measure": "Table 5.1 adds up (received = sum of outcomes; sources = total)",
                 "published": float(pub_ok), "reproduced": float(reproduced_ok),
                 "difference": float(reproduced_ok) - float(pub_ok),
-                "within_tolerance": reproduced_ok, "tolerance": "must add up (1 = yes)"})
+                "within_tolerance": reproduced_ok, "tolerance": "must add up (1 = yes)",
+                "applicable": True, "note": ""})
     return pd.DataFrame(out, columns=COLUMNS)

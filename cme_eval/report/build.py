@@ -94,7 +94,8 @@ def write_outputs(scenario: Scenario, out: Path, per_la: dict[str, pd.DataFrame]
         "review_workload": workload.review_workload(
             t51, scenario.review.minutes_per_partial_check,
             scenario.review.minutes_per_follow_up),
-        "published_vs_reproduced": published.compare(t51, t61, scenario.scale),
+        "published_vs_reproduced": published.compare(
+            t51, t61, scenario.scale, authorities=tuple(scenario.authorities)),
     }
     released = _protected(scenario, outputs)
     for name, frame in released.items():
@@ -113,7 +114,9 @@ def write_outputs(scenario: Scenario, out: Path, per_la: dict[str, pd.DataFrame]
     }
     paths = {name: figures.save_png(fig, fig_dir / f"{name}.png") for name, fig in figs.items()}
 
-    sheets = [spreadsheets.Sheet(name, title, released[key]) for name, title, key in (
+    scope = f"{covered(scenario.authorities)[:1].upper()}{covered(scenario.authorities)[1:]}, Wales"
+    sheets = [spreadsheets.Sheet(name, title, released[key], scope=scope)
+              for name, title, key in (
         ("Table_5_1", "Records received and matched, by authority and source"
          "$$note1$$$$note2$$$$note4$$", "table_5_1"),
         ("Table_6_1", "Potential children missing education, by authority$$note3$$",
@@ -124,7 +127,8 @@ def write_outputs(scenario: Scenario, out: Path, per_la: dict[str, pd.DataFrame]
         ("Methods", "Children left unmatched by each matching method", "method_comparison"),
     )]
     title = f"CME database pilot: evaluation re-run ({scenario.name})"
-    intro = [f"Scenario {scenario.name}, seed {scenario.seed}, scale {scenario.scale:g}."]
+    intro = [f"Scenario {scenario.name}: {covered(scenario.authorities)}, "
+             f"{_size(scenario.scale)}, seed {scenario.seed}."]
     spreadsheets.write_xlsx(out / "tables.xlsx", sheets, title, intro, NOTES)
     spreadsheets.write_ods(out / "tables.ods", sheets, title, intro)
 
@@ -138,6 +142,23 @@ def _pct(x: float) -> str:
     return f"{x:.1%}"
 
 
+def covered(authorities) -> str:
+    """The LAs a run covers, in words: 'the seven pilot local authorities', 'Powys', 'Cardiff
+    and Powys', or '12 local authorities'."""
+    from cme_eval.wales import PILOT_AUTHORITIES
+
+    names = list(authorities)
+    if set(names) == set(PILOT_AUTHORITIES):
+        return "the seven pilot local authorities"
+    if len(names) <= 3:
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"{len(names)} local authorities"
+
+
+def _size(scale: float) -> str:
+    return "at full size" if scale == 1 else f"at {scale:.0%} of full size"
+
+
 def build_report(scenario: Scenario, released: dict[str, pd.DataFrame],
                  exact: dict[str, pd.DataFrame], figs: dict[str, Path]) -> str:
     """A narrative a policy reader can follow; numbers in the text come from the exact
@@ -146,7 +167,8 @@ def build_report(scenario: Scenario, released: dict[str, pd.DataFrame],
     pooled = t51[(t51.authority == ALL_AUTHORITIES) & (t51.source == TOTAL)].iloc[0]
     rec = pooled.received
     comparison = exact["published_vs_reproduced"]
-    within = int(comparison["within_tolerance"].sum())
+    applicable = comparison[comparison["applicable"]]
+    within = int(applicable["within_tolerance"].astype(bool).sum())
     methods = exact["method_comparison"].query("authority == @ALL_AUTHORITIES").set_index("engine")
     main_engine = scenario.linkage.engine
     breakdown = exact["potential_cme_breakdown"].query("authority == @ALL_AUTHORITIES")
@@ -160,15 +182,17 @@ def build_report(scenario: Scenario, released: dict[str, pd.DataFrame],
 
     intro = (
         f"This report re-runs the evaluation of the 2025 children missing education (CME) "
-        f"database pilot on a synthetic population of the {len(scenario.authorities)} pilot "
-        f"local authorities (scenario '{scenario.name}', seed {scenario.seed}). Because the "
+        f"database pilot on a synthetic population of {covered(scenario.authorities)} "
+        f"(scenario '{scenario.name}', seed {scenario.seed}, {_size(scenario.scale)}). Because the "
         "population is synthetic, we know the truth about every child, so we can say what the "
         "pilot could not: how accurate the matching was and what the unmatched children really "
         "are.",
         f"In summary: of {rec:,} records received, {_pct(pooled.perfect_match / rec)} matched "
         f"perfectly, {_pct(pooled.partial_match / rec)} partially and "
-        f"{_pct(pooled.not_matched / rec)} not at all. {within} of {len(comparison)} published "
-        "measures are reproduced within their tolerances.",
+        f"{_pct(pooled.not_matched / rec)} not at all. {within} of {len(applicable)} published "
+        "measures that apply to this run are reproduced within their tolerances"
+        + (f" ({len(comparison) - len(applicable)} do not apply to it: see the comparison)."
+           if len(applicable) < len(comparison) else "."),
     )
     sections = [
         html.Section(
@@ -292,17 +316,24 @@ def write_outputs_without_truth(scenario: Scenario, out: Path, per_la: dict[str,
             "score_distribution": figures.score_distribution(
                 scores, scenario.linkage.partial_min_weight)}
     paths = {name: figures.save_png(fig, fig_dir / f"{name}.png") for name, fig in figs.items()}
-    sheets = [spreadsheets.Sheet(name, title, released[key]) for name, title, key in (
+    las = ", ".join(scenario.authorities)
+    source = f"cme-eval evaluation of {las}'s own extracts"
+    sheets = [spreadsheets.Sheet(name, title, released[key], source=source,
+                                 scope=f"{las}, Wales") for name, title, key in (
         ("Table_5_1", "Records received and matched, by source$$note1$$$$note2$$$$note4$$",
          "table_5_1"),
         ("Table_6_1", "Potential children missing education$$note3$$$$note4$$", "table_6_1"),
         ("Workload", "Review workload in staff hours$$note4$$", "review_workload"),
         ("Methods", "Records matched by each method (counts)$$note4$$", "method_comparison"),
     )]
-    las = ", ".join(scenario.authorities)
     title = f"CME database: evaluation of {las}'s extracts"
     intro = [f"{las}: extracts of {scenario.dates.nhs_extract:%d %B %Y}."]
-    spreadsheets.write_xlsx(out / "tables.xlsx", sheets, title, intro, REAL_NOTES)
+    about = ("Real data: " + ("published counts apply disclosure control."
+                              if scenario.report.protect else
+                              "EXACT COUNTS, NOT FOR RELEASE (--no-disclosure-control)."),
+             "No record-level data: the working lists are kept apart, in restricted/.",
+             "Built by cme-eval; parameters and versions in manifest.json.")
+    spreadsheets.write_xlsx(out / "tables.xlsx", sheets, title, intro, REAL_NOTES, about)
     spreadsheets.write_ods(out / "tables.ods", sheets, title, intro)
 
     pooled = t51[(t51.authority == ALL_AUTHORITIES) & (t51.source == TOTAL)].iloc[0]

@@ -24,8 +24,12 @@ class Sheet:
     scope: str = "Seven pilot local authorities, Wales"
 
 
+SYNTHETIC_ABOUT = ("Synthetic data: no real child is described in these tables.",
+                   "Built by cme-eval; parameters and versions in manifest.json.")
+
+
 def write_xlsx(path: Path, sheets: list[Sheet], title: str, intro: list[str],
-               notes: pd.DataFrame) -> Path:
+               notes: pd.DataFrame, about: tuple[str, ...] = SYNTHETIC_ABOUT) -> Path:
     import gptables as gpt
 
     gp_sheets = {
@@ -33,9 +37,7 @@ def write_xlsx(path: Path, sheets: list[Sheet], title: str, intro: list[str],
                             scope=s.scope, source=s.source)
         for s in sheets
     }
-    cover = gpt.Cover(title=title, intro=intro,
-                      about=["Synthetic data: no real child is described in these tables.",
-                             "Built by cme-eval; parameters and versions in manifest.json."])
+    cover = gpt.Cover(title=title, intro=intro, about=list(about))
     gpt.write_workbook(filename=str(path), sheets=gp_sheets, cover=cover,
                        notes_table=notes, contentsheet_options={
                            "additional_elements": ["scope", "source"]},

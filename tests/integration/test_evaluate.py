@@ -134,3 +134,15 @@ def test_bad_inputs_are_refused_in_one_line(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "empty"), "--authority", LA,
                  "--out", str(tmp_path / "o")]) == 2
     assert "no nhs_extract.csv in it" in capsys.readouterr().err
+
+
+def test_a_one_la_run_is_judged_and_worded_on_what_it_covers(extracts):
+    run = extracts / "synthetic-run"
+    comparison = pd.read_csv(run / "published_vs_reproduced.csv", keep_default_na=False)
+    nhs = comparison[comparison["measure"].str.startswith("NHS records sent")].iloc[0]
+    assert not nhs["applicable"] and "this run has 1" in nhs["note"]
+    assert comparison.loc[comparison["applicable"], "within_tolerance"].isin(
+        [True, False, "True", "False"]).all()
+    report = (run / "report.html").read_text(encoding="utf-8")
+    assert "synthetic population of Powys" in report and "1 pilot local" not in report
+    assert "that apply to this run" in report

@@ -58,3 +58,27 @@ def test_review_hours_follow_the_documented_minutes():
     assert out.loc["All", "hours_total"] == pytest.approx(380 * 2 / 60 + 45, abs=0.1)
     # calibration: the evaluation's list of 940 unmatched records -> "nearly 500 hours"
     assert 940 * 30 / 60 == pytest.approx(470)
+
+
+def test_a_run_is_judged_only_on_the_measures_that_apply_to_it():
+    full = compare(_t51(), _t61(), scale=0.01).set_index("measure")
+    assert full["applicable"].all() and (full["note"] == "").all()
+    one = compare(_t51(), _t61(), scale=0.01, authorities=("Powys",)).set_index("measure")
+    nhs = one.loc["NHS records sent to the seven LAs (at full scale)"]
+    assert not nhs["applicable"] and nhs["within_tolerance"] == ""
+    assert nhs["note"] == "a count of all seven pilot LAs; this run has 1"
+    shares = one[one.index.str.contains("share")]
+    assert shares["applicable"].all() and shares["within_tolerance"].map(type).eq(bool).all()
+    elsewhere = compare(_t51(), _t61(), authorities=("Cardiff", "Newport")).set_index("measure")
+    assert elsewhere["applicable"].sum() == 1  # only 'Table 5.1 adds up'
+    assert "Newport took no part" in elsewhere["note"].iloc[0]
+
+
+def test_the_report_names_the_las_a_run_covers():
+    from cme_eval.report.build import covered
+    from cme_eval.wales import PILOT_AUTHORITIES
+
+    assert covered(PILOT_AUTHORITIES) == "the seven pilot local authorities"
+    assert covered(["Powys"]) == "Powys"
+    assert covered(["Cardiff", "Powys", "Gwynedd"]) == "Cardiff, Powys and Gwynedd"
+    assert covered(list(PILOT_AUTHORITIES[:4])) == "4 local authorities"
