@@ -4,6 +4,7 @@ the review workload) go through disclosure control when the run is marked as rea
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +12,7 @@ import pandas as pd
 from cme_eval.config import Scenario
 from cme_eval.evaluate import accuracy, published, tables, workload
 from cme_eval.fileio import write_csv
-from cme_eval.report import disclosure, figures, html, spreadsheets
+from cme_eval.report import disclosure, figures, html, labels, spreadsheets
 from cme_eval.report.manifest import write_manifest
 from cme_eval.schema import ALL_AUTHORITIES, TOTAL
 
@@ -19,8 +20,14 @@ PER_LA_TABLES = ("table_5_1", "table_6_1", "potential_cme_breakdown", "linkage_q
                  "method_comparison")
 T51_COUNTS = ["received", "perfect_match", "partial_match", "not_matched", "out_of_scope"]
 T61_COUNTS = ["cme_known_before", "cme_known_after", "potential_cme_identified"]
+def _readable(sections: list[html.Section]) -> list[html.Section]:
+    """Every table of the report in words and formatted numbers (the CSVs keep machine names)."""
+    return [replace(s, tables=tuple((c, labels.for_reading(t)) for c, t in s.tables))
+            for s in sections]
+
+
 NOTES = pd.DataFrame({
-    "Note number": ["note1", "note2", "note3", "note4"],
+    "Note number": ["note1", "note2", "note3", "note4", "note5"],
     "Note text": [
         "Each record received has exactly one outcome: received = perfect + partial + not "
         "matched + out of scope, for every row.",
@@ -28,6 +35,8 @@ NOTES = pd.DataFrame({
         "Potential CME: NHS records in scope that matched nothing the LA holds.",
         "Synthetic data: counts are exact unless the run applies disclosure control, when "
         "counts of 1-4 show as [c] and the rest are rounded to the nearest 5.",
+        "Judged against the synthetic truth, which a real evaluation does not have. 'Lost "
+        "before comparison': true partners that no blocking pass brought together.",
     ],
 })
 
@@ -125,7 +134,10 @@ def write_outputs(scenario: Scenario, out: Path, per_la: dict[str, pd.DataFrame]
         ("Workload", "Review workload in staff hours", "review_workload"),
         ("Published", "Published evaluation and this re-run", "published_vs_reproduced"),
         ("Methods", "Children left unmatched by each matching method", "method_comparison"),
+        ("Linkage_quality", "Accuracy of each matching method, by source and error$$note5$$",
+         "linkage_quality"),
     )]
+    sheets = [replace(s, table=labels.relabelled(s.table)) for s in sheets]
     title = f"CME database pilot: evaluation re-run ({scenario.name})"
     intro = [f"Scenario {scenario.name}: {covered(scenario.authorities)}, "
              f"{_size(scenario.scale)}, seed {scenario.seed}."]
@@ -263,7 +275,7 @@ def build_report(scenario: Scenario, released: dict[str, pd.DataFrame],
             tables=(("Review workload by authority", released["review_workload"]),),
         ),
     ]
-    return html.render("CME database pilot: evaluation re-run", intro, sections)
+    return html.render("CME database pilot: evaluation re-run", intro, _readable(sections))
 
 
 # -- an LA's own extracts (no truth) ----------------------------------------------------------
@@ -333,6 +345,7 @@ def write_outputs_without_truth(scenario: Scenario, out: Path, per_la: dict[str,
                               "EXACT COUNTS, NOT FOR RELEASE (--no-disclosure-control)."),
              "No record-level data: the working lists are kept apart, in restricted/.",
              "Built by cme-eval; parameters and versions in manifest.json.")
+    sheets = [replace(s, table=labels.relabelled(s.table)) for s in sheets]
     spreadsheets.write_xlsx(out / "tables.xlsx", sheets, title, intro, REAL_NOTES, about)
     spreadsheets.write_ods(out / "tables.ods", sheets, title, intro)
 
@@ -383,6 +396,7 @@ def write_outputs_without_truth(scenario: Scenario, out: Path, per_la: dict[str,
                      tuple(f"{name.replace('_', ' ')}: {why}." for name, why in
                            WITHOUT_TRUTH.items())),
     ]
-    (out / "report.html").write_text(html.render(title, intro_text, sections), encoding="utf-8")
+    (out / "report.html").write_text(html.render(title, intro_text, _readable(sections)),
+                                     encoding="utf-8")
     write_manifest(scenario, out)
     return released

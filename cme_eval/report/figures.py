@@ -108,11 +108,18 @@ def precision_recall(quality: pd.DataFrame) -> plt.Figure:
     rows = quality[(quality["source"] == "Total") & (quality["mechanism"] == "all")]
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     markers = ["o", "s", "^", "D"]
+    from cme_eval.report.labels import value
+
     for i, (engine, group) in enumerate(rows.groupby("engine", sort=True)):
         ax.scatter(group["recall"].astype(float), group["precision"].astype(float),
-                   marker=markers[i % len(markers)], label=engine, s=40)
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
+                   marker=markers[i % len(markers)], label=value(engine), s=40)
+    # The real scale, 0 to 1: differences of a thousandth look as small as they are.
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel("Recall: true links found")
+    ax.set_ylabel("Precision: links that are right")
     ax.set_title("Accuracy of each matching method, per authority")
     ax.legend(frameon=False)
     ax.spines[["top", "right"]].set_visible(False)

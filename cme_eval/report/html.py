@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,11 +18,13 @@ CSS = """
 body{font-family:Arial,Helvetica,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
 color:#0b0c0c;line-height:1.5}
 h1{font-size:2rem}h2{font-size:1.5rem;margin-top:2.5rem;border-bottom:2px solid #0b0c0c}
-table{border-collapse:collapse;margin:1rem 0;font-size:.95rem}
+.table-wrap{overflow-x:auto;max-width:100%;margin:1rem 0}
+table{border-collapse:collapse;font-size:.95rem}
 caption{text-align:left;font-weight:bold;padding:.5rem 0}
-th,td{border-bottom:1px solid #b1b4b6;padding:.35rem .7rem;text-align:right}
-th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}
+th,td{border-bottom:1px solid #b1b4b6;padding:.35rem .7rem;text-align:left;vertical-align:top}
+th.num,td.num{text-align:right;white-space:nowrap}
 thead th{border-bottom:2px solid #0b0c0c}
+code{font-family:Consolas,monospace;font-size:.9em;background:#f3f2f1;padding:0 .2em}
 .note{color:#505a5f;font-size:.9rem}
 img{max-width:100%}
 """
@@ -36,17 +39,41 @@ class Section:
     notes: tuple[str, ...] = ()
 
 
+_FILE = re.compile(r"^[^<>]*\.(?:csv|tsv|txt|xlsx|xlsm|xls|ods|json|yaml)(?::.*)?$", re.I)
+_NUMERIC = re.compile(r"^(?:[+-]?[\d,]+(?:\.\d+)?%?(?: points)?|\[c\])$")
+
+
+def _numeric(values) -> bool:
+    texts = [str(v) for v in values if str(v) != ""]
+    return bool(texts) and all(_NUMERIC.match(t) for t in texts)
+
+
 def table_html(caption: str, table: pd.DataFrame) -> str:
-    head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in table.columns)
-    body = []
-    for row in table.itertuples(index=False):
-        cells = []
-        for value in row:
-            text = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
-            cells.append(f"<td>{html.escape(str(text))}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>")
+    """A table in its own scrolling box (a wide table never widens the page); columns of
+    numbers right-aligned; whole numbers grouped by thousands."""
+    table = table.map(lambda v: f"{v:,}" if isinstance(v, int) and not isinstance(v, bool)
+                      else v)
+    cls = [' class="num"' if _numeric(table[c]) else "" for c in table.columns]
+    head = "".join(f'<th scope="col"{k}>{html.escape(str(c))}</th>'
+                   for c, k in zip(table.columns, cls, strict=True))
+    body = ["<tr>" + "".join(f"<td{k}>{_cell(v)}</td>"
+                             for v, k in zip(row, cls, strict=True)) + "</tr>"
+            for row in table.itertuples(index=False)]
+    label = html.escape(caption)
+    return (f'<div class="table-wrap" role="region" aria-label="{label}" tabindex="0">'
+            f"<table><caption>{label}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div>")
+
+
+def _cell(value: object) -> str:
+    """A cell's text, escaped; a file name shown as code."""
+    text = html.escape(str(value))
+    return f"<code>{text}</code>" if _FILE.match(str(value)) else text
+
+
+def _text(paragraph: str) -> str:
+    """Escaped text, with `backticks` as code (file names and flags, not words)."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(paragraph))
 
 
 def figure_html(alt: str, path: Path) -> str:
@@ -57,13 +84,14 @@ def figure_html(alt: str, path: Path) -> str:
 
 def render(title: str, intro: tuple[str, ...], sections: list[Section]) -> str:
     parts = [f"<h1>{html.escape(title)}</h1>"]
-    parts += [f"<p>{html.escape(p)}</p>" for p in intro]
+    parts += [f"<p>{_text(p)}</p>" for p in intro]
     for s in sections:
         parts.append(f"<h2>{html.escape(s.title)}</h2>")
-        parts += [f"<p>{html.escape(p)}</p>" for p in s.paragraphs]
+        parts += [f"<p>{_text(p)}</p>" for p in s.paragraphs]
         parts += [figure_html(alt, path) for alt, path in s.figures]
         parts += [table_html(caption, t) for caption, t in s.tables]
-        parts += [f'<p class="note">{html.escape(n)}</p>' for n in s.notes]
+        parts += [f'<p class="note">{_text(n)}</p>' for n in s.notes]
     return ("<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
             + "\n".join(parts) + "</body></html>\n")

@@ -26,6 +26,14 @@ class Sheet:
 
 SYNTHETIC_ABOUT = ("Synthetic data: no real child is described in these tables.",
                    "Built by cme-eval; parameters and versions in manifest.json.")
+NOT_AVAILABLE = "[x]"  # the GSS shorthand for a value not available or not applicable
+SHORTHANDS = f"{NOT_AVAILABLE}: not available or not applicable (for example a precision with " \
+             "no links made, or a measure that does not apply to this run); [c]: confidential."
+
+
+def _filled(table: pd.DataFrame) -> pd.DataFrame:
+    """No empty cell: the Analysis Function's guidance asks for a shorthand with its reason."""
+    return table.astype(object).where(table.notna(), NOT_AVAILABLE).replace("", NOT_AVAILABLE)
 
 
 def write_xlsx(path: Path, sheets: list[Sheet], title: str, intro: list[str],
@@ -33,11 +41,11 @@ def write_xlsx(path: Path, sheets: list[Sheet], title: str, intro: list[str],
     import gptables as gpt
 
     gp_sheets = {
-        s.name: gpt.GPTable(table=s.table, table_name=s.name.lower(), title=s.title,
+        s.name: gpt.GPTable(table=_filled(s.table), table_name=s.name.lower(), title=s.title,
                             scope=s.scope, source=s.source)
         for s in sheets
     }
-    cover = gpt.Cover(title=title, intro=intro, about=list(about))
+    cover = gpt.Cover(title=title, intro=intro, about=[*about, SHORTHANDS])
     gpt.write_workbook(filename=str(path), sheets=gp_sheets, cover=cover,
                        notes_table=notes, contentsheet_options={
                            "additional_elements": ["scope", "source"]},
@@ -50,5 +58,5 @@ def write_ods(path: Path, sheets: list[Sheet], title: str, intro: list[str]) -> 
         cover = pd.DataFrame({title: intro + [""] + [f"{s.name}: {s.title}" for s in sheets]})
         cover.to_excel(writer, sheet_name="Cover", index=False)
         for s in sheets:
-            s.table.to_excel(writer, sheet_name=s.name, index=False)
+            _filled(s.table).to_excel(writer, sheet_name=s.name, index=False)
     return pin_zip_times(path)

@@ -146,3 +146,9 @@ def test_a_one_la_run_is_judged_and_worded_on_what_it_covers(extracts):
     report = (run / "report.html").read_text(encoding="utf-8")
     assert "synthetic population of Powys" in report and "1 pilot local" not in report
     assert "that apply to this run" in report
+
+
+def test_the_evaluation_report_speaks_in_words(protected):
+    page = (protected / "report.html").read_text(encoding="utf-8")
+    text = re.sub(r"<style>.*?</style>|<code>.*?</code>", "", page, flags=re.S)
+    assert re.findall(r"\b[a-z0-9]+_[a-z0-9_]+\b", re.sub(r"<[^>]+>", " ", text)) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -106,3 +107,17 @@ def test_executed_notebooks_hold_no_machine_paths(smoke_run):
         assert str(smoke_run) not in text, nb
         for prefix in ('"/tmp/', '"/home/', '"/root/', '"/work/'):
             assert prefix not in text, (nb, prefix)
+
+
+def _reader_text(page: str) -> str:
+    """What a reader sees: no style, no code (file names, flags), no tags."""
+    page = re.sub(r"<style>.*?</style>", "", page, flags=re.S)
+    page = re.sub(r"<code>.*?</code>", "", page, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", page)
+
+
+def test_every_label_in_the_report_is_words_not_machine_names(smoke_run):
+    page = (smoke_run / "report.html").read_text(encoding="utf-8")
+    assert re.findall(r"\b[a-z0-9]+_[a-z0-9_]+\b", _reader_text(page)) == []
+    assert "Perfect match" in page and "Local authority" in page  # labels, not column names
+    assert '<meta name="viewport"' in page and 'class="table-wrap"' in page

@@ -48,10 +48,11 @@ def test_table_values_are_escaped_and_whole_numbers_grouped():
                           "n": [167000, 5]})
     out = table_html("Caption \"q\"", table)
     assert out == (
+        '<div class="table-wrap" role="region" aria-label="Caption &quot;q&quot;" tabindex="0">'
         "<table><caption>Caption &quot;q&quot;</caption><thead><tr>"
-        '<th scope="col">name &lt;x&gt;</th><th scope="col">n</th></tr></thead><tbody>'
-        "<tr><td>&lt;script&gt;alert(1)&lt;/script&gt;</td><td>167,000</td></tr>"
-        "<tr><td>Tom &amp; Jerry</td><td>5</td></tr></tbody></table>"
+        '<th scope="col">name &lt;x&gt;</th><th scope="col" class="num">n</th></tr></thead>'
+        '<tbody><tr><td>&lt;script&gt;alert(1)&lt;/script&gt;</td><td class="num">167,000</td>'
+        '</tr><tr><td>Tom &amp; Jerry</td><td class="num">5</td></tr></tbody></table></div>'
     )
     assert "<script" not in out
 
@@ -69,3 +70,25 @@ def test_figure_alt_text_is_escaped(tmp_path):
     assert out == ('<figure><img src="data:image/png;base64,YWJj" '
                    'alt="a &quot;quoted&quot; &lt;alt&gt;">'
                    "<figcaption>a &quot;quoted&quot; &lt;alt&gt;</figcaption></figure>")
+
+
+def test_a_page_fits_small_screens_and_marks_code():
+    page = render("t", ("Open `report.html`.",), [])
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert "<p>Open <code>report.html</code>.</p>" in page
+
+
+def test_numbers_are_labelled_formatted_and_right_aligned():
+    from cme_eval.report.labels import for_reading
+
+    table = pd.DataFrame({"authority": ["All"], "true_status": ["maintained_neighbour_la"],
+                          "potential_cme": [1476.0], "precision": [0.99906],
+                          "within_tolerance": [True]})
+    shown = for_reading(table)
+    assert list(shown.columns) == ["Local authority", "True status", "Potential CME",
+                                   "Precision", "Within tolerance"]
+    assert shown.iloc[0].tolist() == ["All", "Maintained school, neighbouring Welsh LA",
+                                      "1,476", "99.91%", "yes"]
+    out = table_html("c", shown)
+    assert '<td class="num">1,476</td>' in out and '<td class="num">99.91%</td>' in out
+    assert "<td>Maintained school, neighbouring Welsh LA</td>" in out

@@ -1,0 +1,134 @@
+"""Words for people: the machine names of columns and categories as a reader sees them.
+
+The CSVs keep their machine names (``perfect_match``, ``maintained_neighbour_la``), which
+scripts rely on; the HTML report and the spreadsheets show these labels, and numbers formatted
+for reading: thousands separators, shares as percentages, yes/no. One table of words, used by
+both, so a label is changed in one place.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pandas as pd
+
+COLUMNS = {
+    "authority": "Local authority", "source": "Source", "received": "Received",
+    "perfect_match": "Perfect match", "partial_match": "Partial match",
+    "not_matched": "Not matched", "out_of_scope": "Out of scope",
+    "cme_known_before": "CME known before", "cme_known_after": "CME known after",
+    "potential_cme_identified": "Potential CME identified", "true_status": "True status",
+    "potential_cme": "Potential CME", "resolved_by_follow_up": "Resolved by follow-up",
+    "engine": "Method", "mechanism": "Error in the record", "records": "Records",
+    "with_true_partner": "With a true partner", "predicted_links": "Links made",
+    "correct_links": "Correct links", "lost_at_blocking": "Lost before comparison",
+    "precision": "Precision", "recall": "Recall", "f1": "F1 score",
+    "records_in_scope": "Records in scope",
+    "not_matched_but_known": "Not matched, but held by the LA",
+    "not_matched_truly_unaccounted": "Not matched, truly unaccounted for",
+    "false_links": "Wrong links", "partial_matches": "Partial matches",
+    "unmatched_follow_ups": "Unmatched records to follow up",
+    "minutes_per_partial_check": "Minutes per partial check",
+    "minutes_per_follow_up": "Minutes per follow-up",
+    "hours_checking_partials": "Hours checking partial matches",
+    "hours_following_up": "Hours following up", "hours_total": "Hours in total",
+    "measure": "Measure", "published": "Published", "reproduced": "This re-run",
+    "difference": "Difference", "within_tolerance": "Within tolerance",
+    "tolerance": "Tolerance", "applicable": "Applies to this run", "note": "Note",
+}
+VALUES = {
+    "maintained_own_la": "Maintained school, own LA",
+    "maintained_neighbour_la": "Maintained school, neighbouring Welsh LA",
+    "maintained_england": "Maintained school in England",
+    "independent": "Independent school", "independent_la_placed": "Independent school, LA placed",
+    "ehe_suitable": "Home educated, suitably", "ehe_unsuitable": "Home educated, unsuitably",
+    "ehe_unknown": "Home educated, unknown to the LA",
+    "eotas": "Educated other than at school", "out_of_county": "Placed out of county",
+    "moved_within_wales": "Moved within Wales", "moved_to_england": "Moved to England",
+    "moved_abroad": "Moved abroad", "no_fixed_abode": "No fixed abode",
+    "misallocated_border": "Lives over the border, allocated by postcode",
+    "missing_known": "Missing education, known to the LA",
+    "missing_unknown": "Missing education, unknown to the LA",
+    "recordlinkage": "This toolkit", "splink": "This toolkit on Splink",
+    "excel_baseline": "Excel fuzzy lookup (the pilot's method)",
+    "none": "No error", "all": "All records",
+}
+CATEGORY_COLUMNS = ("authority", "source", "true_status", "engine", "mechanism")
+SHARE_COLUMNS = ("precision", "recall", "f1")
+_SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+")
+
+
+def value(text: str) -> str:
+    """A category as words: the table above, else the machine name with its words spaced
+    ('dob_day_month_swap' -> 'Dob day month swap'); a suffix in brackets is kept."""
+    text = str(text)
+    if text in VALUES:
+        return VALUES[text]
+    match = _SNAKE.match(text)
+    if not match:
+        return text
+    head = VALUES.get(match.group(0), match.group(0).replace("_", " ").capitalize())
+    return head + text[match.end():]
+
+
+def column(name: str) -> str:
+    return COLUMNS.get(name, value(name))
+
+
+def relabelled(table: pd.DataFrame) -> pd.DataFrame:
+    """Columns and categories in words; numbers untouched (for spreadsheets)."""
+    out = table.copy()
+    for c in CATEGORY_COLUMNS:
+        if c in out:
+            out[c] = out[c].map(value)
+    return out.rename(columns=column)
+
+
+def _number(v: object, share: bool = False, decimals: int = 0) -> str:
+    if isinstance(v, bool) or v in ("True", "False"):
+        return "yes" if v in (True, "True") else "no"
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if math.isnan(x):
+        return ""
+    if share:
+        return f"{x:.2%}" if abs(x) >= 0.0001 or x == 0 else f"{x:.4%}"
+    if decimals:
+        return f"{x:,.{decimals}f}"
+    return f"{x:,.0f}" if x == round(x) else f"{x:,.2f}"
+
+
+def for_reading(table: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as text a person reads: labels, thousands separators, percentages, yes/no.
+
+    A published-vs-reproduced table formats each row by its measure: shares as percentages
+    (differences in percentage points), counts with separators."""
+    out = table.copy().astype(object)
+    share_rows = (out["measure"].astype(str).str.contains("share")
+                  if "measure" in out else pd.Series(False, index=out.index))
+    for c in out.columns:
+        if c in CATEGORY_COLUMNS:
+            out[c] = out[c].map(value)
+        elif c in ("published", "reproduced", "difference"):
+            out[c] = [(_points(v) if c == "difference" else _number(v, share=True))
+                      if is_share else _number(v) for v, is_share in zip(out[c], share_rows,
+                                                                         strict=True)]
+        elif c in SHARE_COLUMNS:
+            out[c] = out[c].map(lambda v: _number(v, share=True))
+        elif c.startswith(("hours_", "minutes_")):
+            out[c] = out[c].map(lambda v: _number(v, decimals=1))
+        elif c not in ("measure", "tolerance", "note"):
+            out[c] = out[c].map(_number)
+    if "measure" in out:
+        out["measure"] = out["measure"].map(lambda m: m[:1].upper() + m[1:])
+    return out.rename(columns=column)
+
+
+def _points(v: object) -> str:
+    try:
+        return f"{float(v) * 100:+.1f} points"
+    except (TypeError, ValueError):
+        return str(v)
