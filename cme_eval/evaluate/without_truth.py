@@ -58,27 +58,24 @@ def working_lists(outcomes: pd.DataFrame, sources: dict[str, pd.DataFrame]
     ``partial_for_review``: every partial match, the received record beside its candidate, with
     the match weight and the reason.
     """
-    records = _records(sources).drop_duplicates(["dataset", "record_id"])
-    by_id = records.set_index(["dataset", "record_id"])
-    received = pd.concat([sources[s].assign(dataset=s) for s in outcomes["source"].unique()
-                          if s in sources], ignore_index=True)
-    received = received.drop_duplicates(["dataset", "record_id"]).set_index(
+    # One lookup of every record by (dataset, id): received records and candidates alike.
+    by_id = _records(sources).drop_duplicates(["dataset", "record_id"]).set_index(
         ["dataset", "record_id"])[RECORD_FIELDS]
 
-    def with_fields(frame: pd.DataFrame) -> pd.DataFrame:
-        keys = pd.MultiIndex.from_arrays([frame["source"], frame["record_id"]])
-        return frame.join(pd.DataFrame(received.reindex(keys).to_numpy(), columns=RECORD_FIELDS,
-                                       index=frame.index))
+    def with_fields(frame: pd.DataFrame, dataset: str, ident: str, prefix: str = ""):
+        keys = pd.MultiIndex.from_arrays([frame[dataset], frame[ident]])
+        found = pd.DataFrame(by_id.reindex(keys).to_numpy(), index=frame.index,
+                             columns=[f"{prefix}{f}" for f in RECORD_FIELDS])
+        return frame.join(found)
 
-    unmatched = outcomes[outcomes["outcome"] == NOT_MATCHED]
-    unmatched = with_fields(unmatched[["record_id", "source", "score", "reason"]])
+    unmatched = outcomes.loc[outcomes["outcome"] == NOT_MATCHED,
+                             ["record_id", "source", "score", "reason"]]
+    unmatched = with_fields(unmatched, "source", "record_id")
     unmatched.insert(2, "potential_cme", unmatched["source"] == NWSSP)
-    partial = outcomes[outcomes["outcome"] == PARTIAL]
-    partial = with_fields(partial[["record_id", "source", "score", "reason",
-                                   "matched_record_id", "matched_dataset"]])
-    keys = pd.MultiIndex.from_arrays([partial["matched_dataset"], partial["matched_record_id"]])
-    candidate = pd.DataFrame(by_id.reindex(keys)[RECORD_FIELDS].to_numpy(),
-                             columns=[f"candidate_{f}" for f in RECORD_FIELDS],
-                             index=partial.index)
+    partial = outcomes.loc[outcomes["outcome"] == PARTIAL,
+                           ["record_id", "source", "score", "reason", "matched_record_id",
+                            "matched_dataset"]]
+    partial = with_fields(with_fields(partial, "source", "record_id"),
+                          "matched_dataset", "matched_record_id", prefix="candidate_")
     return {"unmatched_for_follow_up": unmatched.reset_index(drop=True),
-            "partial_for_review": partial.join(candidate).reset_index(drop=True)}
+            "partial_for_review": partial.reset_index(drop=True)}
