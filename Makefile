@@ -5,24 +5,40 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test setup notebooks clean-reports
+# The browser test (tests/browser) opens the report in headless Chromium and runs axe-core in it:
+# Debian's chromium and chromium-driver (system packages, installed only when missing; as root,
+# else through sudo) and axe-core from npm into .venv/node (git-ignored, never the tracked tree).
+AXE    := $(VENV)/node/node_modules/axe-core/axe.min.js
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup browser notebooks clean-reports
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# setuptools warns that any editable install of a flat layout could be shadowed by a folder of
 	# the same name; nothing to act on, so it is not shown (other install messages still are).
-	PYTHONWARNINGS="ignore::UserWarning" $(BIN)/python -m pip install --quiet -e ".[dev]"
+	PYTHONWARNINGS="ignore::UserWarning" $(BIN)/python -m pip install --quiet -e ".[dev,spark]"
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+/usr/bin/chromium /usr/bin/chromedriver:
+	[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || { $(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	    chromium chromium-driver; }
+
+$(AXE): | $(STAMP)
+	npm install --prefix $(VENV)/node --no-audit --no-fund --loglevel=error axe-core@4
+
+browser: /usr/bin/chromium /usr/bin/chromedriver $(AXE)
 
 ## The main job: the calibrated pilot scenario, all seven pilot LAs, into reports/pilot-2025/
 run: $(STAMP)
 	$(BIN)/cme-eval run pilot-2025 --out reports/pilot-2025 --force
 
 ## The whole test suite: unit, integration and the committed notebooks under nbval
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest --nbval --nbval-current-env tests notebooks
 
 ## Refresh the notebooks' stored outputs (the smoke defaults) after changing a stage

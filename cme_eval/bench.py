@@ -101,13 +101,12 @@ def bench_linkage(scenario_name: str, authority: str, out: Path,
     from cme_eval.ingest import read_authority
     from cme_eval.linkage import link_prepared, spec_from_settings
     from cme_eval.linkage.blocking import candidate_count
+    from cme_eval.linkage.engines import default_engines
     from cme_eval.schema import MATCHED_AGAINST, RECEIVED_SOURCES, SOURCE_LABELS
     from cme_eval.standardise import prepare
     from cme_eval.synth.sources import synthesise, write_synthetic
 
-    from cme_eval.linkage.engines import engine_names
-
-    engines = engine_names() if engines is None else engines
+    engines = default_engines() if engines is None else engines
     scenario = load_scenario(scenario_name, authorities=[authority], seed=seed, scale=scale)
     data = out / "synthetic"
     write_synthetic(synthesise(scenario, authority), data, scenario)
@@ -164,27 +163,86 @@ def _generate_all(scenario_name: str, out: Path, seed: int | None, scale: float 
     return time.perf_counter() - started
 
 
+class ChildrenPeakRSS(PeakRSS):
+    """Peak resident memory (MB) of this process's children while a block runs: the JVM
+    (``jvm_peak_mb``: Spark's driver, and in local mode its executor) and the others
+    (``workers_peak_mb``: e.g. Spark's Python workers), each summed over its processes."""
+
+    def __init__(self, interval: float = 0.1):
+        super().__init__(interval)
+        self.jvm_peak_mb = self.workers_peak_mb = 0.0
+
+    def _sample(self) -> None:
+        import psutil
+
+        jvm = workers = 0
+        for child in self._process.children(recursive=True):
+            try:
+                rss = child.memory_info().rss
+                if child.name() == "java":
+                    jvm += rss
+                else:
+                    workers += rss
+            except psutil.Error:  # gone in between
+                continue
+        self.jvm_peak_mb = max(self.jvm_peak_mb, jvm / 2**20)
+        self.workers_peak_mb = max(self.workers_peak_mb, workers / 2**20)
+
+
+CENTRAL_COLUMNS = ["engine", "authorities", "nhs_records", "plasc_records", "candidate_pairs",
+                   "generate_s", "prepare_s", "startup_s", "central_link_s", "pairs_per_s",
+                   "central_peak_mb", "jvm_peak_mb", "workers_peak_mb", "process_peak_mb",
+                   "same_outcomes", "matched_share", "precision", "recall", "f1"]
+
+
+def central_inputs(run) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every LA's NHS records and all-Wales PLASC (with ``holder``), standardised, as
+    ``stages.link_centrally`` reads them; read once, then linked by each engine."""
+    from cme_eval.ingest import read_records
+    from cme_eval.schema import FILE_NAMES, NWSSP, PLASC, PLASC_WALES
+    from cme_eval.standardise import prepare
+
+    nhs, plasc = [], []
+    for authority in run.scenario.authorities:
+        folder = run.inputs_dir(authority)
+        nhs.append(read_records(folder / FILE_NAMES[NWSSP], NWSSP, authority))
+        for source, holder in ((PLASC, authority), (PLASC_WALES, "")):
+            plasc.append(read_records(folder / FILE_NAMES[source], source, authority)
+                         .assign(holder=holder))
+    ref = run.scenario.dates.nhs_extract
+    return (prepare(pd.concat(nhs, ignore_index=True), ref),
+            prepare(pd.concat(plasc, ignore_index=True), ref))
+
+
 def bench_central(scenario_name: str, out: Path, *, engine: str | None = None,
                   seed: int | None = None, scale: float | None = None) -> pd.DataFrame:
     """Central matching of all-Wales NHS records against all-Wales PLASC, as one link.
 
     Every LA is generated first in a child process (skipped when ``out`` already holds it);
-    then this process links, with its peak memory sampled while it does. Accuracy is judged
-    against the truth of every LA. Writes ``bench_central.csv`` in ``out``.
+    then this process reads and standardises the records once (``prepare_s``) and links
+    (``central_link_s``), with its peak memory sampled while it does. Accuracy is judged
+    against the truth of every LA. ``engine="splink-spark"`` links the same data with Splink
+    on DuckDB first and then on Spark, one row each: the Spark session is started before its
+    link is timed (``startup_s``), the JVM's and Spark's Python workers' peak memory are
+    sampled too, and ``same_outcomes`` says whether every record got the same outcome, match
+    and score as with DuckDB. Writes ``bench_central.csv`` in ``out``.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    import cme_eval.linkage.central  # noqa: F401  (imports are not part of the timed link)
     from cme_eval.evaluate import accuracy
     from cme_eval.fileio import read_csv, write_csv
+    from cme_eval.linkage import spark, spec_from_settings
+    from cme_eval.linkage.blocking import candidate_count
+    from cme_eval.linkage.central import central_spec, link_central
     from cme_eval.schema import NWSSP, OUT_OF_SCOPE, PLASC, PLASC_WALES
-    from cme_eval.stages import Run, link_centrally
+    from cme_eval.stages import Run
 
     out = Path(out)
     overrides = {"cross_border": {"central_engine": engine}} if engine else None
-    if (engine or "splink") == "splink":
-        import splink  # noqa: F401
+    # checked here first (an engine whose extra is missing is refused before any generation)
+    load_scenario(scenario_name, seed=seed, scale=scale, overlays=(CENTRAL_OVERLAY,),
+                  overrides=overrides)
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         generate_s = pool.submit(_generate_all, scenario_name, out, seed, scale,
                                  overrides).result()
@@ -193,27 +251,60 @@ def bench_central(scenario_name: str, out: Path, *, engine: str | None = None,
     stale = [a for a in run.scenario.authorities if not run.is_done("generate", a)]
     if stale:  # the timed link would generate them itself
         raise RuntimeError(f"generation did not complete for {', '.join(stale)}")
-    gc.collect()
-    with PeakRSS() as rss:
-        t0 = time.perf_counter()
-        outcomes = link_centrally(run)
-        wall = time.perf_counter() - t0
+    ref, cross = run.scenario.dates.nhs_extract, run.scenario.cross_border
+    chosen = run.scenario.cross_border.central_engine
+    engines = ("splink", chosen) if chosen == "splink-spark" else (chosen,)
     truth = pd.concat([read_csv(run.truth_dir(a) / "truth_records.csv")
                        for a in run.scenario.authorities], ignore_index=True)
-    judged = accuracy.judge(outcomes.drop(columns="authority"), truth,
-                            {NWSSP: (PLASC, PLASC_WALES)})
-    stats = accuracy.summarise(judged)
-    plasc = truth["source"].isin([PLASC, PLASC_WALES]).sum()
-    row = {"engine": run.scenario.cross_border.central_engine,
-           "authorities": len(run.scenario.authorities), "nhs_records": len(outcomes),
-           "plasc_records": int(plasc), "generate_s": round(generate_s, 1),
-           "central_link_s": round(wall, 1), "central_peak_mb": round(rss.peak_mb),
-           "process_peak_mb": round(peak_mb()),
-           "matched_share": round(float(
-               judged.loc[judged["outcome"] != OUT_OF_SCOPE, "linked"].mean()), 5),
-           "precision": round(stats["precision"], 5), "recall": round(stats["recall"], 5),
-           "f1": round(stats["f1"], 5)}
-    table = pd.DataFrame([row])
+    plasc = int(truth["source"].isin([PLASC, PLASC_WALES]).sum())
+    t0 = time.perf_counter()
+    nhs_std, plasc_std = central_inputs(run)  # read and standardised once, for every engine
+    prepare_s = time.perf_counter() - t0
+    spec = spec_from_settings(run.scenario.linkage, run.scenario.shared_identifiers())
+    rows, first = [], None
+    for name in engines:
+        if name == "splink":
+            import splink  # noqa: F401
+        startup = 0.0
+        if name == "splink-spark":
+            spark.configure(run.scenario.spark)
+            t0 = time.perf_counter()
+            spark.session()
+            startup = time.perf_counter() - t0
+        gc.collect()
+        with PeakRSS() as rss, ChildrenPeakRSS() as children:
+            t0 = time.perf_counter()
+            outcomes = link_central(nhs_std, plasc_std, spec, reference_date=ref, engine=name,
+                                    other_la_min_weight=cross.other_la_min_weight)
+            wall = time.perf_counter() - t0
+        judged = accuracy.judge(outcomes.drop(columns="authority"), truth,
+                                {NWSSP: (PLASC, PLASC_WALES)})
+        stats = accuracy.summarise(judged)
+        same = ""
+        if first is None:
+            first = outcomes
+        else:
+            same = bool(outcomes.round({"score": 6}).equals(first.round({"score": 6})))
+        rows.append({
+            "engine": name, "authorities": len(run.scenario.authorities),
+            "nhs_records": len(outcomes), "plasc_records": plasc,
+            "generate_s": round(generate_s, 1), "prepare_s": round(prepare_s, 1),
+            "startup_s": round(startup, 1),
+            "central_link_s": round(wall, 1), "central_peak_mb": round(rss.peak_mb),
+            "jvm_peak_mb": round(children.jvm_peak_mb),
+            "workers_peak_mb": round(children.workers_peak_mb),
+            "process_peak_mb": round(peak_mb()), "same_outcomes": same,
+            "matched_share": round(float(
+                judged.loc[judged["outcome"] != OUT_OF_SCOPE, "linked"].mean()), 5),
+            "precision": round(stats["precision"], 5), "recall": round(stats["recall"], 5),
+            "f1": round(stats["f1"], 5)})
+    spark.stop()
+    # counted outside the timing: every engine links the same pairs
+    pairs = int(candidate_count(nhs_std, plasc_std, central_spec(spec)))
+    for row in rows:
+        row["candidate_pairs"] = pairs
+        row["pairs_per_s"] = round(pairs / row["central_link_s"]) if row["central_link_s"] else 0
+    table = pd.DataFrame(rows, columns=CENTRAL_COLUMNS)
     write_csv(table, out / "bench_central.csv")
     return table
 
@@ -259,10 +350,9 @@ def bench_hostile(out: Path, engines: tuple[str, ...] | None = None, *, quick: b
 
     from cme_eval import api, outside_data
     from cme_eval.fileio import write_csv
+    from cme_eval.linkage.engines import default_engines
 
-    from cme_eval.linkage.engines import engine_names
-
-    engines = engine_names() if engines is None else engines
+    engines = default_engines() if engines is None else engines
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     scale = 0.1 if quick else 1.0
@@ -317,4 +407,47 @@ def bench_hostile(out: Path, engines: tuple[str, ...] | None = None, *, quick: b
     table = pd.DataFrame(rows, columns=HOSTILE_COLUMNS)
     table["candidate_pairs"] = table["candidate_pairs"].astype("Int64")
     write_csv(table, out / "bench_hostile.csv", float_format="%.5f")
+    return table
+
+
+class TreePeakRSS(PeakRSS):
+    """Peak resident memory (MB) of this process and all its children together: a process
+    pool's footprint, sampled as one sum (each process's own peak would overstate it)."""
+
+    def _sample(self) -> None:
+        import psutil
+
+        total = self._process.memory_info().rss
+        for child in self._process.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:  # gone in between
+                continue
+        self.peak_mb = max(self.peak_mb, total / 2**20)
+
+
+def bench_replicates(scenario_name: str, n: int, out: Path, *,
+                     authorities: tuple[str, ...] = (), seed: int | None = None,
+                     scale: float | None = None, workers: int = 2) -> pd.DataFrame:
+    """``cme-eval replicate`` timed: wall time, seconds per replicate, and the peak memory of
+    the whole pool (this process and its workers summed). Writes ``bench_replicates.csv``."""
+    from cme_eval.fileio import write_csv
+    from cme_eval.uncertainty.replicates import replicate
+
+    scenario = load_scenario(scenario_name, seed=seed, scale=scale,
+                             authorities=list(authorities) or None)
+    started = time.perf_counter()
+    with TreePeakRSS(interval=0.25) as memory:
+        result = replicate(scenario_name, n, out, authorities=authorities, seed=seed,
+                           scale=scale, workers=workers)
+    wall = time.perf_counter() - started
+    received = result.rows[result.rows["authority"] == "All"]["received"]
+    table = pd.DataFrame([{
+        "scenario": scenario.name, "scale": scenario.scale,
+        "authorities": len(scenario.authorities), "replicates": n, "workers": workers,
+        "records_per_replicate": int(received.mean()), "wall_s": round(wall, 1),
+        "s_per_replicate": round(wall / n, 1),
+        "replicate_s_one_worker": round(wall * workers / n, 1),
+        "peak_mb_all_processes": round(memory.peak_mb)}])
+    write_csv(table, out / "bench_replicates.csv")
     return table

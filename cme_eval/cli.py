@@ -156,6 +156,9 @@ def _parser() -> argparse.ArgumentParser:
     p_run.add_argument("--force", action="store_true",
                        help="clear the run folder first if it holds another run (a folder "
                        "that is not a cme-eval run folder is never cleared)")
+    p_run.add_argument("--replicates-from", type=Path, metavar="DIR",
+                       help="a cme-eval replicate folder of the same scenario, seed, scale "
+                       "and LAs: the report shows the replicates' range beside its figures")
     _verbosity(p_run)
 
     p_gen = sub.add_parser(
@@ -206,6 +209,43 @@ def _parser() -> argparse.ArgumentParser:
                        help="folder for the comparison (each scenario's run in DIR/runs/)")
     _verbosity(p_cmp)
 
+    p_rep = sub.add_parser(
+        "replicate", help="the scenario on N seeds: how much of each figure is chance",
+        description="Run the scenario on N seeds derived from its own (library stages, in a "
+        "process pool) and write replicates.csv (one row per replicate and LA), "
+        "replicates_published.csv and replicate_summary.csv (mean, sd, 2.5/50/97.5th "
+        "percentiles).")
+    _scenario_args(p_rep)
+    p_rep.add_argument("--replicates", type=_whole(1), required=True, metavar="N",
+                       help="how many seeds (1 or more)")
+    p_rep.add_argument("--out", type=Path, required=True, metavar="DIR",
+                       help="folder for the replicate tables (created if missing)")
+    p_rep.add_argument("--workers", type=_whole(1), default=2, metavar="N",
+                       help="replicates run side by side (default 2); results never depend "
+                       "on it")
+    _verbosity(p_rep)
+
+    p_sen = sub.add_parser(
+        "sensitivity", help="which assumption moves the figures most (one at a time)",
+        description="Vary each setting to its declared low and high, one at a time, on the "
+        "scenario's own population; write sensitivity.csv and a tornado figure per headline "
+        "measure, with the replicates' 95%% range drawn on it.")
+    _scenario_args(p_sen)
+    p_sen.add_argument("--out", type=Path, required=True, metavar="DIR",
+                       help="folder for sensitivity.csv and figures/ (created if missing)")
+    p_sen.add_argument("--parameters", nargs="+", metavar="NAME[=LOW:HIGH]",
+                       help="settings to vary (default: every error rate, status share and "
+                       "follow-up probability of the scenario, and the partial-match "
+                       "threshold), e.g. errors.outdated_address=0.5:2 "
+                       "linkage.partial_min_weight")
+    p_sen.add_argument("--replicates", type=_whole(0), default=10, metavar="N",
+                       help="replicates run to measure chance (default 10; 0: none)")
+    p_sen.add_argument("--replicates-from", type=Path, metavar="DIR",
+                       help="use a cme-eval replicate folder of the same run instead")
+    p_sen.add_argument("--workers", type=_whole(1), default=2, metavar="N",
+                       help="runs side by side (default 2); results never depend on it")
+    _verbosity(p_sen)
+
     p_bench = sub.add_parser(
         "bench", help="benchmarks that print figures (time, memory)",
         description="Benchmarks print wall time and peak memory; they are never timed tests.")
@@ -229,13 +269,16 @@ def _parser() -> argparse.ArgumentParser:
     b_cen = bench_sub.add_parser(
         "central", help="central matching: all-Wales NHS records against all-Wales PLASC",
         description="Generate every LA of a scenario with all 22 LAs and link all NHS records "
-        "against all-Wales PLASC in one go; prints rows, pairs, time and peak memory.")
+        "against all-Wales PLASC in one go; prints rows, candidate pairs, time, peak memory "
+        "and pairs per second. With --engine splink-spark, Splink on DuckDB and on Spark "
+        "link the same data side by side (JVM memory too, and whether the outcomes agree).")
     _scenario_args(b_cen, authorities=None, default="wales-2025")
     b_cen.add_argument("--out", type=Path, required=True, metavar="DIR",
                        help="folder for the generated data and bench_central.csv")
-    b_cen.add_argument("--engine", choices=("splink", "recordlinkage"),
+    b_cen.add_argument("--engine", choices=("splink", "recordlinkage", "splink-spark"),
                        help="engine of the central link (default: the scenario's "
-                       "cross_border.central_engine)")
+                       "cross_border.central_engine); splink-spark runs DuckDB beside it "
+                       "(the scenario's spark: settings say where Spark runs)")
     _verbosity(b_cen)
     b_hos = bench_sub.add_parser(
         "hostile", help="data the project did not make: hostile frames and FEBRL 1-3",
@@ -251,6 +294,19 @@ def _parser() -> argparse.ArgumentParser:
                        help="hostile frames at a tenth of their size (FEBRL stays whole), "
                        "e.g. for tests")
     _verbosity(b_hos)
+    b_rep = bench_sub.add_parser(
+        "replicates", help="replicates: time per replicate and peak memory of the pool",
+        description="Run cme-eval replicate and print its wall time, the time per replicate "
+        "and the peak memory of this process and its workers together; writes "
+        "bench_replicates.csv beside the replicate tables.")
+    _scenario_args(b_rep, default="pilot-2025")
+    b_rep.add_argument("--replicates", type=_whole(1), default=20, metavar="N",
+                       help="how many seeds (default 20)")
+    b_rep.add_argument("--workers", type=_whole(1), default=2, metavar="N",
+                       help="replicates run side by side (default 2)")
+    b_rep.add_argument("--out", type=Path, required=True, metavar="DIR",
+                       help="folder for the replicate tables and bench_replicates.csv")
+    _verbosity(b_rep)
     return parser
 
 
@@ -284,7 +340,8 @@ def _run(args: argparse.Namespace) -> None:
     out = args.out or run_folder.default_folder(scenario, load_scenario(args.scenario),
                                                 Path("reports"))
     folder = run(RunRequest(args.scenario, out, args.authorities, args.seed, args.scale,
-                            args.workers, force=args.force, progress=not args.quiet))
+                            args.workers, force=args.force, progress=not args.quiet,
+                            replicates_from=args.replicates_from))
     print(f"Report written to {folder / 'report.html'}")
 
 
@@ -341,6 +398,39 @@ def _compare(args: argparse.Namespace) -> None:
     print(f"written to {path}")
 
 
+def _progress(args: argparse.Namespace, what: str):
+    from tqdm import tqdm
+
+    if args.quiet:
+        return None
+    return lambda items: tqdm(items, desc=what, unit="run", leave=False)
+
+
+def _replicate(args: argparse.Namespace) -> None:
+    from cme_eval.uncertainty.replicates import replicate
+
+    _not_a_file(args.out)
+    load_scenario(args.scenario, seed=args.seed, scale=args.scale,
+                  authorities=list(args.authorities) or None)  # refuse a bad one first
+    result = replicate(args.scenario, args.replicates, args.out, authorities=args.authorities,
+                       seed=args.seed, scale=args.scale, workers=args.workers,
+                       progress=_progress(args, "replicates"))
+    print(f"{result.meta['replicates']} replicates written to {args.out}")
+
+
+def _sensitivity(args: argparse.Namespace) -> None:
+    from cme_eval.uncertainty.sensitivity import sensitivity
+
+    _not_a_file(args.out)
+    entries = [e for item in args.parameters or () for e in item.split(",") if e.strip()]
+    table = sensitivity(args.scenario, args.out, parameters=entries or None,
+                        authorities=args.authorities, seed=args.seed, scale=args.scale,
+                        workers=args.workers, replicates=args.replicates,
+                        replicates_from=args.replicates_from,
+                        progress=_progress(args, "sensitivity"))
+    print(f"{table['parameter'].nunique()} parameters written to {args.out / 'sensitivity.csv'}")
+
+
 def _bench(args: argparse.Namespace) -> None:
     from cme_eval import bench
 
@@ -359,6 +449,11 @@ def _bench(args: argparse.Namespace) -> None:
         table = bench.bench_central(args.scenario, args.out, engine=args.engine,
                                     seed=args.seed, scale=args.scale)
         print(f"written to {args.out / 'bench_central.csv'}")
+    elif args.bench == "replicates":
+        table = bench.bench_replicates(args.scenario, args.replicates, args.out,
+                                       authorities=args.authorities, seed=args.seed,
+                                       scale=args.scale, workers=args.workers)
+        print(f"written to {args.out / 'bench_replicates.csv'}")
     else:
         table = bench.bench_generate(args.scenario, authorities=list(args.authorities) or None,
                                      seed=args.seed, scale=args.scale)
@@ -366,7 +461,7 @@ def _bench(args: argparse.Namespace) -> None:
 
 
 COMMANDS = {"run": _run, "generate": _generate, "evaluate": _evaluate, "compare": _compare,
-            "bench": _bench}
+            "replicate": _replicate, "sensitivity": _sensitivity, "bench": _bench}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -225,6 +225,18 @@ class Linkage:
         if self.engine not in engine_names():
             raise ConfigError(f"linkage.engine: unknown engine {self.engine!r}; allowed: "
                               + ", ".join(engine_names()))
+        _check_engine_installed(self.engine, "linkage.engine")
+
+
+def _check_engine_installed(name: str, where: str) -> None:
+    """An engine whose optional extra is missing is refused before anything runs, in one line
+    naming the extra (``pip install "cme-eval[spark]"``)."""
+    from cme_eval.linkage.engines import get
+
+    try:
+        get(name).require()
+    except ImportError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -252,6 +264,57 @@ class CrossBorder:
         if self.central_engine not in scoring:
             raise ConfigError(f"cross_border.central_engine: unknown engine "
                               f"{self.central_engine!r}; allowed: {', '.join(scoring)}")
+        _check_engine_installed(self.central_engine, "cross_border.central_engine")
+
+
+# Spark's size notation: a whole number and a unit (k, m, g, t), e.g. 512m, 2g.
+_SPARK_SIZE = re.compile(r"[1-9][0-9]*[kmgt]", re.IGNORECASE)
+# local, local[2], local[*], local[4,2] (threads, failures) or a cluster manager's URL.
+_SPARK_MASTER = re.compile(r"local(\[([1-9][0-9]*|\*)(,[1-9][0-9]*)?\])?|"
+                           r"(spark|k8s|mesos)://\S+|yarn")
+# Properties the other keys set; spark.conf may not set them a second time.
+_SPARK_OWN = {"spark.master": "master", "spark.driver.memory": "driver_memory",
+              "spark.sql.shuffle.partitions": "shuffle_partitions",
+              "spark.sql.warehouse.dir": "warehouse_dir"}
+
+
+@dataclass(frozen=True)
+class Spark:
+    """Where the ``splink-spark`` engine runs (``linkage.engine`` or
+    ``cross_border.central_engine``); unused by the other engines. See docs/scaling.md."""
+
+    # local[N]: N threads on this machine; a cluster: spark://host:7077, yarn, k8s://...
+    master: str = field(default_factory=_default("spark.master"))
+    # The driver JVM's heap; in local mode the driver is also the executor, so this bounds
+    # what Spark holds (Python's own memory comes on top).
+    driver_memory: str = field(default_factory=_default("spark.driver_memory"))
+    # Partitions of every shuffle (joins of blocking, the predictions); on a cluster, about
+    # 2-3 per executor core.
+    shuffle_partitions: int = field(default_factory=_default("spark.shuffle_partitions"),
+                                    metadata=_range(1, 100_000))
+    # Where Splink writes its intermediate tables (parquet); "": a temporary folder of the
+    # session, removed afterwards. On a cluster, a shared folder (hdfs://, s3a://). Each link
+    # works in a subfolder of its own, removed when the link is done.
+    checkpoint_dir: str = field(default_factory=_default("spark.checkpoint_dir"))
+    # spark.sql.warehouse.dir; "": inside the session's temporary folder.
+    warehouse_dir: str = field(default_factory=_default("spark.warehouse_dir"))
+    # Further Spark properties as text, e.g. {spark.executor.memory: 8g} for a cluster.
+    conf: dict[str, str] = field(default_factory=_default("spark.conf"))
+
+    def __post_init__(self) -> None:
+        if not _SPARK_MASTER.fullmatch(self.master):
+            raise ConfigError(f"spark.master: {self.master!r} is not a Spark master; allowed: "
+                              "local, local[N], local[*], spark://HOST:PORT, yarn, k8s://URL")
+        if not _SPARK_SIZE.fullmatch(self.driver_memory):
+            raise ConfigError(f"spark.driver_memory: {self.driver_memory!r} is not a size; "
+                              "allowed: a whole number and a unit k, m, g or t, e.g. 2g")
+        for key in self.conf:
+            if not key.startswith("spark."):
+                raise ConfigError(f"spark.conf.{key}: not a Spark property; allowed: names "
+                                  "starting with 'spark.'")
+            if key in _SPARK_OWN:
+                raise ConfigError(f"spark.conf.{key}: set by spark.{_SPARK_OWN[key]}; allowed: "
+                                  "any other Spark property")
 
 
 @dataclass(frozen=True)
@@ -289,6 +352,23 @@ class Report:
     # Real data with exact counts, for internal use only: set by an explicit request
     # (cme-eval evaluate --no-disclosure-control), never by default.
     release_unprotected: bool = field(default_factory=_default("report.release_unprotected"))
+    # The LAs the published Tables 5.1 and 6.1 rest on ("[data based on 5 LAs]", never named):
+    # the counts of the publication are compared on these LAs only. Empty: no count is
+    # compared, only shares. pilot-2025 declares the inferred five (docs/reporting_subset.md).
+    published_subset: list[str] = field(default_factory=_default("report.published_subset"))
+
+    def __post_init__(self) -> None:
+        from cme_eval.evaluate.subset import PUBLISHED_SUBSET_FACTS
+
+        unknown = [n for n in self.published_subset if n not in wales.PILOT_AUTHORITIES]
+        if unknown:
+            raise ConfigError(f"report.published_subset: {unknown[0]!r} is not a pilot "
+                              "authority; allowed: " + ", ".join(wales.PILOT_AUTHORITIES))
+        n = PUBLISHED_SUBSET_FACTS.n_las
+        if self.published_subset and len(set(self.published_subset)) != n:
+            raise ConfigError(f"report.published_subset: the published tables rest on {n} "
+                              f"LAs; got {len(set(self.published_subset))} different names "
+                              "(or leave it empty)")
 
     @property
     def protect(self) -> bool:
@@ -322,6 +402,7 @@ class Scenario:
     identifiers: dict[str, list[str]] = field(default_factory=_default("identifiers"))
     linkage: Linkage = field(default_factory=Linkage)
     cross_border: CrossBorder = field(default_factory=CrossBorder)
+    spark: Spark = field(default_factory=Spark)
     follow_up: FollowUp = field(default_factory=FollowUp)
     review: Review = field(default_factory=Review)
     report: Report = field(default_factory=Report)

@@ -15,6 +15,7 @@ notebooks read with a path relative to their folder: executed notebooks hold no 
 from __future__ import annotations
 
 import logging
+import shutil
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +42,7 @@ STAGE_OF = {"01_generate.ipynb": "generate", "02_link.ipynb": "link",
 COMPILE_NOTEBOOK = "04_compile.ipynb"
 SCENARIO_FILE = "scenario.yaml"
 LOG_FILE = "run.log"
+REPLICATES_DIR = "replicates"
 
 
 class QuietKernelManager(AsyncKernelManager):
@@ -76,6 +78,9 @@ class RunRequest:
     # overriding the scenario's (extract date, disclosure control).
     inputs_dir: Path | None = None
     overrides: dict[str, Any] | None = None
+    # ``cme-eval replicate`` folder of the same scenario, seed, scale and LAs: copied into the
+    # run folder (``replicates/``) so the report shows the replicates' range beside its figures.
+    replicates_from: Path | None = None
 
 
 def check_parameters(notebook: Path, parameters: dict[str, Any]) -> None:
@@ -167,8 +172,20 @@ def run(request: RunRequest) -> Path:
     scenario = load_scenario(request.scenario, seed=request.seed, scale=request.scale,
                              authorities=list(request.authorities) or None,
                              overrides=request.overrides)
+    replicates = None
+    if request.replicates_from is not None:
+        from cme_eval.uncertainty.replicates import check_same_run, read_replicates
+
+        meta, _ = read_replicates(request.replicates_from)
+        check_same_run(meta, scenario, "--replicates-from")
+        replicates = Path(request.replicates_from)
     out = run_folder.claim(request.out, scenario, force=request.force)
     _write_scenario(request, out)
+    shutil.rmtree(out / REPLICATES_DIR, ignore_errors=True)  # none from an earlier run
+    if replicates is not None:
+        from cme_eval.uncertainty.replicates import copy_summary
+
+        copy_summary(replicates, out / REPLICATES_DIR)
     common = {"scenario": SCENARIO_FILE, "run_dir": ".", "seed": scenario.seed,
               "scale": scenario.scale}
     notebooks_per_la = AUTHORITY_NOTEBOOKS

@@ -31,7 +31,6 @@ from cme_eval.schema import (
     CME_REGISTER,
     INPUTS_DIR,
     OUTCOMES,
-    RECEIVED_SOURCES,
     SOURCE_LABELS,
     TRUTH_DIR,
 )
@@ -236,6 +235,7 @@ def _link(run: Run, authority: str) -> pd.DataFrame:
         seams.check_records(frame, name, f"{authority}: ingest -> link")
     settings = run.scenario.linkage
     spec = _spec(run)
+    _use_spark_settings(run)
     diagnostics: list[dict] = []
     prepared = prepare_sources(sources, run.scenario.dates.nhs_extract)
     outcomes = link_authority(sources, spec, engine=settings.engine,
@@ -252,6 +252,7 @@ def _link(run: Run, authority: str) -> pd.DataFrame:
                                reference_date=run.scenario.dates.nhs_extract, prepared=prepared)
         seams.check_outcomes(other, sources, f"{authority}: link ({engine}) -> evaluate")
         write_csv(other, run.la_dir(authority) / f"outcomes_{engine}.csv")
+    _stop_spark()
     run.mark_done("link", authority)
     return outcome_summary(outcomes)
 
@@ -289,6 +290,21 @@ def _spec(run: Run):
     return spec_from_settings(run.scenario.linkage, run.scenario.shared_identifiers())
 
 
+def _use_spark_settings(run: Run) -> None:
+    """Where the splink-spark engine runs, should the run use it (nothing starts here)."""
+    from cme_eval.linkage import spark
+
+    spark.configure(run.scenario.spark)
+
+
+def _stop_spark() -> None:
+    """Stop a Spark session a stage started, and remove its folders, while the stage's process
+    (a notebook kernel, which may be killed once it is asked to shut down) still runs."""
+    from cme_eval.linkage import spark
+
+    spark.stop()
+
+
 def central(run: Run) -> Path:
     """Central pre-processing (``cross_border.central_matching``): every LA's NHS records
     against all-Wales PLASC in one link, before distribution. Writes and returns
@@ -308,6 +324,7 @@ def central(run: Run) -> Path:
         diagnostics: list[dict] = []
         with _quiet_linker():
             outcomes = link_centrally(run, diagnostics)
+        _stop_spark()
         write_csv(outcomes, path, float_format="%.4f")
         write_diagnostics(diagnostics, folder / DIAGNOSTICS)
         marker.write_text(json.dumps({"stage": "central", "fingerprint": run.fingerprint()}) + "\n")
@@ -330,6 +347,7 @@ def link_centrally(run: Run, diagnostics: list | None = None) -> pd.DataFrame:
             plasc.append(read_records(syn / FILE_NAMES[source], source, authority)
                          .assign(holder=holder))
     ref = run.scenario.dates.nhs_extract
+    _use_spark_settings(run)
     return link_central(prepare(pd.concat(nhs, ignore_index=True), ref),
                         prepare(pd.concat(plasc, ignore_index=True), ref), _spec(run),
                         reference_date=ref, engine=run.scenario.cross_border.central_engine,
@@ -355,6 +373,18 @@ def evaluate(run: Run, authority: str) -> dict[str, pd.DataFrame]:
     run.require("link", authority)
     if not run.has_truth:
         return evaluate_without_truth(run, authority)
+    result = evaluation(run, authority)
+    for name, frame in result.items():
+        write_csv(frame, run.la_dir(authority) / f"{name}.csv", float_format="%.6f")
+    run.mark_done("evaluate", authority)
+    return result
+
+
+def evaluation(run: Run, authority: str) -> dict[str, pd.DataFrame]:
+    """The tables of ``evaluate`` from the LA's linked outcomes and truth as they are in the
+    run folder, with the run's own settings (follow-up, review): nothing is run first and
+    nothing is written. A sensitivity run uses it to re-evaluate one linked population under
+    other follow-up settings."""
     la_dir, truth = run.la_dir(authority), run.truth_dir(authority)
     outcomes = read_csv(la_dir / "outcomes.csv")
     truth_records = read_csv(truth / "truth_records.csv")
@@ -380,9 +410,6 @@ def evaluate(run: Run, authority: str) -> dict[str, pd.DataFrame]:
             central_matching=run.scenario.cross_border.central_matching),
         "method_comparison": accuracy.unmatched_by_engine(by_engine, truth_records, authority),
     }
-    for name, frame in result.items():
-        write_csv(frame, la_dir / f"{name}.csv", float_format="%.6f")
-    run.mark_done("evaluate", authority)
     return result
 
 
@@ -463,7 +490,10 @@ def compile_report(run: Run) -> dict[str, pd.DataFrame]:
     scores = pd.concat(
         [pd.read_csv(run.la_dir(a) / "outcomes.csv", usecols=["outcome", "score"])
          for a in run.scenario.authorities], ignore_index=True)
-    return build.write_outputs(run.scenario, run.run_dir, per_la, scores)
+    summary = run.run_dir / "replicates" / "replicate_summary.csv"  # cme-eval run
+    replicates = pd.read_csv(summary) if summary.is_file() else None  # --replicates-from
+    return build.write_outputs(run.scenario, run.run_dir, per_la, scores,
+                               replicates=replicates)
 
 
 def compare_scenarios(scenario: str, overlay_sets: list[tuple[str, ...]], out: Path, *,

@@ -60,6 +60,7 @@ def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpe
     (passes, pair counts, what was dropped and why, where m and u came from): no record data.
     """
     chosen = engines.get(engine)
+    chosen.require()  # an optional extra missing: one line naming it, before any work
     if chosen.scores_pairs:
         levels, weighed, plan, parameters = score(left_std, right_std, spec, engine)
         outcomes = classify(left_std, right_std, levels, weighed, reference_date=reference_date)

@@ -16,6 +16,10 @@ wales-2025 against the truth:
 
 A record is then labelled by who holds its match: ``plasc`` when its own LA does,
 ``plasc_wales`` when another Welsh LA does.
+
+The engine is ``cross_border.central_engine``, any pair-scoring engine: Splink on DuckDB by
+default, ``splink-spark`` for a pool beyond one machine (the same SQL in Spark's dialect, on
+the session the ``spark`` settings describe; the outcomes are the same, record by record).
 """
 
 from __future__ import annotations

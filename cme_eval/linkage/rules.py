@@ -6,7 +6,9 @@ threshold: nothing else. Two backends compile every kind from that one declarati
 
 - :func:`holds` (numpy, over aligned arrays of the candidate pairs' values): recordlinkage,
   estimation and the explanations;
-- :func:`sql` (DuckDB/Spark SQL over ``column_l``/``column_r``): Splink.
+- :func:`sql` (SQL over ``column_l``/``column_r``, in DuckDB's or Spark's dialect): Splink.
+  Spark has no Jaro-Winkler of DuckDB's (rapidfuzz's) definition: Splink's jar counts half
+  transpositions, so it is the UDF ``JW_SPARK_UDF`` (rapidfuzz, registered by the engine).
 
 A test runs both on the same pairs for every kind and requires identical answers, so adding a
 kind means adding it here, in both backends, and nowhere else. Every rule requires its values
@@ -244,33 +246,52 @@ def present_sql(column: str, side: str) -> str:
     return f"{column}_{side} <> {'0' if column in INTEGER_COLUMNS else chr(39) * 2}"
 
 
-def _digit_terms(c: str) -> str:
-    return " + ".join(f"CAST(({c}_l // {10 ** k}) % 10 <> ({c}_r // {10 ** k}) % 10 AS INTEGER)"
-                      for k in range(8))
+SQL_DIALECTS = ("duckdb", "spark")
+JW_SPARK_UDF = "cme_jaro_winkler"  # rapidfuzz's Jaro-Winkler as a Spark (pandas) UDF
+
+# The few functions whose names differ: integer division, Jaro-Winkler, arrays.
+_SQL_WORDS = {
+    "duckdb": {"div": "//", "jw": "jaro_winkler_similarity", "size": "len",
+               "intersect": "list_intersect", "split": "string_split"},
+    "spark": {"div": "DIV", "jw": JW_SPARK_UDF, "size": "size", "intersect": "array_intersect",
+              "split": "split"},
+}
 
 
-def sql(rule: Rule) -> str:
-    """The rule as a SQL condition over ``column_l`` and ``column_r`` (DuckDB dialect)."""
+def _digit_terms(c: str, div: str = "//") -> str:
+    return " + ".join(f"CAST(({c}_l {div} {10 ** k}) % 10 <> ({c}_r {div} {10 ** k}) % 10 "
+                      "AS INTEGER)" for k in range(8))
+
+
+def sql(rule: Rule, dialect: str = "duckdb") -> str:
+    """The rule as a SQL condition over ``column_l`` and ``column_r``, in ``dialect``
+    (``duckdb`` or ``spark``: the same condition, only function names differ)."""
+    if dialect not in _SQL_WORDS:
+        raise ValueError(f"unknown SQL dialect {dialect!r}; allowed: {', '.join(SQL_DIALECTS)}")
+    w = _SQL_WORDS[dialect]
+    div, jw = w["div"], w["jw"]
     c = rule.column
     both = f"{present_sql(c, 'l')} AND {present_sql(c, 'r')}"
     if rule.kind == "swapped_with":
         o = rule.other
         t = rule.threshold
         return (f"({both} AND {present_sql(o, 'l')} AND {present_sql(o, 'r')} AND "
-                f"jaro_winkler_similarity({c}_l, {o}_r) + {JW_TOLERANCE} >= {t} AND "
-                f"jaro_winkler_similarity({o}_l, {c}_r) + {JW_TOLERANCE} >= {t})")
+                f"{jw}({c}_l, {o}_r) + {JW_TOLERANCE} >= {t} AND "
+                f"{jw}({o}_l, {c}_r) + {JW_TOLERANCE} >= {t})")
     if rule.kind == "exact":
         hit = f"{c}_l = {c}_r"
     elif rule.kind == "jaro_winkler":
-        hit = f"jaro_winkler_similarity({c}_l, {c}_r) + {JW_TOLERANCE} >= {rule.threshold}"
+        hit = f"{jw}({c}_l, {c}_r) + {JW_TOLERANCE} >= {rule.threshold}"
     elif rule.kind == "name_variant":
-        hit = f"len(list_intersect({c}_keys_l, {c}_keys_r)) > 0"
+        hit = f"{w['size']}({w['intersect']}({c}_keys_l, {c}_keys_r)) > 0"
     elif rule.kind == "shared_word":
+        split = w["split"]
         hit = (f"(contains({c}_l, ' ') OR contains({c}_r, ' ')) AND "
-               f"len(list_intersect(string_split({c}_l, ' '), string_split({c}_r, ' '))) > 0")
+               f"{w['size']}({w['intersect']}({split}({c}_l, ' '), {split}({c}_r, ' '))) > 0")
     elif rule.kind == "day_month_swapped":
-        hit = (f"{c}_l // 10000 = {c}_r // 10000 AND ({c}_l // 100) % 100 = {c}_r % 100"
-               f" AND {c}_l % 100 = ({c}_r // 100) % 100 AND ({c}_l // 100) % 100 <> {c}_l % 100")
+        hit = (f"{c}_l {div} 10000 = {c}_r {div} 10000 AND ({c}_l {div} 100) % 100 = {c}_r % 100"
+               f" AND {c}_l % 100 = ({c}_r {div} 100) % 100"
+               f" AND ({c}_l {div} 100) % 100 <> {c}_l % 100")
     else:
-        hit = f"({_digit_terms(c)}) = 1"
+        hit = f"({_digit_terms(c, div)}) = 1"
     return f"({both} AND {hit})"

@@ -1,5 +1,5 @@
 """The SQL backend: a comparison's levels as SQL conditions, compiled from the same rules as
-the numpy backend (``comparisons.py``), for Splink on DuckDB (and any Splink SQL backend)."""
+the numpy backend (``comparisons.py``), for Splink on DuckDB or on Spark (``dialect``)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,21 @@ from cme_eval.linkage.rules import derived_columns, derived_values, present_sql,
 from cme_eval.linkage.spec import Comparison, LinkSpec
 
 
-def missing_condition(comparison: Comparison) -> str:
+def missing_condition(comparison: Comparison, dialect: str = "duckdb") -> str:
     empty = " OR ".join(f"NOT ({present_sql(c, 'l')}) OR NOT ({present_sql(c, 'r')})"
                         for c in comparison.missing_if_empty)
-    decisive = [_level_condition(lv) for lv in comparison.levels if lv.decides_when_missing]
+    decisive = [_level_condition(lv, dialect) for lv in comparison.levels
+                if lv.decides_when_missing]
     return f"({empty})" + "".join(f" AND NOT {d}" for d in decisive)
 
 
-def _level_condition(level) -> str:
-    return "(" + " OR ".join(sql(rule) for rule in level.rules) + ")"
+def _level_condition(level, dialect: str = "duckdb") -> str:
+    return "(" + " OR ".join(sql(rule, dialect) for rule in level.rules) + ")"
 
 
-def level_conditions(comparison: Comparison) -> list[str]:
+def level_conditions(comparison: Comparison, dialect: str = "duckdb") -> list[str]:
     """One SQL condition per level, best first; the last is 'ELSE'."""
-    return [_level_condition(lv) for lv in comparison.levels[:-1]] + ["ELSE"]
+    return [_level_condition(lv, dialect) for lv in comparison.levels[:-1]] + ["ELSE"]
 
 
 def table_columns(spec: LinkSpec, passes) -> list[str]:

@@ -90,11 +90,13 @@ def protected_workload(workload_table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_outputs(scenario: Scenario, out: Path, per_la: dict[str, pd.DataFrame],
-                  scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def pooled_tables(scenario: Scenario, per_la: dict[str, pd.DataFrame]
+                  ) -> dict[str, pd.DataFrame]:
+    """Every table of the report, exact, with its pooled rows: from the per-LA tables of the
+    evaluate stage (also what a replicate of ``cme-eval replicate`` measures)."""
     t51 = tables.table_5_1([per_la["table_5_1"]])
     t61 = tables.table_6_1([per_la["table_6_1"]])
-    outputs = {
+    return {
         "table_5_1": t51,
         "table_6_1": t61,
         "potential_cme_breakdown": _breakdown(per_la["potential_cme_breakdown"]),
@@ -104,8 +106,30 @@ def write_outputs(scenario: Scenario, out: Path, per_la: dict[str, pd.DataFrame]
             t51, scenario.review.minutes_per_partial_check,
             scenario.review.minutes_per_follow_up),
         "published_vs_reproduced": published.compare(
-            t51, t61, scenario.scale, authorities=tuple(scenario.authorities)),
+            t51, t61, scenario.scale, authorities=tuple(scenario.authorities),
+            subset=tuple(scenario.report.published_subset)),
     }
+
+
+def write_outputs(scenario: Scenario, out: Path, per_la: dict[str, pd.DataFrame],
+                  scores: pd.DataFrame, replicates: pd.DataFrame | None = None
+                  ) -> dict[str, pd.DataFrame]:
+    """``replicates``: a replicate summary of the same run (``cme-eval run --replicates-from``):
+    the published comparison then says whether each published value lies within the
+    replicates' range, and the report shows that range beside its headline figures."""
+    outputs = pooled_tables(scenario, per_la)
+    if replicates is not None:
+        from cme_eval.uncertainty.replicates import (
+            headline_intervals,
+            measures_of,
+            with_replicate_interval,
+        )
+
+        outputs["published_vs_reproduced"] = with_replicate_interval(
+            outputs["published_vs_reproduced"], replicates)
+        outputs["replicate_intervals"] = headline_intervals(
+            measures_of(outputs, scenario.linkage.engine), replicates)
+    t51 = outputs["table_5_1"]
     released = _protected(scenario, outputs)
     for name, frame in released.items():
         write_csv(frame, out / f"{name}.csv", float_format="%.6f")
@@ -136,6 +160,8 @@ def write_outputs(scenario: Scenario, out: Path, per_la: dict[str, pd.DataFrame]
         ("Methods", "Children left unmatched by each matching method", "method_comparison"),
         ("Linkage_quality", "Accuracy of each matching method, by source and error$$note5$$",
          "linkage_quality"),
+        *((("Replicates", "Headline figures and the range of replicates on other seeds",
+            "replicate_intervals"),) if "replicate_intervals" in released else ()),
     )]
     sheets = [replace(s, table=labels.relabelled(s.table)) for s in sheets]
     title = f"CME database pilot: evaluation re-run ({scenario.name})"
@@ -171,6 +197,26 @@ def _size(scale: float) -> str:
     return "at full size" if scale == 1 else f"at {scale:.0%} of full size"
 
 
+def coverage(scenario: Scenario, received: int) -> str:
+    """What the published tables cover and what this run covers, in one sentence for the
+    report's first paragraph: the published counts are of five unnamed LAs, a re-run of all
+    seven is about twice their size, and a reader must not set the two side by side."""
+    from cme_eval.evaluate.subset import PUBLISHED_SUBSET_FACTS as facts
+
+    subset = list(scenario.report.published_subset)
+    run = (f"this re-run covers {covered(scenario.authorities)} ({received:,} records "
+           f"received, {_size(scenario.scale)})")
+    published_part = (f"The published Tables 5.1 and 6.1 rest on {facts.n_las} of the seven "
+                      f"pilot LAs, never named ({facts.total_received.low:,.0f} records "
+                      f"received); {run}.")
+    if subset and set(subset) <= set(scenario.authorities) and scenario.scale == 1:
+        return (f"{published_part} Its counts are set beside the published ones on the five "
+                f"LAs those tables most likely rest on ({', '.join(subset)}: an inference "
+                "from the sizes the report states, see docs/reporting_subset.md), its shares "
+                "on everything it covers.")
+    return f"{published_part} So only shares, not counts, are compared with the publication."
+
+
 def build_report(scenario: Scenario, released: dict[str, pd.DataFrame],
                  exact: dict[str, pd.DataFrame], figs: dict[str, Path]) -> str:
     """A narrative a policy reader can follow; numbers in the text come from the exact
@@ -198,13 +244,14 @@ def build_report(scenario: Scenario, released: dict[str, pd.DataFrame],
         f"(scenario '{scenario.name}', seed {scenario.seed}, {_size(scenario.scale)}). Because the "
         "population is synthetic, we know the truth about every child, so we can say what the "
         "pilot could not: how accurate the matching was and what the unmatched children really "
-        "are.",
+        "are. " + coverage(scenario, int(rec)),
         f"In summary: of {rec:,} records received, {_pct(pooled.perfect_match / rec)} matched "
         f"perfectly, {_pct(pooled.partial_match / rec)} partially and "
         f"{_pct(pooled.not_matched / rec)} not at all. {within} of {len(applicable)} published "
         "measures that apply to this run are reproduced within their tolerances"
         + (f" ({len(comparison) - len(applicable)} do not apply to it: see the comparison)."
-           if len(applicable) < len(comparison) else "."),
+           if len(applicable) < len(comparison) else ".")
+        + _ranges(exact.get("replicate_intervals")),
     )
     sections = [
         html.Section(
@@ -215,14 +262,18 @@ def build_report(scenario: Scenario, released: dict[str, pd.DataFrame],
             tables=(("Table 5.1: records received and matched, by authority and source",
                      released["table_5_1"]),),
             figures=(("Share of records received by outcome, per local authority",
-                      figs["outcomes_by_authority"]),),
+                      figs["outcomes_by_authority"],
+                      figures.outcomes_alt_text(released["table_5_1"])),),
         ),
         html.Section(
             "The published evaluation beside this re-run",
             (f"The published Table 5.1 does not add up: {pub_check}. So rather than copy it, "
-             "this re-run compares the shares the report states in its text and checks that its "
-             f"own table adds up (it does). Published reconciles: {'yes' if pub_ok else 'no'}.",),
-            tables=(("Published and reproduced measures", comparison),),
+             "this re-run compares the shares the report states in its text, and its counts on "
+             "the five LAs where it covers them, and checks that its own table adds up (it "
+             f"does). Published reconciles: {'yes' if pub_ok else 'no'}.",
+             *not_compared(comparison)),
+            tables=(("Published and reproduced measures that apply to this run",
+                     applicable_only(comparison)),),
             figures=(("Published and reproduced shares", figs["published_vs_reproduced"]),),
         ),
         html.Section(
@@ -242,7 +293,9 @@ def build_report(scenario: Scenario, released: dict[str, pd.DataFrame],
              "return its list, are home educated without the LA knowing, or live across a "
              "border and were allocated here by postcode.",),
             figures=(("Potential CME by true status, resolved by follow-up or not",
-                      figs["potential_cme_by_true_status"]),),
+                      figs["potential_cme_by_true_status"],
+                      figures.potential_cme_alt_text(released["potential_cme_breakdown"]
+                                                     .query("authority == @ALL_AUTHORITIES"))),),
             tables=(("Potential CME by true status (all authorities)",
                      released["potential_cme_breakdown"].query(
                          "authority == @ALL_AUTHORITIES")),),
@@ -275,7 +328,62 @@ def build_report(scenario: Scenario, released: dict[str, pd.DataFrame],
             tables=(("Review workload by authority", released["review_workload"]),),
         ),
     ]
+    if "replicate_intervals" in exact:
+        sections.insert(1, _how_sure(exact["replicate_intervals"], comparison))
     return html.render("CME database pilot: evaluation re-run", intro, _readable(sections))
+
+
+def _ranges(intervals: pd.DataFrame | None) -> str:
+    """A sentence with the replicates' range of the headline counts, or nothing."""
+    if intervals is None or intervals.empty:
+        return ""
+    rows = intervals.set_index("measure")
+    parts = [f"{labels.column(m)[:1].lower()}{labels.column(m)[1:]} "
+             f"{rows.loc[m, 'this_run']:,.0f} (replicates: "
+             f"{rows.loc[m, 'p2_5']:,.0f} to {rows.loc[m, 'p97_5']:,.0f})"
+             for m in ("not_matched", "potential_cme_identified", "truly_missing_found",
+                       "hours_total") if m in rows.index]
+    return (f" Beside the range of {int(rows['n'].iloc[0])} replicates on other seeds (95%): "
+            + "; ".join(parts) + ".")
+
+
+def applicable_only(comparison: pd.DataFrame) -> pd.DataFrame:
+    """The comparison as the report shows it: only the measures that apply to the run (the
+    CSV keeps every row, with ``applicable`` and the reason in ``note``)."""
+    shown = comparison[comparison["applicable"].astype(bool)].drop(columns="applicable")
+    return shown if (shown["note"] != "").any() else shown.drop(columns="note")
+
+
+def not_compared(comparison: pd.DataFrame) -> tuple[str, ...]:
+    """One sentence per reason naming the published measures left out of the comparison."""
+    left = comparison[~comparison["applicable"].astype(bool)]
+    return tuple(
+        f"Not compared ({reason}): {'; '.join(group['measure'])}."
+        for reason, group in left.groupby("note", sort=False))
+
+
+def _how_sure(intervals: pd.DataFrame, comparison: pd.DataFrame) -> html.Section:
+    """The headline figures beside the range of replicates on other seeds."""
+    n = int(intervals["n"].iloc[0]) if len(intervals) else 0
+    shares = comparison[comparison["published_in_replicate_interval"].map(
+        lambda v: isinstance(v, bool))]
+    inside = int(shares["published_in_replicate_interval"].astype(bool).sum())
+    def shown(measure: str, v: float) -> str:
+        return f"{v:.2%}" if measure in ("precision", "recall") else f"{v:,.0f}"
+
+    table = pd.DataFrame({
+        "measure": intervals["measure"].map(labels.column),
+        **{c: [shown(m, v) for m, v in zip(intervals["measure"], intervals[c], strict=True)]
+           for c in ("this_run", "mean", "p2_5", "p97_5")},
+        "n": intervals["n"].astype(int)}).rename(columns={"this_run": "reproduced"})
+    return html.Section(
+        "How sure are these figures?",
+        (f"The same scenario was run on {n} other seeds (cme-eval replicate). The range below "
+         "holds 95% of them: a difference between two runs inside it may be chance alone. "
+         f"{inside} of the {len(shares)} published measures that apply lie inside the "
+         "replicates' range of this re-run.",),
+        tables=(("Headline figures and the range of replicates (all authorities)", table),),
+    )
 
 
 # -- an LA's own extracts (no truth) ----------------------------------------------------------

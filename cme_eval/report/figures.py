@@ -42,6 +42,51 @@ def outcomes_by_authority(table_5_1: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+def _counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counts as numbers; a suppressed cell (`[c]`) of a protected table becomes missing."""
+    return frame.apply(lambda c: pd.to_numeric(c.astype(str).str.replace(",", ""),
+                                               errors="coerce"))
+
+
+def _shown(v: object) -> str:
+    """A count as the table shows it: whole numbers grouped, text (`[c]`, `1,005`) as it is."""
+    return f"{int(v):,}" if isinstance(v, (int, float)) and v == v else str(v)
+
+
+def outcomes_alt_text(table_5_1: pd.DataFrame) -> str:
+    """What `outcomes_by_authority` shows, in words for a screen reader: the pooled shares
+    and the LAs with the lowest and highest perfect-match share. Give it the table the report
+    shows (the released one, under disclosure control), so the words give away nothing more."""
+    rows = table_5_1[table_5_1["source"] == TOTAL].set_index("authority")
+    counts = _counts(rows[["received", *(c for c, _, _ in OUTCOME_STYLE)]])
+    shares = counts.drop(columns="received").div(counts["received"].where(
+        counts["received"] > 0), axis=0)
+    text = "Stacked bar chart of the share of records received by outcome, per local authority"
+    if ALL_AUTHORITIES in shares.index and shares.loc[ALL_AUTHORITIES].notna().all():
+        pooled = shares.loc[ALL_AUTHORITIES]
+        text += ". All authorities: " + ", ".join(
+            f"{pooled[c]:.1%} {label.lower()}" for c, label, _ in OUTCOME_STYLE)
+    las = shares.drop(index=ALL_AUTHORITIES, errors="ignore")["perfect_match"].dropna()
+    if len(las) > 1:
+        text += (f". Perfect matches range from {las.min():.1%} ({las.idxmin()}) to "
+                 f"{las.max():.1%} ({las.idxmax()})")
+    return text + ". The counts are in the table below."
+
+
+def potential_cme_alt_text(breakdown: pd.DataFrame) -> str:
+    """What `potential_cme_by_status` shows, in words: each true status, largest first, with
+    how many follow-up resolves, as the table the report shows gives them (`[c]` stays)."""
+    from cme_eval.report.labels import value
+
+    order = _counts(breakdown[["potential_cme"]])["potential_cme"]
+    rows = breakdown.loc[order.sort_values(ascending=False, kind="stable").index]
+    rows = rows[order.loc[rows.index].fillna(1) != 0]
+    parts = [f"{value(r.true_status)} {_shown(r.potential_cme)} "
+             f"({_shown(r.resolved_by_follow_up)} resolved)" for r in rows.itertuples()]
+    return ("Bar chart of the potential CME by their true status, split into resolved by "
+            "follow-up and still unresolved: " + ("; ".join(parts) or "none") + ".")
+
+
 def save_png(fig: plt.Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, metadata={"Software": None})

@@ -36,6 +36,12 @@ COLUMNS = {
     "measure": "Measure", "published": "Published", "reproduced": "This re-run",
     "difference": "Difference", "within_tolerance": "Within tolerance",
     "tolerance": "Tolerance", "applicable": "Applies to this run", "note": "Note",
+    "truly_missing_found": "Truly missing children among potential CME",
+    "mean": "Mean", "sd": "Standard deviation", "p2_5": "2.5th percentile", "p50": "Median",
+    "p97_5": "97.5th percentile", "n": "Replicates",
+    "replicate_p2_5": "Replicates: 2.5th percentile",
+    "replicate_p97_5": "Replicates: 97.5th percentile",
+    "published_in_replicate_interval": "Published value within the replicates' 95% range",
 }
 VALUES = {
     "maintained_own_la": "Maintained school, own LA",
@@ -74,6 +80,21 @@ def value(text: str) -> str:
 
 def column(name: str) -> str:
     return COLUMNS.get(name, value(name))
+
+
+_FAMILIES = {"errors": "Error rate", "status_shares": "Share of children",
+             "follow_up.resolve_probability": "Follow-up resolves"}
+
+
+def parameter(name: str, low: float, high: float, unit: str) -> str:
+    """A sensitivity parameter in words: 'Error rate: outdated address, x0.5 to x1.5'."""
+    if name == "linkage.partial_min_weight":
+        return f"Partial-match weight threshold, {low:g} to {high:g}"
+    family, _, key = name.rpartition(".")
+    what = f"{_FAMILIES.get(family, family)}: {value(key)[:1].lower()}{value(key)[1:]}"
+    if unit == "factor":
+        return f"{what}, x{low:g} to x{high:g}"
+    return f"{what}, {low:g} to {high:g}"
 
 
 def relabelled(table: pd.DataFrame) -> pd.DataFrame:

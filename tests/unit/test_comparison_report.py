@@ -26,7 +26,8 @@ def test_writes_csv_figure_and_self_contained_report(tmp_path):
     page = (tmp_path / "scenario_comparison.html").read_text(encoding="utf-8")
     assert "What would the recommendations change?" in page
     assert "smoke+nhs-number buys most" in page
-    assert "nhs-number</td>" in page  # the what-ifs table names each overlay once
+    # the what-ifs table names each overlay once, heading its row
+    assert '<th scope="row">nhs-number</th>' in page
     assert overlay_description("nhs-number")[:30] in page.replace("&#x27;", "'")
     assert "data:image/png;base64," in page
     assert "http://" not in page and "https://" not in page and "<script" not in page

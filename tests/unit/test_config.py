@@ -21,7 +21,7 @@ PILOT_NHS_RECORDS = {"Cardiff": 54000, "Rhondda Cynon Taf": 35300, "Carmarthensh
 SCENARIO_KEYS = ["authorities", "cross_border", "dates", "description", "errors", "follow_up", "identifiers",
                  "independent_schools", "linkage", "name", "nhs_staleness", "no_errors",
                  "population", "report",
-                 "review", "scale", "seed", "status_shares"]
+                 "review", "scale", "seed", "spark", "status_shares"]
 POPULATION_KEYS = ["house_name_share", "household_children_weights", "inbound_pupil_share",
                    "nhs_dob_margin_months", "other_forename_share", "siblings_share_surname",
                    "twin_share", "two_parent_share"]
@@ -622,3 +622,13 @@ def test_a_file_that_is_not_utf8_is_refused_with_the_byte(tmp_path):
     path.write_bytes("base: smoke\ndescription: caf\u00e9\n".encode("latin-1"))
     with pytest.raises(ConfigError, match=r"latin1.yaml: not UTF-8 text \(line 2, byte 28 is 0xe9\)"):
         load_scenario(path)
+
+
+def test_the_published_subset_must_be_five_pilot_authorities():
+    five = ["Rhondda Cynon Taf", "Carmarthenshire", "Gwynedd", "Monmouthshire",
+            "Isle of Anglesey"]
+    assert load_scenario("pilot-2025").report.published_subset == five
+    with pytest.raises(ConfigError, match=r"report.published_subset: 'Newport' is not a pilot"):
+        load_scenario("pilot-2025", overrides={"report": {"published_subset": ["Newport"]}})
+    with pytest.raises(ConfigError, match=r"rest on 5 LAs; got 4 different names"):
+        load_scenario("pilot-2025", overrides={"report": {"published_subset": five[:4]}})

@@ -146,7 +146,10 @@ def test_a_scenario_that_sets_nothing_gets_the_code_defaults():
     assert smoke.linkage == Linkage()
     assert smoke.independent_schools == IndependentSchools()
     assert smoke.cross_border == config.CrossBorder()
-    assert smoke.review == config.Review() and smoke.report == config.Report()
+    assert smoke.review == config.Review()
+    # but for the published subset, which smoke takes from its base, pilot-2025
+    assert smoke.report.published_subset == load_scenario("pilot-2025").report.published_subset
+    assert dataclasses.replace(smoke.report, published_subset=[]) == config.Report()
 
 
 def test_the_link_spec_thresholds_default_to_the_linkage_settings():

@@ -51,8 +51,9 @@ def test_table_values_are_escaped_and_whole_numbers_grouped():
         '<div class="table-wrap" role="region" aria-label="Caption &quot;q&quot;" tabindex="0">'
         "<table><caption>Caption &quot;q&quot;</caption><thead><tr>"
         '<th scope="col">name &lt;x&gt;</th><th scope="col" class="num">n</th></tr></thead>'
-        '<tbody><tr><td>&lt;script&gt;alert(1)&lt;/script&gt;</td><td class="num">167,000</td>'
-        '</tr><tr><td>Tom &amp; Jerry</td><td class="num">5</td></tr></tbody></table></div>'
+        '<tbody><tr><th scope="row">&lt;script&gt;alert(1)&lt;/script&gt;</th>'
+        '<td class="num">167,000</td></tr><tr><th scope="row">Tom &amp; Jerry</th>'
+        '<td class="num">5</td></tr></tbody></table></div>'
     )
     assert "<script" not in out
 
@@ -92,3 +93,76 @@ def test_numbers_are_labelled_formatted_and_right_aligned():
     out = table_html("c", shown)
     assert '<td class="num">1,476</td>' in out and '<td class="num">99.91%</td>' in out
     assert "<td>Maintained school, neighbouring Welsh LA</td>" in out
+
+
+def test_the_page_is_one_main_landmark(tmp_path):
+    """axe-core (tests/browser): all content inside a landmark, and exactly one main."""
+    page = render("t", ("Intro.",), _sections(tmp_path))
+    body = page.split("<body>", 1)[1]
+    assert body.startswith("<main><h1>t</h1>") and body.endswith("</main></body></html>\n")
+    assert page.count("<main>") == 1
+
+
+def test_a_first_column_of_words_heads_its_row_and_numbers_stay_cells():
+    words_first = table_html("c", pd.DataFrame({"authority": ["Powys"], "received": [5]}))
+    assert '<tr><th scope="row">Powys</th><td class="num">5</td></tr>' in words_first
+    numbers_first = table_html("c", pd.DataFrame({"n": [1], "m": [2]}))
+    assert "<tbody><tr><td class=\"num\">1</td>" in numbers_first
+    assert 'scope="row"' not in table_html("c", pd.DataFrame({"only": ["x"]}))
+
+
+def test_figures_are_numbered_in_their_captions_not_in_their_alt_text(tmp_path):
+    sections = _sections(tmp_path) + [Section("More", figures=(("Second chart", tmp_path
+                                                                 / "fig.png"),))]
+    page = render("t", (), sections)
+    assert "<figcaption>Figure 1: Outcomes by LA</figcaption>" in page
+    assert "<figcaption>Figure 2: Second chart</figcaption>" in page
+    assert 'alt="Outcomes by LA"' in page and 'alt="Second chart"' in page
+
+
+def test_keyboard_focus_is_visible():
+    """The scrolling table boxes take keyboard focus; the focus must show."""
+    page = render("t", (), [])
+    assert ":focus-visible{outline:3px solid #fd0" in page
+
+
+def test_a_figure_may_have_alt_text_longer_than_its_caption(tmp_path):
+    (tmp_path / "fig.png").write_bytes(PNG_BYTES)
+    page = render("t", (), [Section("S", figures=(("Short caption", tmp_path / "fig.png",
+                                                    "Bar chart: A 10%, B 90%."),))])
+    assert 'alt="Bar chart: A 10%, B 90%."' in page
+    assert "<figcaption>Figure 1: Short caption</figcaption>" in page
+
+
+def test_figure_alt_texts_say_what_the_charts_show():
+    from cme_eval.report.figures import outcomes_alt_text, potential_cme_alt_text
+
+    t51 = pd.DataFrame({
+        "authority": ["Powys", "Gwynedd", "All"], "source": ["Total"] * 3,
+        "received": [100, 50, 150], "perfect_match": [70, 40, 110],
+        "partial_match": [20, 5, 25], "not_matched": [10, 5, 15], "out_of_scope": [0, 0, 0]})
+    text = outcomes_alt_text(t51)
+    assert "All authorities: 73.3% perfect match, 16.7% partial match, 10.0% not matched, " \
+           "0.0% out of scope" in text
+    assert "from 70.0% (Powys) to 80.0% (Gwynedd)" in text
+    breakdown = pd.DataFrame({"true_status": ["moved_to_england", "missing_unknown"],
+                              "potential_cme": [5, 9], "resolved_by_follow_up": [3, 0]})
+    text = potential_cme_alt_text(breakdown)
+    assert "_" not in text  # words, not machine names
+    assert text.index(" 9 (0 resolved)") < text.index(" 5 (3 resolved)")
+
+
+def test_figure_alt_texts_of_a_protected_table_keep_its_suppression():
+    from cme_eval.report.figures import outcomes_alt_text, potential_cme_alt_text
+
+    t51 = pd.DataFrame({"authority": ["Powys", "All"], "source": ["Total"] * 2,
+                        "received": ["[c]", "1,005"], "perfect_match": ["[c]", "700"],
+                        "partial_match": ["0", "200"], "not_matched": ["[c]", "105"],
+                        "out_of_scope": ["0", "0"]})
+    assert "All authorities: 69.7% perfect match" in outcomes_alt_text(t51)
+    breakdown = pd.DataFrame({"true_status": ["moved_to_england", "missing_unknown"],
+                              "potential_cme": ["[c]", "10"],
+                              "resolved_by_follow_up": ["[c]", "0"]})
+    text = potential_cme_alt_text(breakdown)
+    assert "Missing education, unknown to the LA 10 (0 resolved); " in text
+    assert "Moved to England [c] ([c] resolved)" in text

@@ -8,6 +8,11 @@ makes its own outcomes (the Excel baseline) sets ``scores_pairs = False`` and im
 ``link``. Adding an engine is one new module: config, the CLI and the benchmarks read this
 registry. Modules are imported when an engine is asked for, so a heavy optional dependency
 (Splink) costs nothing until it is used.
+
+An engine's name is its module's, except where the name is not a Python identifier
+(``NAMES``: ``splink-spark`` lives in ``splink_spark.py``). An engine that needs an optional
+extra (``extra = "spark"``) can be asked for without it; using it then fails with one line
+naming the extra (``available``, ``require``), and the benchmarks leave it out unless asked.
 """
 
 from __future__ import annotations
@@ -29,6 +34,14 @@ class Engine:
     name: str = ""
     description: str = ""
     scores_pairs: bool = True
+    extra: str | None = None  # the optional dependencies it needs: pip install "cme-eval[extra]"
+
+    def available(self) -> bool:
+        """Whether its optional dependencies are installed (always, without an extra)."""
+        return True
+
+    def require(self) -> None:
+        """Raise a one-line ImportError naming the extra unless the engine can run."""
 
     def score_pairs(self, left: pd.DataFrame, right: pd.DataFrame, plan: BlockingPlan
                     ) -> pd.DataFrame:
@@ -42,17 +55,27 @@ class Engine:
         raise NotImplementedError
 
 
+# Engines whose name is not a Python identifier: module name -> engine name.
+NAMES = {"splink_spark": "splink-spark"}
+
+
 @lru_cache(maxsize=1)
 def _modules() -> dict[str, str]:
-    """Engine name -> module, from the modules of this package (file name = engine name)."""
-    return {m.name: f"{__name__}.{m.name}" for m in pkgutil.iter_modules(__path__)
-            if not m.name.startswith("_")}
+    """Engine name -> module, from the modules of this package (file name = engine name, but
+    for ``NAMES``)."""
+    return {NAMES.get(m.name, m.name): f"{__name__}.{m.name}"
+            for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")}
 
 
 def engine_names() -> tuple[str, ...]:
     """Every engine's name, the default engine first."""
     names = sorted(_modules())
     return tuple(sorted(names, key=lambda n: n != "recordlinkage"))
+
+
+def default_engines() -> tuple[str, ...]:
+    """The engines a benchmark runs unless told which: those that need no optional extra."""
+    return tuple(n for n in engine_names() if get(n).extra is None)
 
 
 def get(name: str) -> Engine:
