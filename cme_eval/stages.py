@@ -380,11 +380,13 @@ def evaluate(run: Run, authority: str) -> dict[str, pd.DataFrame]:
     return result
 
 
-def evaluation(run: Run, authority: str) -> dict[str, pd.DataFrame]:
+def evaluation(run: Run, authority: str, *, judge_links: bool = True
+               ) -> dict[str, pd.DataFrame]:
     """The tables of ``evaluate`` from the LA's linked outcomes and truth as they are in the
     run folder, with the run's own settings (follow-up, review): nothing is run first and
     nothing is written. A sensitivity run uses it to re-evaluate one linked population under
-    other follow-up settings."""
+    other follow-up settings; ``judge_links`` False then reads the linkage quality and the
+    methods' counts the folder's evaluate stage wrote (they do not depend on follow-up)."""
     la_dir, truth = run.la_dir(authority), run.truth_dir(authority)
     outcomes = read_csv(la_dir / "outcomes.csv")
     truth_records = read_csv(truth / "truth_records.csv")
@@ -393,8 +395,6 @@ def evaluation(run: Run, authority: str) -> dict[str, pd.DataFrame]:
 
     status = true_status_of(outcomes, truth_records, truth_people)
     followed = follow_up(run.scenario, authority, outcomes, status)
-    by_engine = {run.scenario.linkage.engine: outcomes}
-    by_engine.update({e: read_csv(la_dir / f"outcomes_{e}.csv") for e in compare_engines(run)})
     result = {
         "table_5_1": tables.table_5_1_for(authority, outcomes),
         "table_6_1": tables.table_6_1_for(
@@ -402,6 +402,13 @@ def evaluation(run: Run, authority: str) -> dict[str, pd.DataFrame]:
             unresolved=int((~followed["resolved"]).sum())
         ),
         "potential_cme_breakdown": potential_cme_breakdown(followed, authority),
+    }
+    if not judge_links:
+        return result | {name: pd.read_csv(la_dir / f"{name}.csv", keep_default_na=False)
+                         for name in ("linkage_quality", "method_comparison")}
+    by_engine = {run.scenario.linkage.engine: outcomes}
+    by_engine.update({e: read_csv(la_dir / f"outcomes_{e}.csv") for e in compare_engines(run)})
+    result |= {
         "linkage_quality": quality.linkage_quality(
             sources, truth_records, by_engine, authority=authority,
             reference_date=run.scenario.dates.nhs_extract,

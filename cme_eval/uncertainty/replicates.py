@@ -99,7 +99,7 @@ def measure(variant: Variant, work: Path, *, keep: bool = False
                                  overrides=overrides)
         run = stages.Run(scenario, Path(variant.reuse))
         for authority in scenario.authorities:
-            for name, table in stages.evaluation(run, authority).items():
+            for name, table in stages.evaluation(run, authority, judge_links=False).items():
                 per_la.setdefault(name, []).append(table)
     else:
         folder = work / "base" if keep else Path(tempfile.mkdtemp(prefix="variant-", dir=work))

@@ -83,8 +83,9 @@ def test_sensitivity_varies_one_setting_at_a_time_on_the_same_population(replica
     assert len(table) == 2 * 9 and "exceeds_chance" in table.columns
     follow = table.loc["follow_up.resolve_probability.maintained_neighbour_la"]
     # after linkage: the links are the base run's, only the follow-up changes
-    assert (follow.loc["not_matched", ["value_low", "value_high"]]
-            == follow.loc["not_matched", "value_base"]).all()
+    for measure in ("not_matched", "precision", "recall"):
+        assert (follow.loc[measure, ["value_low", "value_high"]]
+                == follow.loc[measure, "value_base"]).all()
     known_after = follow.loc["cme_known_after"]
     assert known_after["value_low"] > known_after["value_high"]  # never resolved vs always
     weight = table.loc["linkage.partial_min_weight"]
