@@ -121,3 +121,17 @@ def test_every_label_in_the_report_is_words_not_machine_names(smoke_run):
     assert re.findall(r"\b[a-z0-9]+_[a-z0-9_]+\b", _reader_text(page)) == []
     assert "Perfect match" in page and "Local authority" in page  # labels, not column names
     assert '<meta name="viewport"' in page and 'class="table-wrap"' in page
+
+
+def test_the_reports_comparison_holds_only_what_applies_and_says_what_it_covers(smoke_run):
+    page = (smoke_run / "report.html").read_text(encoding="utf-8")
+    intro = _reader_text(page[page.index("<p>"):page.index("</p>")])
+    assert "rest on 5 of the seven pilot LAs" in intro and "at 1% of full size" in intro
+    assert "only shares, not counts, are compared" in intro  # at 1%, counts do not apply
+    table = page[page.index("Published and reproduced measures that apply"):]
+    table = _reader_text(table[:table.index("</table>")])
+    comparison = pd.read_csv(smoke_run / "published_vs_reproduced.csv", keep_default_na=False)
+    for row in comparison.itertuples():
+        shown = row.measure[:1].upper() + row.measure[1:] in table
+        assert shown == (str(row.applicable) == "True"), row.measure
+    assert "Records received, the five LAs" not in table and "Applies to this run" not in table
