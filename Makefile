@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 AXE    := $(VENV)/node/node_modules/axe-core/axe.min.js
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup browser notebooks clean-reports
+.PHONY: run test test-fast setup browser notebooks clean-reports
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,9 +37,15 @@ browser: /usr/bin/chromium /usr/bin/chromedriver $(AXE)
 run: $(STAMP)
 	$(BIN)/cme-eval run pilot-2025 --out reports/pilot-2025 --force
 
-## The whole test suite: unit, integration and the committed notebooks under nbval
+## The whole test suite: unit, integration and the committed notebooks under nbval, two tests at
+## a time (pytest-xdist; tests/conftest.py keeps each notebook's cells on one worker), the 15
+## slowest named at the end
 test: $(STAMP) browser
-	$(BIN)/python -m pytest --nbval --nbval-current-env tests notebooks
+	$(BIN)/python -m pytest -n 2 --durations=15 --nbval --nbval-current-env tests notebooks
+
+## A contributor's fast loop: the unit tests only (no whole runs, no browser), in parallel
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --durations=5 tests/unit
 
 ## Refresh the notebooks' stored outputs (the smoke defaults) after changing a stage
 notebooks: $(STAMP)

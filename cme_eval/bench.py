@@ -48,6 +48,38 @@ def bench_generate(scenario_name: str, out: Path | None = None,
     return pd.DataFrame(rows)
 
 
+TERMINAL_TEXT_WIDTH = 60  # a longer cell (a hostile task's warnings) is cut on the terminal
+
+
+def for_terminal(table: pd.DataFrame) -> str:
+    """A benchmark table as the terminal shows it: seconds to 0.1, megabytes and counts whole,
+    precision, recall and F1 to four decimals, and long text cut to one readable width with
+    "..." (the CSV keeps every figure and word in full)."""
+    shown = table.copy().astype(object)
+    for column in table.columns:
+        values = table[column]
+        if pd.api.types.is_bool_dtype(values):
+            continue
+        if pd.api.types.is_float_dtype(values):
+            if column.endswith("_s"):
+                fmt = "{:,.1f}"
+            elif column in ("precision", "recall", "f1", "matched_share", "scale"):
+                fmt = "{:.4f}"
+            else:
+                fmt = "{:,.0f}"
+            shown[column] = [fmt.format(v) if pd.notna(v) else "" for v in values]
+        elif pd.api.types.is_integer_dtype(values):
+            shown[column] = [f"{v:,}" for v in values]
+        else:
+            shown[column] = [_cut(v) for v in values]
+    return shown.to_string(index=False)
+
+
+def _cut(value: object) -> str:
+    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    return text if len(text) <= TERMINAL_TEXT_WIDTH else text[:TERMINAL_TEXT_WIDTH - 3] + "..."
+
+
 class PeakRSS:
     """Peak resident memory (MB) of this process while a block runs, sampled every 20 ms.
 
@@ -450,4 +482,91 @@ def bench_replicates(scenario_name: str, n: int, out: Path, *,
         "replicate_s_one_worker": round(wall * workers / n, 1),
         "peak_mb_all_processes": round(memory.peak_mb)}])
     write_csv(table, out / "bench_replicates.csv")
+    return table
+
+
+RUN_COLUMNS = ["path", "stage", "runs", "sum_s", "wall_s"]
+_TIMED = r"INFO (?P<who>.+?): (?P<notebook>\d\d_(?P<stage>\w+)\.ipynb) ran in (?P<s>[\d.]+) s"
+
+
+def _library_authority(args: tuple) -> list[tuple[str, float]]:
+    """One LA's stages through the library (a worker process): (stage, seconds) each."""
+    import warnings
+
+    from cme_eval import stages
+
+    scenario_name, folder, authority, seed, scale = args
+    run = stages.Run.open(scenario_name, folder, authorities=[authority], seed=seed, scale=scale)
+    times = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for stage in ("generate", "link", "evaluate"):
+            started = time.perf_counter()
+            stages.STAGE_FUNCTIONS[stage](run, authority)
+            times.append((stage, time.perf_counter() - started))
+    return times
+
+
+def bench_run(scenario_name: str, out: Path, *, authorities: tuple[str, ...] = (),
+              seed: int | None = None, scale: float | None = None,
+              workers: int = 2) -> pd.DataFrame:
+    """Where a run's time goes: the notebook path (``cme-eval run``: papermill, one kernel per
+    stage and LA, into ``out/notebooks-path``) and the library path (the same stage functions
+    called in ``workers`` processes, Excel baseline included, into ``out/library-path``), each
+    from an empty folder. Per path and stage: how many ran, their summed seconds, and each
+    path's wall time. Writes ``bench_run.csv``."""
+    import multiprocessing
+    import re
+    import shutil
+    import warnings
+    from concurrent.futures import ProcessPoolExecutor
+
+    from cme_eval import stages
+    from cme_eval.fileio import write_csv
+    from cme_eval.pipeline import LOG_FILE, RunRequest, run
+
+    scenario = load_scenario(scenario_name, seed=seed, scale=scale,
+                             authorities=list(authorities) or None)
+    las = list(scenario.authorities)
+    out = Path(out)
+    rows = []
+    notebooks = out / "notebooks-path"
+    shutil.rmtree(notebooks, ignore_errors=True)
+    started = time.perf_counter()
+    run(RunRequest(scenario_name, notebooks, tuple(las) if authorities else (), seed, scale,
+                   workers, progress=False))
+    wall = time.perf_counter() - started
+    timed = pd.DataFrame([m.groupdict() for m in re.finditer(
+        _TIMED, (notebooks / LOG_FILE).read_text(encoding="utf-8"))])
+    timed["s"] = timed["s"].astype(float)
+    for stage, group in timed.groupby("stage", sort=False):
+        rows.append({"path": "notebooks", "stage": stage, "runs": len(group),
+                     "sum_s": group["s"].sum(), "wall_s": float("nan")})
+    rows.append({"path": "notebooks", "stage": "whole run", "runs": len(timed),
+                 "sum_s": timed["s"].sum(), "wall_s": wall})
+
+    library = out / "library-path"
+    shutil.rmtree(library, ignore_errors=True)
+    started = time.perf_counter()
+    tasks = [(scenario_name, str(library), a, seed, scale) for a in las]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        per_la = list(pool.map(_library_authority, tasks))
+    tic = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stages.compile_report(stages.Run.open(scenario_name, library, authorities=las,
+                                              seed=seed, scale=scale))
+    compile_s = time.perf_counter() - tic
+    wall_library = time.perf_counter() - started
+    times = pd.DataFrame([t for la in per_la for t in la] + [("compile", compile_s)],
+                         columns=["stage", "s"])
+    for stage, group in times.groupby("stage", sort=False):
+        rows.append({"path": "library", "stage": stage, "runs": len(group),
+                     "sum_s": group["s"].sum(), "wall_s": float("nan")})
+    rows.append({"path": "library", "stage": "whole run", "runs": len(times),
+                 "sum_s": times["s"].sum(), "wall_s": wall_library})
+    table = pd.DataFrame(rows, columns=RUN_COLUMNS)
+    table["sum_s"] = table["sum_s"].round(1)
+    table["wall_s"] = table["wall_s"].round(1)
+    write_csv(table, out / "bench_run.csv")
     return table

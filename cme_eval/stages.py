@@ -238,10 +238,11 @@ def _link(run: Run, authority: str) -> pd.DataFrame:
     _use_spark_settings(run)
     diagnostics: list[dict] = []
     prepared = prepare_sources(sources, run.scenario.dates.nhs_extract)
+    shared: dict = {}  # right-hand records, blocking plans and pairs, made once for every engine
     outcomes = link_authority(sources, spec, engine=settings.engine,
                               reference_date=run.scenario.dates.nhs_extract,
                               central=central_outcomes, diagnostics=diagnostics,
-                              prepared=prepared)
+                              prepared=prepared, shared=shared)
     # one outcome per received record, allowed values, unique ids: or a one-line SeamError
     seams.check_outcomes(outcomes, sources, f"{authority}: link -> evaluate")
     write_csv(outcomes, run.la_dir(authority) / "outcomes.csv")
@@ -249,7 +250,8 @@ def _link(run: Run, authority: str) -> pd.DataFrame:
     write_diagnostics(diagnostics, run.la_dir(authority) / DIAGNOSTICS)
     for engine in compare_engines(run):  # each engine on its own, as the LA would use it
         other = link_authority(sources, spec, engine=engine,
-                               reference_date=run.scenario.dates.nhs_extract, prepared=prepared)
+                               reference_date=run.scenario.dates.nhs_extract, prepared=prepared,
+                               shared=shared)
         seams.check_outcomes(other, sources, f"{authority}: link ({engine}) -> evaluate")
         write_csv(other, run.la_dir(authority) / f"outcomes_{engine}.csv")
     _stop_spark()
@@ -505,14 +507,16 @@ def compile_report(run: Run) -> dict[str, pd.DataFrame]:
 
 def compare_scenarios(scenario: str, overlay_sets: list[tuple[str, ...]], out: Path, *,
                       seed: int | None = None, scale: float | None = None,
-                      authorities: list[str] | None = None) -> Path:
+                      authorities: list[str] | None = None, progress=None) -> Path:
     """Run the baseline and each overlay set on the same population (same seed) with the
-    library stages, and write scenario_comparison.csv, its figure and a short report."""
+    library stages, and write scenario_comparison.csv, its figure and a short report.
+    ``progress(items, total)``: a progress bar over the (scenario, LA) steps."""
     from cme_eval.evaluate import compare
     from cme_eval.report.comparison import write_comparison_report
 
     rows, names = [], []
     no_extras = {"report": {"compare_engines": []}}  # what-ifs compare the main engine only
+    runs = []
     for overlays in [(), *overlay_sets]:
         label = "+".join(overlays) or "baseline"
         run = Run.open(scenario, out / "runs" / label, seed=seed, scale=scale,
@@ -520,8 +524,9 @@ def compare_scenarios(scenario: str, overlay_sets: list[tuple[str, ...]], out: P
                        overlays=overlays, overrides=no_extras)
         names.append(run.scenario.name)
         # Central matching links every LA, but only the LAs asked for are reported.
-        for authority in authorities or run.scenario.authorities:
-            run.require("evaluate", authority)
-            rows.append(compare.authority_row(run, authority))
+        runs += [(run, authority) for authority in authorities or run.scenario.authorities]
+    for run, authority in (progress or (lambda items, total: items))(runs, len(runs)):
+        run.require("evaluate", authority)
+        rows.append(compare.authority_row(run, authority))
     table = compare.with_totals(pd.DataFrame(rows, columns=compare.COLUMNS))
     return write_comparison_report(table, names, overlay_sets, out)

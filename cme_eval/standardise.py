@@ -63,6 +63,26 @@ def _map_unique(series: pd.Series, fn) -> pd.Series:
     return text.map(dict(zip(uniques, map(fn, uniques), strict=True)))
 
 
+def _per_distinct(series: pd.Series, fn):
+    """``fn`` (a function of a text Series returning Series or DataFrames) computed once per
+    distinct value and spread back to every row, indexed like ``series``.
+
+    Records repeat their dates of birth, postcodes and addresses (a household, a school year),
+    so the regular expressions run on a few distinct values instead of every row; row-wise
+    results are the same by construction, because ``fn`` sees each distinct value as a row.
+    """
+    text = series.fillna("").astype(str)
+    codes, uniques = pd.factorize(text, sort=False)
+    result = fn(pd.Series(uniques, dtype=object))
+
+    def spread(part):
+        taken = part.take(codes)
+        taken.index = series.index
+        return taken
+
+    return tuple(spread(r) for r in result) if isinstance(result, tuple) else spread(result)
+
+
 def names(series: pd.Series) -> pd.Series:
     """Standardised names for comparison (the original column is kept by the caller)."""
     return _map_unique(series, fold)
@@ -212,11 +232,14 @@ def standardise(records: pd.DataFrame, *, reference_year: int,
     out = records.copy()
     out["forename_std"] = names(out["forename"])
     out["surname_std"] = names(out["surname"])
-    out["dob_parsed"], dob_flag = dates_of_birth(out["dob"], reference_year=reference_year,
-                                                  date_order=date_order)
-    out["dob_std"] = out["dob_parsed"].dt.strftime("%Y-%m-%d").fillna("")
-    out["postcode_std"], pc_flag = postcodes(out["postcode"])
-    out = pd.concat([out, postcode_parts(out["postcode_std"]), addresses(out["address"])], axis=1)
+    def read_dates(dob: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+        parsed, flag = dates_of_birth(dob, reference_year=reference_year, date_order=date_order)
+        return parsed, flag, parsed.dt.strftime("%Y-%m-%d").fillna("")
+
+    out["dob_parsed"], dob_flag, out["dob_std"] = _per_distinct(out["dob"], read_dates)
+    out["postcode_std"], pc_flag = _per_distinct(out["postcode"], postcodes)
+    out = pd.concat([out, _per_distinct(out["postcode_std"], postcode_parts),
+                     _per_distinct(out["address"], addresses)], axis=1)
     name_flag = np.where(out.forename_std.eq("") | out.surname_std.eq(""), "name incomplete", "")
     joined = pd.Series(dob_flag, index=out.index) + "; " + pc_flag + "; " + name_flag
     out["issues"] = joined.str.replace(r"(; )+", "; ", regex=True).str.strip("; ")

@@ -33,25 +33,26 @@ def link_source(
 
 
 def score(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpec,
-          engine: str = "recordlinkage") -> tuple[pd.DataFrame, LinkSpec, blocking.BlockingPlan,
-                                                  str]:
+          engine: str = "recordlinkage", plan: blocking.BlockingPlan | None = None
+          ) -> tuple[pd.DataFrame, LinkSpec, blocking.BlockingPlan, str]:
     """Candidate pairs with their levels, the spec that weighs them (uninformative comparisons
     dropped, m and u estimated as the spec asks), the blocking plan and where m and u came from.
+    ``plan``: one already made for these records and ``spec`` (see ``link_authority``).
     """
-    plan = blocking.plan(left_std, right_std, spec)
+    plan = plan or blocking.plan(left_std, right_std, spec)
     chosen = engines.get(engine)
     if plan.spec.comparisons:
         levels = chosen.score_pairs(left_std, right_std, plan)
     else:  # every comparison uninformative: the candidates all weigh 0
-        levels = pd.DataFrame(index=blocking.candidate_positions(left_std, right_std,
-                                                                 plan.passes))
+        levels = pd.DataFrame(index=blocking.candidates(left_std, right_std, plan))
     weighed, parameters = estimation.parameters_for(left_std, right_std, levels, plan.spec)
     return levels, weighed, plan, parameters
 
 
 def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpec, *,
                   reference_date: dt.date, engine: str = "recordlinkage",
-                  diagnostics: list | None = None) -> pd.DataFrame:
+                  diagnostics: list | None = None,
+                  plan: blocking.BlockingPlan | None = None) -> pd.DataFrame:
     """As ``link_source``, for records already standardised (each source once, not per use).
 
     Every engine links from the same blocking plan (``blocking.plan``: pairs counted and
@@ -62,10 +63,10 @@ def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpe
     chosen = engines.get(engine)
     chosen.require()  # an optional extra missing: one line naming it, before any work
     if chosen.scores_pairs:
-        levels, weighed, plan, parameters = score(left_std, right_std, spec, engine)
+        levels, weighed, plan, parameters = score(left_std, right_std, spec, engine, plan)
         outcomes = classify(left_std, right_std, levels, weighed, reference_date=reference_date)
     else:
-        plan, parameters = blocking.plan(left_std, right_std, spec), "not used"
+        plan, parameters = plan or blocking.plan(left_std, right_std, spec), "not used"
         outcomes = chosen.link(left_std, right_std, plan, reference_date=reference_date)
     if diagnostics is not None:
         diagnostics.append({
@@ -86,25 +87,36 @@ def link_authority(
     sources: dict[str, pd.DataFrame], spec: LinkSpec, *, reference_date: dt.date,
     engine: str = "recordlinkage", central: pd.DataFrame | None = None,
     diagnostics: list | None = None, prepared: dict[str, pd.DataFrame] | None = None,
+    shared: dict | None = None,
 ) -> pd.DataFrame:
     """One outcome row per received record of one LA (NWSSP then independent schools).
 
     With ``central`` (the outcomes of central matching against all-Wales PLASC), an NHS record
     matched centrally keeps that outcome; the others are matched here as usual, against what
     the LA holds less the PLASC records central matching has already taken.
+
+    ``shared``: a dict kept by the caller across calls that link the same ``prepared`` sources
+    with the same ``spec`` (one engine, then another): each source's right-hand records,
+    blocking plan and candidate pairs are made once and reused.
     """
     if prepared is None:  # standardised once per LA, however many engines link it
         prepared = prepare_sources(sources, reference_date)
+    shared = {} if shared is None else shared
     outcomes = []
     for source in RECEIVED_SOURCES:
         left = prepared[source]
-        right = pd.concat([prepared[d].assign(dataset=d) for d in TARGETS[source]],
-                          ignore_index=True)
         if central is None or source != NWSSP:
+            if source not in shared:
+                right = pd.concat([prepared[d].assign(dataset=d) for d in TARGETS[source]],
+                                  ignore_index=True)
+                shared[source] = right, blocking.plan(left, right, spec)
+            right, plan = shared[source]
             outcomes.append(link_prepared(left, right, spec, engine=engine,
                                           reference_date=reference_date,
-                                          diagnostics=_for(diagnostics, source)))
+                                          diagnostics=_for(diagnostics, source), plan=plan))
             continue
+        right = pd.concat([prepared[d].assign(dataset=d) for d in TARGETS[source]],
+                          ignore_index=True)
         from cme_eval.linkage.central import resolved_centrally
 
         kept = resolved_centrally(central[central["record_id"].isin(left["record_id"])])

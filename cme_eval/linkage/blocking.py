@@ -20,7 +20,7 @@ Records with an empty value in any of a pass's columns never block together on i
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -81,6 +81,9 @@ class BlockingPlan:
     counts: tuple[int, ...]
     uninformative: tuple[str, ...]
     notes: tuple[str, ...]
+    # The candidate pairs, once made (``candidates``): every engine that links the same records
+    # with this plan uses them, instead of making them again.
+    made: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def pair_budget_used(self) -> int:
@@ -177,6 +180,15 @@ def candidate_positions(left: pd.DataFrame, right: pd.DataFrame,
         del joined
     code = np.sort(pd.unique(np.concatenate(codes)))  # hash, then sort: faster than np.unique
     return pd.MultiIndex.from_arrays([code // len(right), code % len(right)])
+
+
+def candidates(left: pd.DataFrame, right: pd.DataFrame, plan: BlockingPlan) -> pd.MultiIndex:
+    """The plan's candidate pairs for the records it was made for (``candidate_positions``),
+    made on first use and kept with the plan: the main engine and the Excel baseline of one
+    link share them."""
+    if "pairs" not in plan.made:
+        plan.made["pairs"] = candidate_positions(left, right, plan.passes)
+    return plan.made["pairs"]
 
 
 def candidate_count(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec) -> int:

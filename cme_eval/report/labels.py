@@ -137,15 +137,32 @@ def for_reading(table: pd.DataFrame) -> pd.DataFrame:
             out[c] = [(_points(v) if c == "difference" else _number(v, share=True))
                       if is_share else _number(v) for v, is_share in zip(out[c], share_rows,
                                                                          strict=True)]
+        elif c == "tolerance":
+            out[c] = [_tolerance(v, is_share) for v, is_share in zip(out[c], share_rows,
+                                                                      strict=True)]
         elif c in SHARE_COLUMNS:
             out[c] = out[c].map(lambda v: _number(v, share=True))
         elif c.startswith(("hours_", "minutes_")):
             out[c] = out[c].map(lambda v: _number(v, decimals=1))
-        elif c not in ("measure", "tolerance", "note"):
+        elif c not in ("measure", "note"):
             out[c] = out[c].map(_number)
     if "measure" in out:
         out["measure"] = out["measure"].map(lambda m: m[:1].upper() + m[1:])
     return out.rename(columns=column)
+
+
+def _tolerance(text: object, share: bool) -> str:
+    """A tolerance on the scale of its measure: for a share shown as a percentage, an absolute
+    tolerance in percentage points ("+/- 0.03" -> "+/- 3.0 points") and a range in percent
+    ("within 0.89-0.98" -> "within 89.0%-98.0%"); any other tolerance as written."""
+    text = str(text)
+    if not share:
+        return text
+    if m := re.fullmatch(r"\+/- ([0-9.]+)", text):
+        return f"+/- {float(m[1]) * 100:.1f} points"
+    if m := re.fullmatch(r"within ([0-9.]+)-([0-9.]+)", text):
+        return f"within {float(m[1]):.1%}-{float(m[2]):.1%}"
+    return text
 
 
 def _points(v: object) -> str:

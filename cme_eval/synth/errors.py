@@ -73,7 +73,14 @@ class ErrorContext:
         """household_id -> person_ids of its children."""
         if self.people is None:
             return pd.Series(dtype=object)
-        return self.people.groupby("household_id")["person_id"].agg(list)
+        # As ``groupby("household_id")["person_id"].agg(list)`` (households sorted, children
+        # in the order of ``people``), without a Python call per household: ~1 s on Cardiff.
+        households = self.people["household_id"].to_numpy()
+        order = np.argsort(households, kind="stable")
+        keys, starts = np.unique(households[order], return_index=True)
+        children = np.split(self.people["person_id"].to_numpy()[order], starts[1:])
+        return pd.Series([list(c) for c in children], index=pd.Index(keys, name="household_id"),
+                         name="person_id", dtype=object)
 
 
 EligibleFn = Callable[[pd.DataFrame, ErrorContext], np.ndarray]

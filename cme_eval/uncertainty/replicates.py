@@ -39,6 +39,10 @@ from cme_eval.fileio import write_csv
 from cme_eval.rng import keyed_int
 from cme_eval.schema import ALL_AUTHORITIES, STATUSES, TOTAL, TRULY_MISSING
 
+# A progress bar around a loop: ``progress(items, total)`` yields the items. The total is
+# passed because a process pool's results arrive as an iterator that has no length.
+Progress = Callable[[Iterable, int], Iterable]
+
 T51_MEASURES = ("received", "perfect_match", "partial_match", "not_matched", "out_of_scope")
 T61_MEASURES = ("cme_known_before", "cme_known_after", "potential_cme_identified")
 HOURS = ("hours_checking_partials", "hours_following_up", "hours_total")
@@ -149,22 +153,22 @@ def _one(args: tuple[int, Variant, str]) -> tuple[int, pd.DataFrame, pd.DataFram
 
 
 def run_variants(variants: list[Variant], work: Path, *, workers: int = 1,
-                 progress: Callable[[Iterable], Iterable] | None = None
+                 progress: Progress | None = None
                  ) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
     """Measure each variant, ``workers`` at a time in separate processes; results in the
     order of ``variants`` whatever order they finish in."""
     work.mkdir(parents=True, exist_ok=True)
     tasks = [(i, v, str(work)) for i, v in enumerate(variants)]
     results: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
-    wrap = progress or (lambda it: it)
+    wrap = progress or (lambda it, total: it)
     if workers <= 1:
-        for task in wrap(tasks):
+        for task in wrap(tasks, len(tasks)):
             i, rows, comparison = _one(task)
             results[i] = rows, comparison
     else:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            for i, rows, comparison in wrap(pool.map(_one, tasks)):
+            for i, rows, comparison in wrap(pool.map(_one, tasks), len(tasks)):
                 results[i] = rows, comparison
     return [results[i] for i in range(len(variants))]
 
@@ -203,7 +207,7 @@ class Replicates:
 
 def replicate(scenario: str, n: int, out: Path, *, authorities: tuple[str, ...] = (),
               seed: int | None = None, scale: float | None = None, workers: int = 1,
-              progress: Callable[[Iterable], Iterable] | None = None) -> Replicates:
+              progress: Progress | None = None) -> Replicates:
     """Run ``scenario`` on ``n`` derived seeds and write the replicate tables into ``out``."""
     from cme_eval.config import load_scenario, scenario_path
 

@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import difflib
 import shutil
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from cme_eval.config import ConfigError, Scenario, load_scenario, scenario_path
 from cme_eval.fileio import write_csv
 from cme_eval.schema import ALL_AUTHORITIES
+
+if TYPE_CHECKING:
+    from cme_eval.uncertainty.replicates import Progress
 
 HEADLINE = ("not_matched", "potential_cme_identified", "truly_missing_found", "hours_total")
 """The measures a tornado figure is drawn for."""
@@ -159,7 +162,7 @@ def sensitivity(scenario: str, out: Path, *, parameters: list[str] | None = None
                 authorities: tuple[str, ...] = (), seed: int | None = None,
                 scale: float | None = None, workers: int = 1, replicates: int = 10,
                 replicates_from: Path | None = None,
-                progress: Callable[[Iterable], Iterable] | None = None) -> pd.DataFrame:
+                progress: Progress | None = None) -> pd.DataFrame:
     """Vary each parameter to its low and high on the scenario's own population and write
     ``sensitivity.csv`` and a tornado figure per headline measure into ``out``.
 

@@ -47,3 +47,18 @@ def test_bench_hostile_quick_writes_one_row_per_task_and_engine(tmp_path, capsys
     # constant columns are named in the warnings
     assert table.loc[table["task"] == "constant_postcode", "warnings"].str.contains(
         "postcode").all()
+
+
+def test_bench_run_times_each_stage_on_both_paths(tmp_path, capsys):
+    assert main(["bench", "run", "smoke", "--authorities", "Powys", "--workers", "1",
+                 "--out", str(tmp_path), "-q"]) == 0
+    assert "notebook path" in capsys.readouterr().out
+    table = pd.read_csv(tmp_path / "bench_run.csv")
+    for path in ("notebooks", "library"):
+        rows = table[table["path"] == path].set_index("stage")
+        assert rows.loc[["generate", "link", "evaluate", "compile"], "runs"].tolist() == [1] * 4
+        assert rows.loc["whole run", "runs"] == 4 and rows.loc["whole run", "wall_s"] > 0
+    # both paths made the same tables
+    for name in ("table_5_1.csv", "table_6_1.csv"):
+        assert ((tmp_path / "notebooks-path" / name).read_bytes()
+                == (tmp_path / "library-path" / name).read_bytes())

@@ -135,3 +135,10 @@ def test_the_reports_comparison_holds_only_what_applies_and_says_what_it_covers(
         shown = row.measure[:1].upper() + row.measure[1:] in table
         assert shown == (str(row.applicable) == "True"), row.measure
     assert "Records received, the five LAs" not in table and "Applies to this run" not in table
+
+
+def test_run_log_times_every_notebook_the_compile_one_too(smoke_run):
+    log = (smoke_run / "run.log").read_text(encoding="utf-8")
+    timed = re.findall(r"INFO (.+?): (\d\d_\w+\.ipynb) ran in [\d.]+ s", log)
+    assert ("all authorities", "04_compile.ipynb") in timed
+    assert len(timed) == 7 * 3 + 1

@@ -17,9 +17,8 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import CountVectorizer
 
-from cme_eval.linkage.blocking import BlockingPlan, candidate_positions
+from cme_eval.linkage.blocking import BlockingPlan, candidates
 from cme_eval.linkage.engines import Engine
 from cme_eval.schema import NOT_MATCHED, OUT_OF_SCOPE, OUTCOME_COLUMNS, PARTIAL, PERFECT
 from cme_eval.schooling import in_scope_mask
@@ -38,6 +37,8 @@ def jaccard(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.MultiIndex) -> np
     """Jaccard similarity of character 3-gram sets of the concatenated fields, per pair."""
     if len(pairs) == 0:
         return np.zeros(0)
+    from sklearn.feature_extraction.text import CountVectorizer  # ~1 s to import: on first use
+
     vectoriser = CountVectorizer(analyzer="char", ngram_range=(3, 3), binary=True,
                                  lowercase=True, dtype=np.int32)
     grams = vectoriser.fit_transform(pd.concat([_text(left), _text(right)]))  # once for both
@@ -57,7 +58,7 @@ def jaccard(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.MultiIndex) -> np
 def link(left: pd.DataFrame, right: pd.DataFrame, plan: BlockingPlan, *,
          reference_date: dt.date) -> pd.DataFrame:
     """One outcome row per left record: best candidate at Jaccard >= 0.80, no one-to-one."""
-    pairs = candidate_positions(left, right, plan.passes)
+    pairs = candidates(left, right, plan)
     sim = jaccard(left, right, pairs)
     cand = pd.DataFrame({"left": pairs.get_level_values(0).to_numpy(dtype=int),
                          "right": pairs.get_level_values(1).to_numpy(dtype=int), "sim": sim})

@@ -9,30 +9,43 @@ time, so memory stays bounded by the pair budget.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
-import recordlinkage
-from recordlinkage.base import BaseCompareFeature
 
-from cme_eval.linkage.blocking import BlockingPlan, candidate_positions
+from cme_eval.linkage.blocking import BlockingPlan, candidates
 from cme_eval.linkage.comparisons import CHUNK, levels_of
 from cme_eval.linkage.engines import Engine, empty_levels
 from cme_eval.linkage.spec import Comparison
 
 
-class LevelFeature(BaseCompareFeature):
-    """One spec comparison as a recordlinkage feature whose value is the comparison level."""
+@lru_cache(maxsize=1)
+def level_feature() -> type:
+    """The recordlinkage feature class whose value is a spec comparison's level.
 
-    def __init__(self, comparison: Comparison):
-        columns = comparison.columns()
-        super().__init__(columns, columns, label=comparison.name)
-        self.comparison = comparison
+    Made on first use: recordlinkage imports scikit-learn (about 1.4 s), and this module is
+    imported whenever a scenario names the engine, by every stage notebook, the CLI and the
+    settings check, most of which never link.
+    """
+    from recordlinkage.base import BaseCompareFeature
 
-    def _compute_vectorized(self, *args):
-        n = len(self.comparison.columns())
-        left = {c: np.asarray(v) for c, v in zip(self.comparison.columns(), args[:n], strict=True)}
-        right = {c: np.asarray(v) for c, v in zip(self.comparison.columns(), args[n:], strict=True)}
-        return pd.Series(levels_of(self.comparison, left, right), index=args[0].index)
+    class LevelFeature(BaseCompareFeature):
+        """One spec comparison as a recordlinkage feature whose value is the comparison level."""
+
+        def __init__(self, comparison: Comparison):
+            columns = comparison.columns()
+            super().__init__(columns, columns, label=comparison.name)
+            self.comparison = comparison
+
+        def _compute_vectorized(self, *args):
+            columns = self.comparison.columns()
+            n = len(columns)
+            left = {c: np.asarray(v) for c, v in zip(columns, args[:n], strict=True)}
+            right = {c: np.asarray(v) for c, v in zip(columns, args[n:], strict=True)}
+            return pd.Series(levels_of(self.comparison, left, right), index=args[0].index)
+
+    return LevelFeature
 
 
 class RecordLinkageEngine(Engine):
@@ -41,10 +54,13 @@ class RecordLinkageEngine(Engine):
 
     def score_pairs(self, left, right, plan: BlockingPlan) -> pd.DataFrame:
         spec = plan.spec
-        pairs = candidate_positions(left, right, plan.passes)
+        pairs = candidates(left, right, plan)
         if len(pairs) == 0:
             return empty_levels(spec)
-        comparer = recordlinkage.Compare(features=[LevelFeature(c) for c in spec.comparisons])
+        import recordlinkage
+
+        feature = level_feature()
+        comparer = recordlinkage.Compare(features=[feature(c) for c in spec.comparisons])
         chunks = [comparer.compute(pairs[start:start + CHUNK], left, right).astype(np.int8)
                   for start in range(0, len(pairs), CHUNK)]
         return pd.concat(chunks) if len(chunks) > 1 else chunks[0]
