@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,10 @@ import nbformat
 import papermill as pm
 import yaml
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+from papermill.log import logger as pm_logger
 from tqdm import tqdm
 
 from cme_eval import run_folder, shipped, wales
@@ -93,17 +98,88 @@ def check_parameters(notebook: Path, parameters: dict[str, Any]) -> None:
         )
 
 
-def execute(notebook: str, output: Path, parameters: dict[str, Any], cwd: Path) -> None:
-    """Execute one stage notebook with its kernel started in ``cwd`` (the run folder)."""
+@contextmanager
+def authority_kernel(cwd: Path):
+    """One kernel, started in ``cwd`` (the run folder), for the stage notebooks of one LA.
+
+    Each notebook still runs alone: before it, the kernel's namespace is cleared and its
+    execution count restarted (``fresh``), as in a new kernel; only the imported modules stay,
+    so pandas and the package are imported once per LA rather than once per notebook.
+    """
+    km = QuietKernelManager(kernel_name="python3")
+    run_sync(km.start_kernel)(cwd=str(cwd), extra_arguments=[HISTORY_IN_MEMORY])
+    try:
+        yield km
+    finally:
+        run_sync(km.shutdown_kernel)(now=False)
+
+
+class _SharedKernelClient(PapermillNotebookClient):
+    """Papermill's client on a kernel it does not own: it leaves the kernel running, as it
+    should, and here also closes its own channels to it, which it would otherwise leave open
+    (one warning per notebook when they are collected)."""
+
+    def execute(self, **kwargs):
+        try:
+            return super().execute(**kwargs)
+        finally:
+            if self.kc is not None:
+                self.kc.stop_channels()
+                self.kc = None
+
+
+class SharedKernelEngine(NBClientEngine):
+    """Papermill's nbclient engine, executing on a kernel given as ``km``."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                 stderr_file=None, start_timeout=60, execution_timeout=None,
+                                 **kwargs):
+        kwargs = {k: v for k, v in kwargs.items()
+                  if k not in ("input_path", "timeout", "startup_timeout")}
+        return _SharedKernelClient(
+            nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
+            kernel_name=kernel_name, log=pm_logger, log_output=log_output,
+            stdout_file=stdout_file, stderr_file=stderr_file, **kwargs).execute()
+
+
+SHARED_KERNEL_ENGINE = "cme-eval-shared-kernel"
+papermill_engines.register(SHARED_KERNEL_ENGINE, SharedKernelEngine)
+HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"  # as nbclient starts its kernels
+FRESH = "get_ipython().reset(new_session=True)"  # empty namespace, execution count back to 1
+
+
+def fresh(km) -> None:
+    """Clear a kernel's namespace and restart its execution count (nothing is displayed)."""
+    client = km.client()
+    client.start_channels()
+    try:
+        run_sync(client.wait_for_ready)(timeout=60)
+        reply = run_sync(client.execute_interactive)(FRESH, silent=True, store_history=False,
+                                                     timeout=60, output_hook=lambda _: None)
+    finally:
+        client.stop_channels()
+    if reply["content"]["status"] != "ok":
+        raise PipelineError("the kernel could not be reset between two notebooks")
+
+
+def execute(notebook: str, output: Path, parameters: dict[str, Any], cwd: Path,
+            km=None) -> None:
+    """Execute one stage notebook with its kernel started in ``cwd`` (the run folder), or in
+    the kernel ``km`` (see ``authority_kernel``), cleared first."""
     source = shipped.notebook_dir() / notebook
     check_parameters(source, parameters)
     output.parent.mkdir(parents=True, exist_ok=True)
+    shared = {}
+    if km is not None:
+        fresh(km)
+        shared = {"km": km, "engine_name": SHARED_KERNEL_ENGINE}
     try:
         pm.execute_notebook(
             str(source), str(output), parameters=parameters,
             progress_bar=False, log_output=False, kernel_name="python3",
             kernel_manager_class=QuietKernelManager,
-            resources={"metadata": {"path": str(cwd)}},
+            resources={"metadata": {"path": str(cwd)}}, **shared,
         )
     except pm.PapermillExecutionError as exc:
         raise PipelineError(
@@ -205,19 +281,22 @@ def run(request: RunRequest) -> Path:
 
         def one_authority(authority: str, notebooks: tuple[str, ...]) -> None:
             slug = wales.get(authority).slug
-            for nb in notebooks:
-                output = out / "notebooks" / slug / nb
-                if output.is_file() and stage_run.is_done(STAGE_OF[nb], authority):
-                    bar.set_postfix_str(f"{authority}: {nb} reused")
-                    progress_log.info("%s: %s reused (done with the same settings and code)",
-                             authority, nb)
-                else:
-                    bar.set_postfix_str(f"{authority}: {nb}")
-                    tic = time.perf_counter()
-                    execute(nb, output, {**common, "authority": authority}, out)
-                    progress_log.info("%s: %s ran in %.1f s", authority, nb,
-                                      time.perf_counter() - tic)
-                bar.update()
+            with ExitStack() as stack:
+                km = None  # one kernel for the LA's notebooks, started when one must run
+                for nb in notebooks:
+                    output = out / "notebooks" / slug / nb
+                    if output.is_file() and stage_run.is_done(STAGE_OF[nb], authority):
+                        bar.set_postfix_str(f"{authority}: {nb} reused")
+                        progress_log.info("%s: %s reused (done with the same settings and "
+                                          "code)", authority, nb)
+                    else:
+                        bar.set_postfix_str(f"{authority}: {nb}")
+                        tic = time.perf_counter()
+                        km = km or stack.enter_context(authority_kernel(out))
+                        execute(nb, output, {**common, "authority": authority}, out, km)
+                        progress_log.info("%s: %s ran in %.1f s", authority, nb,
+                                          time.perf_counter() - tic)
+                    bar.update()
 
         # Central matching links every LA's NHS records at once, so every LA is generated
         # before any is linked; otherwise each LA runs its notebooks straight through.

@@ -79,11 +79,19 @@ def pytest_xdist_make_scheduler(config, log):
 
 
 def unit_of(nodeid: str) -> str:
-    """The unit of work a test belongs to: tests of one unit run on one worker, in order."""
+    """The unit of work a test belongs to: tests of one unit run on one worker, in order.
+
+    A test file with a module-scoped fixture is one unit, so that its fixture (a whole run, a
+    browser) is made once rather than once on each worker."""
     path = nodeid.split("::", 1)[0]
-    if not path.endswith(".ipynb"):
-        return nodeid
-    return "stage notebooks" if STAGE_NOTEBOOK.search(path) else path
+    if path.endswith(".ipynb"):
+        return "stage notebooks" if STAGE_NOTEBOOK.search(path) else path
+    return path if path in MODULE_FIXTURE_FILES else nodeid
+
+
+MODULE_FIXTURE_FILES = frozenset(
+    p.relative_to(REPO).as_posix() for p in sorted((REPO / "tests").rglob("test_*.py"))
+    if 'scope="module"' in p.read_text(encoding="utf-8"))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -42,7 +42,8 @@ def linkage_quality(sources: dict[str, pd.DataFrame], truth_records: pd.DataFram
                     by_engine: dict[str, pd.DataFrame], *, authority: str,
                     reference_date: dt.date, blocking: Passes | Mapping[str, Passes],
                     main_engine: str, central_matching: bool,
-                    people: pd.DataFrame | None = None) -> pd.DataFrame:
+                    people: pd.DataFrame | None = None,
+                    prepared: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Precision, recall and F1 against the truth, per engine, source and error mechanism, with
     true partners lost at blocking (re-derived from the blocking keys of the true pairs only,
     with ``blocking``: one set of passes, or each received source's own).
@@ -53,8 +54,10 @@ def linkage_quality(sources: dict[str, pd.DataFrame], truth_records: pd.DataFram
     Injected name variants are also judged apart by whether the linker's own name knowledge
     recognises them, against the true forenames in ``people`` (truth_people); without it,
     against each person's records that carry no error (a person with none is in neither part).
+    ``prepared``: ``sources`` standardised as the link stage did (made here when not given).
     """
-    prepared = {name: prepare(frame, reference_date) for name, frame in sources.items()}
+    if prepared is None:  # the link stage's, when it handed them over; else made again
+        prepared = {name: prepare(frame, reference_date) for name, frame in sources.items()}
     person = truth_records.set_index("record_id")["person_id"]
     lost = lost_at_blocking_flags(prepared, person, blocking)
     records = pd.concat([f[["record_id", "forename", "surname"]] for f in sources.values()],

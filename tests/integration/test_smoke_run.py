@@ -142,3 +142,11 @@ def test_run_log_times_every_notebook_the_compile_one_too(smoke_run):
     timed = re.findall(r"INFO (.+?): (\d\d_\w+\.ipynb) ran in [\d.]+ s", log)
     assert ("all authorities", "04_compile.ipynb") in timed
     assert len(timed) == 7 * 3 + 1
+
+
+def test_each_executed_notebook_ran_as_if_in_a_kernel_of_its_own(smoke_run):
+    """An LA's notebooks share a kernel, cleared before each: every one counts from 1."""
+    for notebook in (smoke_run / "notebooks").rglob("*.ipynb"):
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        counts = [c["execution_count"] for c in cells if c["cell_type"] == "code"]
+        assert counts == list(range(1, len(counts) + 1)), notebook.name

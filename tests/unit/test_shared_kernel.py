@@ -1,0 +1,33 @@
+"""An LA's stage notebooks share one kernel (pipeline.authority_kernel), and each still runs as
+if alone: before each, the namespace is emptied and the execution count starts again at 1."""
+
+from __future__ import annotations
+
+from jupyter_core.utils import run_sync
+
+from cme_eval.pipeline import authority_kernel, fresh
+
+
+def _run(km, code: str) -> dict:
+    client = km.client()
+    client.start_channels()
+    try:
+        run_sync(client.wait_for_ready)(timeout=60)
+        return run_sync(client.execute_interactive)(code, timeout=60,
+                                                    output_hook=lambda _: None)
+    finally:
+        client.stop_channels()
+
+
+def test_a_fresh_kernel_forgets_names_keeps_modules_and_counts_from_one(tmp_path):
+    with authority_kernel(tmp_path) as km:
+        _run(km, "import json\nleft_over = 1")
+        assert _run(km, "left_over")["content"]["status"] == "ok"
+        fresh(km)
+        forgotten = _run(km, "left_over")["content"]
+        assert forgotten["status"] == "error" and forgotten["ename"] == "NameError"
+        fresh(km)
+        first = _run(km, "import sys\nassert 'json' in sys.modules")["content"]
+        assert first["status"] == "ok" and first["execution_count"] == 1
+        cwd = _run(km, "import os\nassert os.getcwd() == %r" % str(tmp_path))["content"]
+        assert cwd["status"] == "ok"
