@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 import shutil
 import subprocess
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +88,46 @@ class RunRequest:
     replicates_from: Path | None = None
 
 
+def in_workers(authorities: list[str], workers: int, cwd: Path, work) -> None:
+    """``work(authority, kernel)`` for each LA, ``workers`` at a time, in threads, LAs taken in
+    order. Each thread has one kernel (``kernel()`` starts it in ``cwd`` when first asked, see
+    ``worker_kernel``) for all the notebooks it runs, and shuts it down when it is done.
+    After a failure no further LA is started; the first failure is raised once all stop."""
+    pending = list(authorities)
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        with ExitStack() as stack:
+            kernels: list = []
+
+            def kernel():
+                if not kernels:
+                    kernels.append(stack.enter_context(worker_kernel(cwd)))
+                return kernels[0]
+
+            while True:
+                with lock:
+                    if failures or not pending:
+                        return
+                    authority = pending.pop(0)
+                try:
+                    work(authority, kernel)
+                except BaseException as exc:  # noqa: BLE001 - raised again in the caller
+                    with lock:
+                        failures.append(exc)
+                    return
+
+    threads = [threading.Thread(target=worker, name=f"cme-eval-worker-{i}")
+               for i in range(min(workers, len(pending)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+
+
 def check_parameters(notebook: Path, parameters: dict[str, Any]) -> None:
     declared = pm.inspect_notebook(str(notebook))
     unknown = sorted(set(parameters) - set(declared))
@@ -99,12 +139,13 @@ def check_parameters(notebook: Path, parameters: dict[str, Any]) -> None:
 
 
 @contextmanager
-def authority_kernel(cwd: Path):
-    """One kernel, started in ``cwd`` (the run folder), for the stage notebooks of one LA.
+def worker_kernel(cwd: Path):
+    """One kernel, started in ``cwd`` (the run folder), for the stage notebooks a worker runs.
 
     Each notebook still runs alone: before it, the kernel's namespace is cleared and its
     execution count restarted (``fresh``), as in a new kernel; only the imported modules stay,
-    so pandas and the package are imported once per LA rather than once per notebook.
+    so pandas, the package and recordlinkage are imported once per worker rather than once
+    per notebook.
     """
     km = QuietKernelManager(kernel_name="python3")
     run_sync(km.start_kernel)(cwd=str(cwd), extra_arguments=[HISTORY_IN_MEMORY])
@@ -166,7 +207,7 @@ def fresh(km) -> None:
 def execute(notebook: str, output: Path, parameters: dict[str, Any], cwd: Path,
             km=None) -> None:
     """Execute one stage notebook with its kernel started in ``cwd`` (the run folder), or in
-    the kernel ``km`` (see ``authority_kernel``), cleared first."""
+    the kernel ``km`` (see ``worker_kernel``), cleared first."""
     source = shipped.notebook_dir() / notebook
     check_parameters(source, parameters)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -279,33 +320,30 @@ def run(request: RunRequest) -> Path:
         progress_log.info("run %s into %s: %s", scenario.name, out.name, run_folder.describe(
             run_folder.identity(scenario)))
 
-        def one_authority(authority: str, notebooks: tuple[str, ...]) -> None:
+        def one_authority(authority: str, notebooks: tuple[str, ...], kernel) -> None:
             slug = wales.get(authority).slug
-            with ExitStack() as stack:
-                km = None  # one kernel for the LA's notebooks, started when one must run
-                for nb in notebooks:
-                    output = out / "notebooks" / slug / nb
-                    if output.is_file() and stage_run.is_done(STAGE_OF[nb], authority):
-                        bar.set_postfix_str(f"{authority}: {nb} reused")
-                        progress_log.info("%s: %s reused (done with the same settings and "
-                                          "code)", authority, nb)
-                    else:
-                        bar.set_postfix_str(f"{authority}: {nb}")
-                        tic = time.perf_counter()
-                        km = km or stack.enter_context(authority_kernel(out))
-                        execute(nb, output, {**common, "authority": authority}, out, km)
-                        progress_log.info("%s: %s ran in %.1f s", authority, nb,
-                                          time.perf_counter() - tic)
-                    bar.update()
+            for nb in notebooks:
+                output = out / "notebooks" / slug / nb
+                if output.is_file() and stage_run.is_done(STAGE_OF[nb], authority):
+                    bar.set_postfix_str(f"{authority}: {nb} reused")
+                    progress_log.info("%s: %s reused (done with the same settings and code)",
+                                      authority, nb)
+                else:
+                    bar.set_postfix_str(f"{authority}: {nb}")
+                    tic = time.perf_counter()
+                    execute(nb, output, {**common, "authority": authority}, out, kernel())
+                    progress_log.info("%s: %s ran in %.1f s", authority, nb,
+                                      time.perf_counter() - tic)
+                bar.update()
 
         # Central matching links every LA's NHS records at once, so every LA is generated
         # before any is linked; otherwise each LA runs its notebooks straight through.
         phases = ((AUTHORITY_NOTEBOOKS[:1], AUTHORITY_NOTEBOOKS[1:])
                   if scenario.cross_border.central_matching else (notebooks_per_la,))
-        with ThreadPoolExecutor(max_workers=request.workers) as pool:
-            for notebooks in phases:
-                for future in [pool.submit(one_authority, a, notebooks) for a in authorities]:
-                    future.result()
+        for notebooks in phases:
+            in_workers(authorities, request.workers, out,
+                       lambda authority, kernel, nbs=notebooks: one_authority(authority, nbs,
+                                                                                kernel))
         bar.set_postfix_str(COMPILE_NOTEBOOK)
         tic = time.perf_counter()
         execute(COMPILE_NOTEBOOK, out / "notebooks" / COMPILE_NOTEBOOK,

@@ -12,6 +12,7 @@ TOP = ("cme_eval", "docs", "tests", "scripts", "synthetic", "notebooks", ".ci")
 ELSEWHERE = {
     "synthetic/inputs/": "inside a run folder's authorities/SLUG/",
     "synthetic/truth/": "inside a run folder's authorities/SLUG/",
+    "synthetic/standardised.pkl": "inside a run folder's authorities/SLUG/",
     "cme_eval/scenarios": "inside the installed wheel (pyproject.toml maps it)",
     "cme_eval/notebooks": "inside the installed wheel (pyproject.toml maps it)",
 }

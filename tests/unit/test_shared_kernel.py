@@ -1,11 +1,11 @@
-"""An LA's stage notebooks share one kernel (pipeline.authority_kernel), and each still runs as
-if alone: before each, the namespace is emptied and the execution count starts again at 1."""
+"""The stage notebooks a worker runs share one kernel (pipeline.worker_kernel), and each still
+runs as if alone: before each, the namespace is emptied and the execution count starts at 1."""
 
 from __future__ import annotations
 
 from jupyter_core.utils import run_sync
 
-from cme_eval.pipeline import authority_kernel, fresh
+from cme_eval.pipeline import worker_kernel, fresh
 
 
 def _run(km, code: str) -> dict:
@@ -20,7 +20,7 @@ def _run(km, code: str) -> dict:
 
 
 def test_a_fresh_kernel_forgets_names_keeps_modules_and_counts_from_one(tmp_path):
-    with authority_kernel(tmp_path) as km:
+    with worker_kernel(tmp_path) as km:
         _run(km, "import json\nleft_over = 1")
         assert _run(km, "left_over")["content"]["status"] == "ok"
         fresh(km)
