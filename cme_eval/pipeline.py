@@ -156,9 +156,14 @@ def worker_kernel(cwd: Path):
 
 
 class _SharedKernelClient(PapermillNotebookClient):
-    """Papermill's client on a kernel it does not own: it leaves the kernel running, as it
-    should, and here also closes its own channels to it, which it would otherwise leave open
-    (one warning per notebook when they are collected)."""
+    """Papermill's client on a kernel it does not own: it empties the kernel first (``FRESH``,
+    on its own channels, nothing recorded in the notebook), leaves the kernel running, as it
+    should, and closes its channels, which it would otherwise leave open (one warning per
+    notebook when they are collected)."""
+
+    def papermill_execute_cells(self):
+        _reset(self.kc, self.wait_for_reply)
+        super().papermill_execute_cells()
 
     def execute(self, **kwargs):
         try:
@@ -190,30 +195,33 @@ HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"  # as nbclient starts 
 FRESH = "get_ipython().reset(new_session=True)"  # empty namespace, execution count back to 1
 
 
+def _reset(client, wait_for_reply) -> None:
+    reply = wait_for_reply(client.execute(FRESH, silent=True, store_history=False))
+    if not reply or reply["content"]["status"] != "ok":
+        raise PipelineError("the kernel could not be emptied between two notebooks")
+
+
 def fresh(km) -> None:
-    """Clear a kernel's namespace and restart its execution count (nothing is displayed)."""
+    """Clear a kernel's namespace and restart its execution count (nothing is displayed), as
+    ``_SharedKernelClient`` does before each notebook, here on a client of its own."""
     client = km.client()
     client.start_channels()
     try:
         run_sync(client.wait_for_ready)(timeout=60)
-        reply = run_sync(client.execute_interactive)(FRESH, silent=True, store_history=False,
-                                                     timeout=60, output_hook=lambda _: None)
+        _reset(client, lambda msg_id: run_sync(client.get_shell_msg)(timeout=60))
     finally:
         client.stop_channels()
-    if reply["content"]["status"] != "ok":
-        raise PipelineError("the kernel could not be reset between two notebooks")
 
 
 def execute(notebook: str, output: Path, parameters: dict[str, Any], cwd: Path,
             km=None) -> None:
     """Execute one stage notebook with its kernel started in ``cwd`` (the run folder), or in
-    the kernel ``km`` (see ``worker_kernel``), cleared first."""
+    the kernel ``km`` (see ``worker_kernel``), emptied first."""
     source = shipped.notebook_dir() / notebook
     check_parameters(source, parameters)
     output.parent.mkdir(parents=True, exist_ok=True)
     shared = {}
-    if km is not None:
-        fresh(km)
+    if km is not None:  # emptied by the engine's client before the first cell
         shared = {"km": km, "engine_name": SHARED_KERNEL_ENGINE}
     try:
         pm.execute_notebook(
