@@ -39,6 +39,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from cme_eval.exceptions import CmeEvalError
 from cme_eval.linkage.spec import TWIN_GUARD, LinkSpec
 
 STANDARD_FIELDS = ("forename", "surname", "dob", "address", "postcode")
@@ -47,7 +48,7 @@ MULTI_COLUMN = ("address",)  # fields that may be put together from several colu
 DATE_ORDERS = ("dmy", "mdy", "auto")
 
 
-class LinkInputError(ValueError):
+class LinkInputError(CmeEvalError, ValueError):
     """A frame cannot be linked; the message names the frame and the column."""
 
 

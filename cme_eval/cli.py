@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cme_eval import __version__
 from cme_eval.config import ConfigError, available_overlays, available_scenarios, load_scenario
-from cme_eval.ingest import IngestError
+from cme_eval.exceptions import CmeEvalError
 from cme_eval.linkage.engines import default_engines, engine_names
 from cme_eval.wales import PILOT_AUTHORITIES
 
@@ -498,11 +498,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         args.leaf_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     _configure_logging(args)
-    from cme_eval.pipeline import PipelineError
-
     try:
         COMMANDS[args.command](args)
-    except (ConfigError, PipelineError, IngestError) as exc:
+    except CmeEvalError as exc:  # every error raised on purpose: one line, never a traceback
         print(f"cme-eval: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a folder that cannot be written, a disk that is full

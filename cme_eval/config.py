@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from cme_eval import shipped, wales
+from cme_eval.exceptions import CmeEvalError
 from cme_eval.schema import OPTIONAL_IDENTIFIERS, RECORDS_LIKE, SOURCES, STATUSES
 
 # NHS records per maintained-school pupil aged 5-15: the pilot's "in excess of 167,000" records
@@ -35,7 +36,7 @@ from cme_eval.schema import OPTIONAL_IDENTIFIERS, RECORDS_LIKE, SOURCES, STATUSE
 NHS_RECORDS_PER_PUPIL = 167_000 / 142_000
 
 
-class ConfigError(ValueError):
+class ConfigError(CmeEvalError, ValueError):
     """A scenario or parameter is invalid; the message names the key and what is allowed."""
 
 

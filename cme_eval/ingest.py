@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from cme_eval import readers
+from cme_eval.exceptions import CmeEvalError
 from cme_eval.schema import (
     FILE_NAMES,
     INDEPENDENT,
@@ -51,7 +52,7 @@ RECORD_COLUMNS = ["record_id", *REQUIRED_FIELDS, "source", "authority", "file"]
 _WHERE, _ROW = "_where", "_row"  # private: the table (file, sheet) and row of each record
 
 
-class IngestError(ValueError):
+class IngestError(CmeEvalError, ValueError):
     """An input file cannot be read into the common schema; the message names file and field.
 
     ``file`` and ``problem`` hold the two parts of the message apart (for the ingest report).

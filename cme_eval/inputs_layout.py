@@ -22,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from cme_eval.exceptions import CmeEvalError
 from cme_eval.schema import FILE_NAMES, RETURNS_DIR
 
 LAYOUT_FILE = "inputs.yaml"
@@ -29,7 +30,7 @@ FIELDS = ("record_id", "forename", "surname", "full_name", "dob", "address", "ad
           "town", "postcode", "nhs_number", "uprn", "upn")
 
 
-class LayoutError(ValueError):
+class LayoutError(CmeEvalError, ValueError):
     """inputs.yaml cannot be used; the message names the file and the key."""
 
 

@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from cme_eval import run_folder, shipped, wales
 from cme_eval.config import load_scenario, resolved_settings
+from cme_eval.exceptions import CmeEvalError
 
 # What ran and what was reused: always in run.log, on the terminal only with --verbose (the
 # progress bar says the same).
@@ -62,7 +63,7 @@ class QuietKernelManager(AsyncKernelManager):
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
 
-class PipelineError(RuntimeError):
+class PipelineError(CmeEvalError, RuntimeError):
     """A run cannot start or a notebook failed; the message says which and why."""
 
 

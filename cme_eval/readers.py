@@ -37,6 +37,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cme_eval.exceptions import CmeEvalError
+
 Score = Callable[[Sequence[str]], int]  # how many known pupil columns a row of cells names
 ReportLine = dict[str, object]
 
@@ -58,7 +60,7 @@ NO_HEADER = (f"no pupil columns found: none of the first {HEADER_SCAN_ROWS} rows
              "column such as Forename, Surname or Date of Birth (is the header row missing?)")
 
 
-class ReadError(ValueError):
+class ReadError(CmeEvalError, ValueError):
     """A file (or all of it that matters) cannot be read; ``problem`` says why, without data."""
 
     def __init__(self, problem: str):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cme_eval.exceptions import CmeEvalError
 from cme_eval.schema import (
     ALL_AUTHORITIES,
     NOT_MATCHED,
@@ -37,7 +38,7 @@ _OUTCOME_COLUMN = {PERFECT: "perfect_match", PARTIAL: "partial_match",
                    NOT_MATCHED: "not_matched", OUT_OF_SCOPE: "out_of_scope"}
 
 
-class ReconciliationError(AssertionError):
+class ReconciliationError(CmeEvalError, AssertionError):
     """A table does not add up: a record was lost or counted twice. Never published."""
 
 

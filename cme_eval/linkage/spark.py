@@ -33,6 +33,7 @@ import threading
 import uuid
 from pathlib import Path
 
+from cme_eval.exceptions import CmeEvalError
 from cme_eval.linkage.rules import JW_SPARK_UDF
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 EXTRA = 'pip install "cme-eval[spark]"'
 
 
-class MissingExtra(ImportError):
+class MissingExtra(CmeEvalError, ImportError):
     """An optional dependency is not installed; the message says which extra brings it."""
 
 
