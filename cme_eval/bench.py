@@ -510,8 +510,8 @@ def _library_authority(args: tuple) -> list[tuple[str, float]]:
 def bench_run(scenario_name: str, out: Path, *, authorities: tuple[str, ...] = (),
               seed: int | None = None, scale: float | None = None,
               workers: int = 2) -> pd.DataFrame:
-    """Where a run's time goes: the notebook path (``cme-eval run``: papermill, one kernel per
-    stage and LA, into ``out/notebooks-path``) and the library path (the same stage functions
+    """Where a run's time goes: the notebook path (``cme-eval run``: papermill, one executed
+    notebook per stage and LA, one kernel per worker, into ``out/notebooks-path``) and the library path (the same stage functions
     called in ``workers`` processes, Excel baseline included, into ``out/library-path``), each
     from an empty folder. Per path and stage: how many ran, their summed seconds, and each
     path's wall time. Writes ``bench_run.csv``."""

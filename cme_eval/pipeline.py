@@ -139,12 +139,16 @@ def check_parameters(notebook: Path, parameters: dict[str, Any]) -> None:
         )
 
 
+HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"  # as nbclient starts its kernels
+FRESH = "get_ipython().reset(new_session=True)"  # empty namespace, execution count back to 1
+
+
 @contextmanager
 def worker_kernel(cwd: Path):
     """One kernel, started in ``cwd`` (the run folder), for the stage notebooks a worker runs.
 
     Each notebook still runs alone: before it, the kernel's namespace is cleared and its
-    execution count restarted (``fresh``), as in a new kernel; only the imported modules stay,
+    execution count restarted (``FRESH``, by ``_SharedKernelClient``), as in a new kernel; only the imported modules stay,
     so pandas, the package and recordlinkage are imported once per worker rather than once
     per notebook.
     """
@@ -192,8 +196,6 @@ class SharedKernelEngine(NBClientEngine):
 
 SHARED_KERNEL_ENGINE = "cme-eval-shared-kernel"
 papermill_engines.register(SHARED_KERNEL_ENGINE, SharedKernelEngine)
-HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"  # as nbclient starts its kernels
-FRESH = "get_ipython().reset(new_session=True)"  # empty namespace, execution count back to 1
 
 
 def _reset(client, wait_for_reply) -> None:

@@ -57,10 +57,8 @@ def fold(value: str, *, keep_digits: bool = False) -> str:
 
 
 def _map_unique(series: pd.Series, fn) -> pd.Series:
-    """Apply ``fn`` once per distinct value (names repeat a lot: Jones, Olivia ...)."""
-    text = series.fillna("").astype(str)
-    uniques = text.unique()
-    return text.map(dict(zip(uniques, map(fn, uniques), strict=True)))
+    """Apply ``fn`` (of one text) once per distinct value (names repeat a lot: Jones, Olivia)."""
+    return _per_distinct(series, lambda distinct: distinct.map(fn))
 
 
 def _per_distinct(series: pd.Series, fn):
@@ -232,6 +230,7 @@ def standardise(records: pd.DataFrame, *, reference_year: int,
     out = records.copy()
     out["forename_std"] = names(out["forename"])
     out["surname_std"] = names(out["surname"])
+
     def read_dates(dob: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         parsed, flag = dates_of_birth(dob, reference_year=reference_year, date_order=date_order)
         return parsed, flag, parsed.dt.strftime("%Y-%m-%d").fillna("")

@@ -107,16 +107,14 @@ def link_authority(
         left = prepared[source]
         if central is None or source != NWSSP:
             if source not in shared:
-                right = pd.concat([prepared[d].assign(dataset=d) for d in TARGETS[source]],
-                                  ignore_index=True)
+                right = _targets(prepared, source)
                 shared[source] = right, blocking.plan(left, right, spec)
             right, plan = shared[source]
             outcomes.append(link_prepared(left, right, spec, engine=engine,
                                           reference_date=reference_date,
                                           diagnostics=_for(diagnostics, source), plan=plan))
             continue
-        right = pd.concat([prepared[d].assign(dataset=d) for d in TARGETS[source]],
-                          ignore_index=True)
+        right = _targets(prepared, source)
         from cme_eval.linkage.central import resolved_centrally
 
         kept = resolved_centrally(central[central["record_id"].isin(left["record_id"])])
@@ -128,6 +126,12 @@ def link_authority(
         both = pd.concat([kept, local], ignore_index=True).set_index("record_id")
         outcomes.append(both.loc[left["record_id"]].reset_index()[local.columns])
     return pd.concat(outcomes, ignore_index=True)
+
+
+def _targets(prepared: dict[str, pd.DataFrame], source: str) -> pd.DataFrame:
+    """What a received source is matched against, each record tagged with its ``dataset``."""
+    return pd.concat([prepared[d].assign(dataset=d) for d in TARGETS[source]],
+                     ignore_index=True)
 
 
 class _Tagged(list):
