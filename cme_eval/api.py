@@ -157,7 +157,7 @@ def _prepared(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, ref: dt
               date_order: str):
     """Both frames as records in the common schema, and standardised (the right one carries
     ``dataset``): (left records, right records, left standardised, right standardised)."""
-    from cme_eval.standardise import prepare
+    from cme_eval.inputs.standardise import prepare
 
     lrec = _to_records(left, _mapping(columns, "left"), "left")
     rrec = _to_records(right, _mapping(columns, "right"), "right").assign(dataset="right")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cme_eval.schema import PARTIAL, PERFECT
+from cme_eval.inputs.schema import PARTIAL, PERFECT
 
 SEED = 11  # issue 11; any fixed number would do
 REFERENCE_DATE = dt.date(2025, 4, 30)  # fixed, so scope never depends on the day a test runs

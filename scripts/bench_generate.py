@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from cme_eval.bench import bench_generate
+from cme_eval.run.bench import bench_generate
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)

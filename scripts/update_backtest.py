@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from cme_eval import stages
+from cme_eval.run import stages
 
 BASELINE = Path(__file__).resolve().parents[1] / "tests" / "backtest" / "smoke"
 TABLES = ("table_5_1.csv", "table_6_1.csv", "potential_cme_breakdown.csv", "review_workload.csv",

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "cme_eval.cli", *args],
+        [sys.executable, "-m", "cme_eval.run.cli", *args],
         capture_output=True, text=True, cwd=cwd, timeout=600,
     )
 

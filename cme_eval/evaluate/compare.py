@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cme_eval.fileio import read_csv
-from cme_eval.schema import (
+from cme_eval.inputs.schema import (
     CME_REGISTER,
     NOT_MATCHED,
     NWSSP,

@@ -17,7 +17,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from cme_eval.schema import ALL_AUTHORITIES, TOTAL
+from cme_eval.inputs.schema import ALL_AUTHORITIES, TOTAL
 
 COLUMNS = ["measure", "published", "reproduced", "difference", "within_tolerance", "tolerance",
            "applicable", "note"]

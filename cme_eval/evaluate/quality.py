@@ -13,8 +13,8 @@ from collections.abc import Mapping
 import pandas as pd
 
 from cme_eval.evaluate import accuracy
-from cme_eval.schema import MATCHED_AGAINST, SOURCE_LABELS, matched_against
-from cme_eval.standardise import prepare
+from cme_eval.inputs.schema import MATCHED_AGAINST, SOURCE_LABELS, matched_against
+from cme_eval.inputs.standardise import prepare
 
 Passes = tuple[tuple[str, ...], ...]
 

@@ -21,7 +21,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from cme_eval.schema import ALL_AUTHORITIES, TOTAL
+from cme_eval.config import ConfigError, Scenario
+from cme_eval.inputs.schema import ALL_AUTHORITIES, TOTAL
 
 REPORT = "cme-database-pilot-evaluation-2026.txt"
 JUST_MARGIN = 0.03
@@ -324,3 +325,11 @@ def best_subset(per_la: pd.DataFrame, facts: PublishedSubsetFacts = PUBLISHED_SU
                          "runner-up; the choice needs at least one LA more than the subset")
     first, second = fit.iloc[0], fit.iloc[1]
     return SubsetChoice(first["included"], second["included"], first, second)
+
+
+def check_settings(scenario: Scenario) -> None:
+    """``report.published_subset`` names as many LAs as the published tables rest on."""
+    n, named = PUBLISHED_SUBSET_FACTS.n_las, set(scenario.report.published_subset)
+    if named and len(named) != n:
+        raise ConfigError(f"report.published_subset: the published tables rest on {n} LAs; got "
+                          f"{len(named)} different names (or leave it empty)")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cme_eval.exceptions import CmeEvalError
-from cme_eval.schema import (
+from cme_eval.inputs.schema import (
     ALL_AUTHORITIES,
     NOT_MATCHED,
     NWSSP,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cme_eval.schema import NOT_MATCHED, NWSSP, OUT_OF_SCOPE, PARTIAL, PERFECT
+from cme_eval.inputs.schema import NOT_MATCHED, NWSSP, OUT_OF_SCOPE, PARTIAL, PERFECT
 
 RESTRICTED = "restricted"
 METHOD_COUNT_COLUMNS = ["authority", "engine", "records_in_scope", "perfect_match",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cme_eval.schema import ALL_AUTHORITIES, TOTAL
+from cme_eval.inputs.schema import ALL_AUTHORITIES, TOTAL
 
 COLUMNS = ["authority", "partial_matches", "unmatched_follow_ups", "minutes_per_partial_check",
            "minutes_per_follow_up", "hours_checking_partials", "hours_following_up",

@@ -9,8 +9,8 @@ import pandas as pd
 from cme_eval.linkage import blocking, engines, estimation
 from cme_eval.linkage.classify import classify
 from cme_eval.linkage.spec import LinkSpec, default_spec, spec_from_settings
-from cme_eval.schema import MATCHED_AGAINST, NWSSP, RECEIVED_SOURCES
-from cme_eval.standardise import prepare
+from cme_eval.inputs.schema import MATCHED_AGAINST, NWSSP, RECEIVED_SOURCES
+from cme_eval.inputs.standardise import prepare
 
 TARGETS = MATCHED_AGAINST  # kept as the linkage package's name for it
 

@@ -30,7 +30,7 @@ from dataclasses import replace
 import pandas as pd
 
 from cme_eval.linkage.spec import DEFAULT_BLOCKING, LinkSpec
-from cme_eval.schema import NOT_MATCHED, OUT_OF_SCOPE, PARTIAL, PLASC, PLASC_WALES
+from cme_eval.inputs.schema import NOT_MATCHED, OUT_OF_SCOPE, PARTIAL, PLASC, PLASC_WALES
 
 CENTRAL_BLOCKING = (
     ("postcode_std",),

@@ -75,7 +75,7 @@ def levels_for_values(comparison: Comparison, left: Sequence, right: Sequence) -
 
     Other columns the comparison reads are derived the way standardisation derives them, or
     empty when they cannot be (the other name of a swapped-names rule)."""
-    from cme_eval.standardise import dob_as_int, postcode_parts
+    from cme_eval.inputs.standardise import dob_as_int, postcode_parts
 
     def frame(values):
         values = pd.Series(list(values), dtype=object)

@@ -43,7 +43,7 @@ def comparison_weights(levels: pd.DataFrame, spec: LinkSpec, left: pd.DataFrame,
     out = {}
     for comparison in spec.comparisons:
         single = LinkSpec(comparisons=(comparison,), blocking=spec.blocking,
-                          term_frequency=spec.term_frequency)
+                          settings=spec.settings)
         out[comparison.name] = pair_weights(levels[[comparison.name]], single, left,
                                             right).to_numpy()
     return pd.DataFrame(out, index=levels.index)

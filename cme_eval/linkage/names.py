@@ -33,7 +33,7 @@ from importlib import metadata, resources
 import numpy as np
 import pandas as pd
 
-from cme_eval.standardise import fold
+from cme_eval.inputs.standardise import fold
 
 WELSH_TABLE = "welsh_english_names.csv"
 

@@ -10,9 +10,9 @@ starting values, documented here; engines only execute them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
+from cme_eval.config import Linkage
 from cme_eval.linkage.rules import (
     Rule,
     day_month_swapped,
@@ -23,14 +23,6 @@ from cme_eval.linkage.rules import (
     shared_word,
     swapped_with,
 )
-
-
-def _setting(key: str) -> Any:
-    """The package default of a linkage setting (cme_eval/defaults.yaml, the one place defaults
-    live). Imported late: config is not needed to import this module."""
-    from cme_eval.config import default_setting
-
-    return default_setting(f"linkage.{key}")
 
 
 @dataclass(frozen=True)
@@ -115,37 +107,66 @@ class LinkSpec:
     blocking: tuple[tuple[str, ...], ...]
     # The deterministic 'perfect' rule: exact agreement on these standardised columns.
     perfect_on: tuple[str, ...] = ("forename_std", "surname_std", "dob_std", "postcode_std")
-    # Thresholds: the package defaults of the linkage settings unless given.
-    partial_min_weight: float = field(default_factory=lambda: _setting("partial_min_weight"))
-    ambiguity_margin: float = field(default_factory=lambda: _setting("ambiguity_margin"))
     # Guards: a pair is never linked when a comparison is worse than this level (missing is
     # fine). Forenames that are plainly different mean another child of the same household,
     # usually a twin, however well everything else agrees; weights alone cannot tell, because
     # surname, date of birth and address agree together for twins.
     max_level_to_link: tuple[tuple[str, int], ...] = (TWIN_GUARD,)
-    # Term-frequency adjustment: for these comparisons an exact agreement weighs
-    # log2(m / share of the value among the records matched against), so 'Jones' counts for
-    # less than 'Pritchard', and less in Gwynedd than in Cardiff.
-    term_frequency: tuple[str, ...] = ()
-    # Estimate u from random pairs and/or m by EM on the data being linked (no labels).
-    estimate_u: bool = False
-    estimate_m: bool = False
     # Scope: only children of compulsory school age on the reference date are matched (the
     # pilot's rule); False matches every record (data that are not about school children).
     school_age_only: bool = True
     # One-to-one: a right record is used at most once (twins stay apart). False lets several
     # left records take the same right record (duplicates of one person in the left file).
     one_to_one: bool = True
-    # Protection on data the toolkit did not make (see linkage.blocking and linkage.estimation):
-    # candidate pairs allowed over all blocking passes, counted before any pair is made; the
-    # chance that two random records agree above which a column tells nothing (dropped from
-    # blocking and comparisons, with a warning); fewer records than this on a side: declared m
-    # and u are used rather than estimates.
-    max_candidate_pairs: int = field(default_factory=lambda: _setting("max_candidate_pairs"))
-    uninformative_agreement: float = field(
-        default_factory=lambda: _setting("uninformative_agreement"))
-    min_records_to_estimate: int = field(
-        default_factory=lambda: _setting("min_records_to_estimate"))
+    # The scenario's ``linkage:`` settings, the one place the thresholds, term frequencies,
+    # estimation and protection (candidate budget, uninformative columns, the least data to
+    # estimate from) are held: what classified is what the report reads.
+    settings: Linkage = field(default_factory=Linkage)
+
+    def with_settings(self, **changes: object) -> LinkSpec:
+        """This spec with some ``linkage:`` settings changed."""
+        return replace(self, settings=replace(self.settings, **changes))  # type: ignore[arg-type]
+
+    @property
+    def partial_min_weight(self) -> float:
+        return self.settings.partial_min_weight
+
+    @property
+    def ambiguity_margin(self) -> float:
+        return self.settings.ambiguity_margin
+
+    @property
+    def term_frequency(self) -> tuple[str, ...]:
+        """Term-frequency adjustment: for these comparisons an exact agreement weighs
+        log2(m / share of the value among the records matched against), so 'Jones' counts for
+        less than 'Pritchard', and less in Gwynedd than in Cardiff."""
+        return tuple(self.settings.term_frequency)
+
+    @property
+    def estimate_u(self) -> bool:
+        """u from random pairs of the data being linked (no labels)."""
+        return self.settings.estimate_u
+
+    @property
+    def estimate_m(self) -> bool:
+        """m by EM on the data being linked."""
+        return self.settings.estimate_m
+
+    @property
+    def max_candidate_pairs(self) -> int:
+        """Candidate pairs allowed over all blocking passes, counted before any pair is made."""
+        return self.settings.max_candidate_pairs
+
+    @property
+    def uninformative_agreement(self) -> float:
+        """The chance two random records agree above which a column tells nothing (dropped
+        from blocking and comparisons, with a warning)."""
+        return self.settings.uninformative_agreement
+
+    @property
+    def min_records_to_estimate(self) -> int:
+        """Fewer records than this on a side: declared m and u are used, not estimates."""
+        return self.settings.min_records_to_estimate
 
 
 F, S, P, A = "forename_std", "surname_std", "postcode_std", "address_std"
@@ -227,14 +248,19 @@ def default_spec(partial_min_weight: float | None = None, ambiguity_margin: floa
 
     The thresholds default to the package defaults of the ``linkage:`` settings
     (cme_eval/defaults.yaml). Term frequencies and estimation stay off unless asked for, so the
-    weights are the declared ones. ``identifiers`` adds a blocking pass for each shared
-    identifier, an exact comparison for a person identifier and a 'same UPRN' address level
-    for the UPRN.
+    weights are the declared ones. ``identifiers``: as in :func:`spec_from_settings`.
     """
-    if partial_min_weight is None:
-        partial_min_weight = _setting("partial_min_weight")
-    if ambiguity_margin is None:
-        ambiguity_margin = _setting("ambiguity_margin")
+    thresholds = {k: v for k, v in (("partial_min_weight", partial_min_weight),
+                                    ("ambiguity_margin", ambiguity_margin)) if v is not None}
+    settings = replace(Linkage(), term_frequency=list(term_frequency), estimate_u=estimate_u,
+                       estimate_m=estimate_m, **thresholds)
+    return spec_from_settings(settings, identifiers)
+
+
+def spec_from_settings(settings: Linkage, identifiers: tuple[str, ...] = ()) -> LinkSpec:
+    """The spec a scenario's ``linkage:`` settings ask for, holding them, and comparing the
+    identifiers the scenario shares: a blocking pass for each, an exact comparison for a
+    person identifier and a 'same UPRN' address level for the UPRN."""
     comparisons = DEFAULT_COMPARISONS
     if "uprn" in identifiers:
         comparisons = tuple(
@@ -242,26 +268,6 @@ def default_spec(partial_min_weight: float | None = None, ambiguity_margin: floa
             for c in comparisons)
     comparisons += tuple(Comparison(i, (f"{i}_std",), IDENTIFIER_LEVELS[i])
                          for i in identifiers if i in PERSON_IDENTIFIERS)
-    return LinkSpec(
-        comparisons=comparisons,
-        blocking=DEFAULT_BLOCKING + tuple((f"{i}_std",) for i in identifiers),
-        partial_min_weight=partial_min_weight,
-        ambiguity_margin=ambiguity_margin,
-        term_frequency=term_frequency,
-        estimate_u=estimate_u,
-        estimate_m=estimate_m,
-    )
-
-
-def spec_from_settings(settings, identifiers=()) -> LinkSpec:
-    """The spec a scenario's ``linkage:`` settings ask for (config.Linkage), comparing the
-    identifiers the scenario shares."""
-    from dataclasses import replace
-
-    spec = default_spec(settings.partial_min_weight, settings.ambiguity_margin,
-                        term_frequency=tuple(settings.term_frequency),
-                        estimate_u=settings.estimate_u, estimate_m=settings.estimate_m,
-                        identifiers=tuple(identifiers))
-    return replace(spec, max_candidate_pairs=settings.max_candidate_pairs,
-                   uninformative_agreement=settings.uninformative_agreement,
-                   min_records_to_estimate=settings.min_records_to_estimate)
+    return LinkSpec(comparisons=comparisons,
+                    blocking=DEFAULT_BLOCKING + tuple((f"{i}_std",) for i in identifiers),
+                    settings=settings)

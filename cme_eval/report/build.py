@@ -14,7 +14,7 @@ from cme_eval.evaluate import accuracy, published, tables, workload
 from cme_eval.fileio import write_csv
 from cme_eval.report import disclosure, figures, html, labels, spreadsheets
 from cme_eval.report.manifest import write_manifest
-from cme_eval.schema import ALL_AUTHORITIES, TOTAL
+from cme_eval.inputs.schema import ALL_AUTHORITIES, TOTAL
 
 PER_LA_TABLES = ("table_5_1", "table_6_1", "potential_cme_breakdown", "linkage_quality",
                  "method_comparison")

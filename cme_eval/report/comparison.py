@@ -11,7 +11,7 @@ from cme_eval.config import overlay_description
 from cme_eval.evaluate import compare
 from cme_eval.fileio import write_csv
 from cme_eval.report import figures, html
-from cme_eval.schema import ALL_AUTHORITIES
+from cme_eval.inputs.schema import ALL_AUTHORITIES
 
 
 def write_comparison_report(table: pd.DataFrame, names: list[str],

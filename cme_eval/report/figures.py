@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from cme_eval.schema import ALL_AUTHORITIES, TOTAL  # noqa: E402
+from cme_eval.inputs.schema import ALL_AUTHORITIES, TOTAL  # noqa: E402
 
 OUTCOME_STYLE = [  # column, label, colour (colour-blind safe, Okabe-Ito)
     ("perfect_match", "Perfect match", "#009E73"),

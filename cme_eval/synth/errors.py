@@ -23,6 +23,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from cme_eval.config import ConfigError, Scenario
 from cme_eval.rng import keyed_rngs, keyed_uniforms
 from cme_eval.synth.reference import name_variants
 
@@ -440,3 +441,11 @@ def apply_errors(
                       "eligible": int(eligible.sum()), "applied": len(changed)})
     out.attrs["error_stats"] = stats
     return out, applied
+
+
+def check_settings(scenario: Scenario) -> None:
+    """Every error type the scenario declares is one this module makes."""
+    for err in scenario.errors:
+        if err not in ERROR_TYPES:
+            raise ConfigError(f"errors: unknown error type {err!r}; allowed: "
+                              + ", ".join(ERROR_TYPES))

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cme_eval.config import Scenario
-from cme_eval.schema import NWSSP
+from cme_eval.inputs.schema import NWSSP
 from cme_eval.synth.population import _surname_weights
 from cme_eval.synth.world import SyntheticLA
 

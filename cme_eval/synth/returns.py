@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cme_eval.config import ConfigError, Scenario
 from cme_eval.fileio import write_csv, write_xlsx
 
 Render = Callable[[pd.DataFrame], pd.DataFrame]
@@ -105,3 +106,11 @@ def write_return(pupils: pd.DataFrame, layout: str, folder: Path, school_id: str
             frame[header] = pupils[column].astype(str)
     path = folder / file_name(school_id, layout)
     return write_csv(frame, path) if spec.suffix == ".csv" else write_xlsx(frame, path, "Pupils")
+
+
+def check_settings(scenario: Scenario) -> None:
+    """Every return layout the scenario weighs is one this module writes."""
+    for layout in scenario.independent_schools.layouts:
+        if layout not in LAYOUTS:
+            raise ConfigError(f"independent_schools.layouts: unknown layout {layout!r}; "
+                              "allowed: " + ", ".join(LAYOUTS))

@@ -24,7 +24,7 @@ from cme_eval import wales
 from cme_eval.config import Scenario
 from cme_eval.fileio import write_csv
 from cme_eval.rng import keyed_rng
-from cme_eval.schema import (
+from cme_eval.inputs.schema import (
     FILE_NAMES,
     INDEPENDENT,
     INPUTS_DIR,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cme_eval.schema import ALL_AUTHORITIES
+from cme_eval.inputs.schema import ALL_AUTHORITIES
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,8 @@ def study(scenario: str, run_dir: str | Path = "", *, replicates: int = 3,
     ``parameters`` (comma-separated; "": every default parameter) into ``run_dir/sensitivity``,
     with the replicates' range on its figures. ``run_dir`` "": a scratch folder outside the
     repository."""
-    from cme_eval.config import ConfigError, load_scenario
+    from cme_eval.config import ConfigError
+    from cme_eval.run.scenario import load as load_scenario
     from cme_eval.uncertainty.replicates import replicate
     from cme_eval.uncertainty.sensitivity import sensitivity, write_tornados
 

@@ -37,7 +37,7 @@ import pandas as pd
 from cme_eval.config import ConfigError
 from cme_eval.fileio import write_csv
 from cme_eval.rng import keyed_int
-from cme_eval.schema import ALL_AUTHORITIES, STATUSES, TOTAL, TRULY_MISSING
+from cme_eval.inputs.schema import ALL_AUTHORITIES, STATUSES, TOTAL, TRULY_MISSING
 
 # A progress bar around a loop: ``progress(items, total)`` yields the items. The total is
 # passed because a process pool's results arrive as an iterator that has no length.
@@ -91,8 +91,8 @@ def measure(variant: Variant, work: Path, *, keep: bool = False
     """Run one variant through the library stages in a fresh folder under ``work`` and return
     its measures per LA and its published comparison. The folder is removed unless ``keep``
     (then it is ``work/base``, for variants that ``reuse`` it)."""
-    from cme_eval import stages
-    from cme_eval.config import load_scenario
+    from cme_eval.run import stages
+    from cme_eval.run.scenario import load as load_scenario
     from cme_eval.report.build import pooled_tables
 
     overrides = _merged(REPLICATE_OVERRIDES, variant.overrides)
@@ -209,7 +209,8 @@ def replicate(scenario: str, n: int, out: Path, *, authorities: tuple[str, ...] 
               seed: int | None = None, scale: float | None = None, workers: int = 1,
               progress: Progress | None = None) -> Replicates:
     """Run ``scenario`` on ``n`` derived seeds and write the replicate tables into ``out``."""
-    from cme_eval.config import load_scenario, scenario_path
+    from cme_eval.config import scenario_path
+    from cme_eval.run.scenario import load as load_scenario
 
     if n < 1:
         raise ConfigError(f"--replicates: {n} is not allowed; give 1 or more")

@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from cme_eval.config import ConfigError, Scenario, load_scenario, scenario_path
+from cme_eval.config import ConfigError, Scenario, scenario_path
+from cme_eval.run.scenario import load as load_scenario
 from cme_eval.fileio import write_csv
-from cme_eval.schema import ALL_AUTHORITIES
+from cme_eval.inputs.schema import ALL_AUTHORITIES
 
 if TYPE_CHECKING:
     from cme_eval.uncertainty.replicates import Progress

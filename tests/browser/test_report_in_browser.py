@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from cme_eval.cli import main
+from cme_eval.run.cli import main
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cme_eval.cli import main
+from cme_eval.run.cli import main
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cme_eval.pipeline import PipelineError, check_parameters
+from cme_eval.run.pipeline import PipelineError, check_parameters
 from cme_eval.shipped import notebook_dir
 
 from ..conftest import run_cli

@@ -7,7 +7,7 @@ import pytest
 
 from cme_eval.config import ConfigError, load_scenario
 from cme_eval.evaluate.compare import COLUMNS, parse_overlays
-from cme_eval.stages import compare_scenarios
+from cme_eval.run.stages import compare_scenarios
 
 pytestmark = pytest.mark.slow
 LAS = ["Cardiff", "Powys", "Monmouthshire"]

@@ -9,8 +9,8 @@ import pytest
 
 from cme_eval.evaluate.compare import parse_overlays
 from cme_eval.fileio import read_csv
-from cme_eval.schema import NOT_MATCHED, NWSSP, ON_ANOTHER_WELSH_ROLL, OUT_OF_SCOPE
-from cme_eval.stages import compare_scenarios
+from cme_eval.inputs.schema import NOT_MATCHED, NWSSP, ON_ANOTHER_WELSH_ROLL, OUT_OF_SCOPE
+from cme_eval.run.stages import compare_scenarios
 
 pytestmark = pytest.mark.slow
 BASE, EXCHANGE, CENTRAL = "wales-2025", "wales-2025+neighbour-exchange", \

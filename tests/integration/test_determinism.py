@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cme_eval import stages
+from cme_eval.run import stages
 from cme_eval.report.manifest import table_hashes
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from cme_eval.cli import main
+from cme_eval.run.cli import main
 from cme_eval.fileio import read_csv
 
 LA = "Powys"

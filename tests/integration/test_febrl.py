@@ -15,7 +15,7 @@ import pytest
 
 from cme_eval import outside_data as od
 from cme_eval.api import LinkInputError
-from cme_eval.schema import OUTCOMES
+from cme_eval.inputs.schema import OUTCOMES
 
 QUICK = 0.1  # the size of `cme-eval bench hostile --quick`
 ENGINES = ("recordlinkage", "splink", "excel_baseline")
@@ -74,7 +74,7 @@ def test_recordlinkage_never_makes_more_candidate_pairs_than_the_budget(name, bu
                                                                         monkeypatch):
     setting = _budget_setting()
     from cme_eval import api
-    from cme_eval.bench import count_candidate_pairs
+    from cme_eval.run.bench import count_candidate_pairs
     from cme_eval.linkage import engines
 
     task = _task(name)
@@ -82,7 +82,7 @@ def test_recordlinkage_never_makes_more_candidate_pairs_than_the_budget(name, bu
     spec = api._settings(None, kwargs.pop("school_age_only"), kwargs.pop("one_to_one", True),
                          kwargs.get("date_order", "auto"))
     if budget is not None:
-        spec = dataclasses.replace(spec, **{setting: budget})
+        spec = spec.with_settings(**{setting: budget})
     limit = getattr(spec, setting)
     # The pairs the engine actually compares: every row of its levels is one candidate pair.
     engine = engines.get("recordlinkage")

@@ -44,7 +44,7 @@ def test_a_wheel_install_runs_a_smoke_run_from_another_folder(tmp_path):
                            capture_output=True, text=True, cwd=elsewhere, check=True)
     assert str(build) in where.stdout and str(REPO) not in where.stdout
     result = subprocess.run(
-        [python, "-m", "cme_eval.cli", "run", "smoke", "--authorities", "Powys", "-q"],
+        [python, "-m", "cme_eval.run.cli", "run", "smoke", "--authorities", "Powys", "-q"],
         capture_output=True, text=True, cwd=elsewhere, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (elsewhere / "reports" / "smoke--powys" / "report.html").is_file()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cme_eval.pipeline import RunRequest, run
+from cme_eval.run.pipeline import RunRequest, run
 from cme_eval.report.manifest import table_hashes
 
 from ..conftest import run_cli

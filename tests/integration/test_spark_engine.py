@@ -18,7 +18,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from cme_eval.config import load_scenario
-from cme_eval.ingest import read_authority
+from cme_eval.inputs.ingest import read_authority
 from cme_eval.linkage import (
     blocking,
     default_spec,
@@ -28,8 +28,8 @@ from cme_eval.linkage import (
     spec_from_settings,
 )
 from cme_eval.linkage import spark as spark_session
-from cme_eval.schema import MATCHED_AGAINST, NWSSP
-from cme_eval.standardise import prepare
+from cme_eval.inputs.schema import MATCHED_AGAINST, NWSSP
+from cme_eval.inputs.standardise import prepare
 from cme_eval.synth.sources import synthesise, write_synthetic
 
 pytestmark = pytest.mark.slow
@@ -81,9 +81,9 @@ def test_an_las_link_on_spark_gives_every_record_the_same_outcome(tmp_path):
 
 
 def test_central_matching_on_spark_gives_every_record_the_same_outcome(tmp_path):
-    from cme_eval.bench import central_inputs
+    from cme_eval.run.bench import central_inputs
     from cme_eval.linkage.central import link_central
-    from cme_eval.stages import Run, link_centrally
+    from cme_eval.run.stages import Run, link_centrally
 
     run = Run.open("wales-2025", tmp_path / "run", scale=0.01, overlays=("central-all-wales",),
                    overrides={"cross_border": {"central_engine": "splink-spark"}})
@@ -126,7 +126,7 @@ def test_spark_writes_nothing_in_the_current_directory_and_cleans_up(tmp_path, m
 
 
 def test_bench_central_runs_spark_beside_duckdb_on_the_same_data(tmp_path, capsys):
-    from cme_eval.cli import main
+    from cme_eval.run.cli import main
 
     out = tmp_path / "bench"
     assert main(["bench", "central", "wales-2025", "--scale", "0.01", "--engine",

@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import pytest
 
-from cme_eval.cli import main
+from cme_eval.run.cli import main
 
 pytestmark = pytest.mark.slow
 LAS = "Powys,Gwynedd"

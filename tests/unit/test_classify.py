@@ -14,7 +14,7 @@ from pandas.testing import assert_frame_equal, assert_series_equal
 from cme_eval.linkage import link_source
 from cme_eval.linkage.classify import one_to_one, pair_weights
 from cme_eval.linkage.spec import LinkSpec, default_spec
-from cme_eval.schema import OUTCOME_COLUMNS
+from cme_eval.inputs.schema import OUTCOME_COLUMNS
 
 REF = dt.date(2025, 4, 30)
 
@@ -226,7 +226,7 @@ def test_spec_defaults():
 
 def test_link_authority_gives_one_outcome_per_received_record(tmp_path):
     from cme_eval.config import load_scenario
-    from cme_eval.ingest import read_authority
+    from cme_eval.inputs.ingest import read_authority
     from cme_eval.linkage import link_authority
     from cme_eval.synth.sources import synthesise, write_synthetic
 

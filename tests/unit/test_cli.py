@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from cme_eval import cli
+from cme_eval.run import cli
 
 
 def _subparsers(parser: argparse.ArgumentParser):

@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 
 from cme_eval import wales
-from cme_eval.config import ConfigError, load_scenario
+from cme_eval.config import ConfigError
+from cme_eval.run.scenario import load as load_scenario
 from cme_eval.linkage import default_spec, link_authority, link_prepared
 from cme_eval.linkage.central import CENTRAL_BLOCKING, central_spec, link_central
-from cme_eval.schema import (
+from cme_eval.inputs.schema import (
     NEIGHBOUR_ENROLMENTS,
     NOT_MATCHED,
     NWSSP,
@@ -20,7 +21,7 @@ from cme_eval.schema import (
     PLASC,
     PLASC_WALES,
 )
-from cme_eval.standardise import prepare
+from cme_eval.inputs.standardise import prepare
 from cme_eval.synth.sources import synthesise
 
 LA = "Powys"  # long borders: many children schooled or living across them
@@ -184,7 +185,7 @@ def test_central_matching_never_links_a_sibling_by_home_and_name_alone():
 
 
 def test_a_run_for_one_la_keeps_every_la_under_central_matching(tmp_path):
-    from cme_eval.stages import Run
+    from cme_eval.run.stages import Run
 
     central = Run.open("wales-2025", tmp_path / "central", authorities=["Powys"], scale=0.01,
                        overlays=("central-all-wales",))

@@ -85,7 +85,7 @@ def test_every_default_is_read_from_defaults_yaml(key, f, tp):
 @pytest.mark.parametrize("key, f, tp", LEAVES, ids=[key for key, _, _ in LEAVES])
 def test_every_default_equals_its_value_in_defaults_yaml(key, f, tp):
     value = f.default_factory()
-    assert config._plain(value) == config._plain(_yaml_value(key))
+    assert config.plain(value) == config.plain(_yaml_value(key))
     # and of the declared type (a float setting gets a float even where the YAML says 2)
     origin = typing.get_origin(tp) or tp
     assert isinstance(value, origin), f"{key}: {value!r} is not a {tp}"

@@ -10,7 +10,7 @@ import pkgutil
 import pytest
 
 import cme_eval
-from cme_eval import cli
+from cme_eval.run import cli
 from cme_eval.exceptions import CmeEvalError
 
 
@@ -35,7 +35,7 @@ def test_each_keeps_the_builtin_base_callers_catch():
     from cme_eval.config import ConfigError
     from cme_eval.evaluate.tables import ReconciliationError
     from cme_eval.linkage.spark import MissingExtra
-    from cme_eval.pipeline import PipelineError
+    from cme_eval.run.pipeline import PipelineError
 
     assert issubclass(ConfigError, ValueError) and issubclass(MissingExtra, ImportError)
     assert issubclass(ReconciliationError, AssertionError)
@@ -43,7 +43,7 @@ def test_each_keeps_the_builtin_base_callers_catch():
 
 
 @pytest.mark.parametrize("error", [
-    "cme_eval.readers.ReadError", "cme_eval.linkage.spark.MissingExtra",
+    "cme_eval.inputs.readers.ReadError", "cme_eval.linkage.spark.MissingExtra",
     "cme_eval.evaluate.tables.ReconciliationError", "cme_eval.api.LinkInputError",
 ])
 def test_the_command_line_prints_any_of_them_in_one_line(monkeypatch, capsys, error, tmp_path):

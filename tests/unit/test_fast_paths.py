@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cme_eval import standardise as st
+from cme_eval.inputs import standardise as st
 
 
 def test_per_distinct_gives_what_each_row_would(tmp_path):
@@ -58,7 +58,7 @@ def test_household_members_are_grouped_as_groupby_would():
 @pytest.fixture(scope="module")
 def anglesey(tmp_path_factory):
     from cme_eval.config import load_scenario
-    from cme_eval.ingest import read_authority
+    from cme_eval.inputs.ingest import read_authority
     from cme_eval.synth.sources import synthesise, write_synthetic
 
     folder = tmp_path_factory.mktemp("anglesey")
@@ -90,8 +90,8 @@ def test_engines_sharing_one_plan_link_as_each_would_alone(anglesey, monkeypatch
 def test_loading_a_scenario_imports_neither_recordlinkage_nor_scikit_learn(tmp_path):
     """Each stage notebook loads the scenario; only the link stage needs recordlinkage, whose
     import (scikit-learn) costs about 1.4 s in each of the 22 kernels of a run otherwise."""
-    code = ("import sys, cme_eval.cli\n"
-            "from cme_eval import stages\n"
+    code = ("import sys, cme_eval.run.cli\n"
+            "from cme_eval.run import stages\n"
             "stages.Run.open('smoke', sys.argv[1], authorities=['Powys'])\n"
             "print(','.join(m for m in ('recordlinkage', 'sklearn') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "run")],

@@ -18,8 +18,8 @@ from cme_eval.identifiers import (
     upns,
     uprns,
 )
-from cme_eval.ingest import read_authority
-from cme_eval.schema import OPTIONAL_IDENTIFIERS, SOURCES
+from cme_eval.inputs.ingest import read_authority
+from cme_eval.inputs.schema import OPTIONAL_IDENTIFIERS, SOURCES
 from cme_eval.synth.sources import synthesise, write_synthetic
 
 LA = "Isle of Anglesey"

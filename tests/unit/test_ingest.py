@@ -1,4 +1,4 @@
-"""cme_eval.ingest: one record per row, and errors that name the file, row and field."""
+"""cme_eval.inputs.ingest: one record per row, and errors that name the file, row and field."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from cme_eval.ingest import IngestError, _split_full_name, read_authority, read_records, report_of
+from cme_eval.inputs.ingest import IngestError, _split_full_name, read_authority, read_records, report_of
 
 HEADER = "record_id,forename,surname,dob,address,postcode\n"
 

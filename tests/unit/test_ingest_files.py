@@ -22,7 +22,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from cme_eval.ingest import (
+from cme_eval.inputs.ingest import (
     REPORT_COLUMNS,
     IngestError,
     header_score,
@@ -30,7 +30,7 @@ from cme_eval.ingest import (
     read_records,
     report_of,
 )
-from cme_eval.readers import READABLE_SUFFIXES, sniff_delimiter
+from cme_eval.inputs.readers import READABLE_SUFFIXES, sniff_delimiter
 
 HEADER = ["record_id", "forename", "surname", "dob", "address", "postcode"]
 CORE = ("nhs_extract.csv", "plasc.csv", "ehe.csv", "eotas.csv", "ooc.csv", "cme_register.csv")
@@ -329,7 +329,7 @@ def test_a_header_on_row_5_of_a_workbook_is_found(tmp_path):
     ("Home Address", "address"), ("Address Line 1", "address_line"), ("Town/City", "town"),
 ])
 def test_header_spellings_schools_use_are_recognised(header, field):
-    from cme_eval.ingest import field_of
+    from cme_eval.inputs.ingest import field_of
 
     assert field_of(header)[0] == field
 
@@ -337,7 +337,7 @@ def test_header_spellings_schools_use_are_recognised(header, field):
 @pytest.mark.parametrize("header", ["Preferred Forename", "Parent Surname", "Contact Name",
                                     "Year Group", "School", "Middle Name"])
 def test_headers_that_are_not_the_pupils_fields_are_not_taken(header):
-    from cme_eval.ingest import field_of
+    from cme_eval.inputs.ingest import field_of
 
     assert field_of(header) is None
 

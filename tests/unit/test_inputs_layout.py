@@ -7,7 +7,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from cme_eval.config import load_scenario
-from cme_eval.ingest import IngestError, read_authority
+from cme_eval.inputs.ingest import IngestError, read_authority
 from cme_eval.synth.sources import synthesise, write_synthetic
 
 LA = "Gwynedd"

@@ -66,7 +66,7 @@ def test_the_scanner_finds_every_form_of_import(text, module):
 
 
 @pytest.mark.parametrize("text, module", [
-    ("from cme_eval.standardise import fold", "cme_eval.linkage.x"),
+    ("from cme_eval.inputs.standardise import fold", "cme_eval.linkage.x"),
     ("from .names import are_variants", "cme_eval.linkage.x"),
     ("from ..synthesis import x", "cme_eval.linkage.x"),  # another name, not the generator
     ("from . import synth", "cme_eval.linkage.x"),  # cme_eval.linkage.synth: not the generator

@@ -20,7 +20,7 @@ from cme_eval.linkage import blocking, estimation, link_prepared
 from cme_eval.linkage.blocking import LinkWarning
 from cme_eval.linkage.classify import pair_weights
 from cme_eval.linkage.spec import default_spec
-from cme_eval.standardise import prepare
+from cme_eval.inputs.standardise import prepare
 
 REF = dt.date(2025, 3, 1)
 FIRST = ["olivia", "amelia", "isla", "ava", "mia", "ivy", "lily", "rhys", "dylan", "osian",
@@ -71,7 +71,7 @@ def test_a_constant_column_is_dropped_from_blocking_and_comparisons_with_a_warni
 def test_a_pass_over_the_budget_is_refined_or_skipped_and_the_budget_holds():
     left = _std(_people(2000, 3, surname="Jones"))
     right = _std(_people(2000, 4, surname="Jones"))
-    spec = replace(default_spec(), max_candidate_pairs=20_000, uninformative_agreement=1.01)
+    spec = default_spec().with_settings(max_candidate_pairs=20_000, uninformative_agreement=1.01)
     with pytest.warns(LinkWarning, match="over the budget of 20,000"):
         plan = blocking.plan(left, right, spec)
     assert plan.pair_budget_used <= 20_000
@@ -84,7 +84,7 @@ def test_thousands_of_identical_people_finish_with_every_record_accounted_for():
     one = _people(1, 5).iloc[0]
     left = _std(pd.DataFrame([one] * 3000).assign(record_id=[f"l{i}" for i in range(3000)]))
     right = _std(pd.DataFrame([one] * 3000).assign(record_id=[f"r{i}" for i in range(3000)]))
-    spec = replace(default_spec(estimate_u=True), max_candidate_pairs=1_000_000)
+    spec = default_spec(estimate_u=True).with_settings(max_candidate_pairs=1_000_000)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = link_prepared(left, right.assign(dataset="d"), spec, reference_date=REF)
@@ -96,8 +96,8 @@ def test_estimates_are_never_zero_and_weights_never_infinite_on_a_constant_colum
     # too few records to call the column uninformative, enough to estimate from
     left = _std(_people(300, 6, surname="Jones", postcode="00000"))
     right = _std(_people(300, 7, surname="Jones", postcode="00000"))
-    spec = replace(default_spec(estimate_u=True, estimate_m=True), uninformative_agreement=1.01,
-                   min_records_to_estimate=10)
+    spec = default_spec(estimate_u=True, estimate_m=True).with_settings(
+        uninformative_agreement=1.01, min_records_to_estimate=10)
     levels = blocking.plan(left, right, spec)  # plan only: estimation sees every comparison
     from cme_eval.linkage import engines
 

@@ -8,7 +8,7 @@ from pandas.testing import assert_frame_equal
 
 from cme_eval import wales
 from cme_eval.config import load_scenario
-from cme_eval.schema import INDEPENDENT, LA_DATASETS, NWSSP
+from cme_eval.inputs.schema import INDEPENDENT, LA_DATASETS, NWSSP
 from cme_eval.synth.population import nhs_dob_window
 from cme_eval.synth.profile import profile
 from cme_eval.synth.sources import synthesise

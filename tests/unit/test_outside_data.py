@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from cme_eval import outside_data as od
-from cme_eval.standardise import POSTCODE_RE
+from cme_eval.inputs.standardise import POSTCODE_RE
 
 SMALL = 0.05  # hostile frames at 5% of full size: 500 people, 1,000 for shared_surname_dob
 

@@ -10,7 +10,7 @@ from pandas.testing import assert_frame_equal
 
 from cme_eval import wales
 from cme_eval.config import load_scenario
-from cme_eval.schema import STATUSES
+from cme_eval.inputs.schema import STATUSES
 from cme_eval.synth.population import (
     cross_border_districts,
     generate_population,

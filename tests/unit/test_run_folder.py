@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cme_eval import run_folder
+from cme_eval.run import folder as run_folder
 from cme_eval.config import load_scenario
-from cme_eval.run_folder import RunFolderError, claim, default_folder
+from cme_eval.run.folder import RunFolderError, claim, default_folder
 
 
 def test_the_scenario_as_written_gets_its_plain_name():
@@ -83,7 +83,7 @@ def test_a_run_made_before_run_identities_is_known_by_its_manifest(tmp_path):
 
 
 def test_a_stage_on_a_folder_of_another_run_is_refused(tmp_path):
-    from cme_eval.stages import Run
+    from cme_eval.run.stages import Run
 
     Run.open("smoke", tmp_path, authorities=["Powys"])
     Run.open("smoke", tmp_path, authorities=["Cardiff"])  # another LA of the same run: fine

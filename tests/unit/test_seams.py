@@ -1,4 +1,4 @@
-"""cme_eval.seams: the record schema after ingest and the outcomes after linkage, checked where
+"""cme_eval.inputs.seams: the record schema after ingest and the outcomes after linkage, checked where
 one stage hands over to the next (issue 12, point 6)."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pandas.testing import assert_frame_equal
 
 from cme_eval.evaluate.tables import ReconciliationError
 from cme_eval.fileio import read_csv, write_csv
-from cme_eval.ingest import read_records
-from cme_eval.schema import INDEPENDENT, NWSSP, OUTCOME_COLUMNS, PLASC
-from cme_eval.seams import SeamError, check_outcomes, check_records
+from cme_eval.inputs.ingest import read_records
+from cme_eval.inputs.schema import INDEPENDENT, NWSSP, OUTCOME_COLUMNS, PLASC
+from cme_eval.inputs.seams import SeamError, check_outcomes, check_records
 
 INGEST = "Cardiff: ingest -> link"
 LINK = "Cardiff: link -> evaluate"

@@ -7,8 +7,8 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from cme_eval.config import load_scenario
-from cme_eval.ingest import read_authority
-from cme_eval.schema import (
+from cme_eval.inputs.ingest import read_authority
+from cme_eval.inputs.schema import (
     INDEPENDENT,
     LA_DATASETS,
     NWSSP,

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from cme_eval.config import ConfigError, Spark, load_scenario
+from cme_eval.config import ConfigError, Spark
+from cme_eval.run.scenario import load as load_scenario
 from cme_eval.linkage import default_spec, engines, link_prepared
 from cme_eval.linkage import spark as spark_session
 
@@ -104,7 +105,7 @@ def test_without_pyspark_a_scenario_asking_for_spark_is_refused_in_one_line(no_p
 
 
 def test_without_pyspark_the_cli_refuses_in_one_line(no_pyspark, tmp_path, capsys):
-    from cme_eval.cli import main
+    from cme_eval.run.cli import main
 
     assert main(["bench", "central", "wales-2025", "--scale", "0.01", "--engine",
                  "splink-spark", "--out", str(tmp_path / "bench")]) == 2

@@ -1,4 +1,4 @@
-"""cme_eval.standardise: names, postcodes, dates of birth and addresses, flagged not dropped."""
+"""cme_eval.inputs.standardise: names, postcodes, dates of birth and addresses, flagged not dropped."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal, assert_series_equal
 
-from cme_eval.ingest import _split_full_name
-from cme_eval.standardise import (
+from cme_eval.inputs.ingest import _split_full_name
+from cme_eval.inputs.standardise import (
     addresses,
     dates_of_birth,
     fold,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cme_eval import bench, cli
+from cme_eval.run import bench, cli
 from cme_eval.report import labels
 
 

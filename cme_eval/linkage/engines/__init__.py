@@ -24,6 +24,7 @@ from functools import lru_cache
 
 import pandas as pd
 
+from cme_eval.config import ConfigError, Scenario
 from cme_eval.linkage.blocking import BlockingPlan
 from cme_eval.linkage.spec import LinkSpec
 
@@ -94,3 +95,22 @@ def empty_levels(spec: LinkSpec) -> pd.DataFrame:
     return pd.DataFrame({c.name: np.zeros(0, dtype=np.int8) for c in spec.comparisons},
                         index=pd.MultiIndex.from_arrays([np.zeros(0, np.int64),
                                                          np.zeros(0, np.int64)]))
+
+
+def check_settings(scenario: Scenario) -> None:
+    """The scenario's engines are known, and installed with their extra: ``linkage.engine`` and
+    ``report.compare_engines`` any engine, ``cross_border.central_engine`` one that scores pairs
+    (central matching classifies the pairs itself). Refused in one line before anything runs."""
+    scoring = tuple(n for n in engine_names() if get(n).scores_pairs)
+    asked = [("linkage.engine", scenario.linkage.engine, engine_names(), True),
+             ("cross_border.central_engine", scenario.cross_border.central_engine, scoring, True)]
+    asked += [(f"report.compare_engines[{i}]", name, engine_names(), False)
+              for i, name in enumerate(scenario.report.compare_engines)]
+    for where, name, allowed, needed in asked:
+        if name not in allowed:
+            raise ConfigError(f"{where}: unknown engine {name!r}; allowed: {', '.join(allowed)}")
+        try:
+            if needed:
+                get(name).require()
+        except ImportError as exc:
+            raise ConfigError(f"{where}: {exc}") from None

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from cme_eval.evaluate.tables import ReconciliationError
-from cme_eval.ingest import REQUIRED_FIELDS
-from cme_eval.schema import (
+from cme_eval.inputs.ingest import REQUIRED_FIELDS
+from cme_eval.inputs.schema import (
     NOT_MATCHED,
     OPTIONAL_IDENTIFIERS,
     OUT_OF_SCOPE,

@@ -15,7 +15,8 @@ import typing
 from pathlib import Path
 
 from cme_eval import __version__
-from cme_eval.config import ConfigError, available_overlays, available_scenarios, load_scenario
+from cme_eval.config import ConfigError, available_overlays, available_scenarios
+from cme_eval.run.scenario import load as load_scenario
 from cme_eval.exceptions import CmeEvalError
 from cme_eval.linkage.engines import default_engines, engine_names
 from cme_eval.wales import PILOT_AUTHORITIES
@@ -352,8 +353,8 @@ def _not_a_file(path: Path, flag: str = "--out") -> None:
 
 
 def _run(args: argparse.Namespace) -> None:
-    from cme_eval import run_folder
-    from cme_eval.pipeline import RunRequest, run
+    from cme_eval.run import folder as run_folder
+    from cme_eval.run.pipeline import RunRequest, run
 
     scenario = load_scenario(args.scenario, seed=args.seed, scale=args.scale,
                              authorities=list(args.authorities) or None)
@@ -380,8 +381,8 @@ EVALUATE_SCENARIO = "real-extract"
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    from cme_eval.pipeline import RunRequest, run
-    from cme_eval.schema import FILE_NAMES, NWSSP, inputs_folder
+    from cme_eval.run.pipeline import RunRequest, run
+    from cme_eval.inputs.schema import FILE_NAMES, NWSSP, inputs_folder
 
     inputs = inputs_folder(args.inputs.expanduser())
     if not inputs.is_dir():
@@ -405,7 +406,7 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 def _compare(args: argparse.Namespace) -> None:
     from cme_eval.evaluate.compare import parse_overlays
-    from cme_eval.stages import compare_scenarios
+    from cme_eval.run.stages import compare_scenarios
 
     _not_a_file(args.out)
     overlay_sets = parse_overlays(args.overlays)
@@ -455,7 +456,7 @@ def _sensitivity(args: argparse.Namespace) -> None:
 
 
 def _bench(args: argparse.Namespace) -> None:
-    from cme_eval import bench
+    from cme_eval.run import bench
 
     if getattr(args, "out", None) is not None:
         _not_a_file(args.out)

@@ -13,31 +13,27 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
-import difflib
 import functools
 import math
 import re
-import types
 import typing
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from cme_eval import shipped, wales
-from cme_eval.exceptions import CmeEvalError
-from cme_eval.schema import OPTIONAL_IDENTIFIERS, RECORDS_LIKE, SOURCES, STATUSES
+from cme_eval import wales
+from cme_eval.config.convert import ConfigError, convert, package_defaults, plain
+from cme_eval.inputs.schema import (
+    MATCHED_AGAINST,
+    OPTIONAL_IDENTIFIERS,
+    RECORDS_LIKE,
+    SOURCES,
+    STATUSES,
+)
 
 # NHS records per maintained-school pupil aged 5-15: the pilot's "in excess of 167,000" records
 # over the seven pilot LAs' ~142,000 such pupils (DOMAIN.md; indicative). Covers independent,
 # home-educated and out-of-date registrations as well as maintained pupils.
 NHS_RECORDS_PER_PUPIL = 167_000 / 142_000
-
-
-class ConfigError(CmeEvalError, ValueError):
-    """A scenario or parameter is invalid; the message names the key and what is allowed."""
 
 
 # The highest match-weight threshold (log2 units) a setting may ask for.
@@ -80,7 +76,7 @@ def _default_value(key: str) -> Any:
         if i < len(parts) - 1:
             cls = tp
     try:
-        return _convert(data, tp, key, fld.metadata)
+        return convert(data, tp, key, fld.metadata)
     except ConfigError as exc:
         raise ConfigError(f"cme_eval/defaults.yaml: {exc}") from None
 
@@ -220,24 +216,6 @@ class Linkage:
     min_records_to_estimate: int = field(
         default_factory=_default("linkage.min_records_to_estimate"), metadata=_range(1, None))
 
-    def __post_init__(self) -> None:
-        from cme_eval.linkage.engines import engine_names
-
-        if self.engine not in engine_names():
-            raise ConfigError(f"linkage.engine: unknown engine {self.engine!r}; allowed: "
-                              + ", ".join(engine_names()))
-        _check_engine_installed(self.engine, "linkage.engine")
-
-
-def _check_engine_installed(name: str, where: str) -> None:
-    """An engine whose optional extra is missing is refused before anything runs, in one line
-    naming the extra (``pip install "cme-eval[spark]"``)."""
-    from cme_eval.linkage.engines import get
-
-    try:
-        get(name).require()
-    except ImportError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -257,15 +235,6 @@ class CrossBorder:
     other_la_min_weight: float = field(
         default_factory=_default("cross_border.other_la_min_weight"),
         metadata=_range(0, MAX_WEIGHT_THRESHOLD))
-
-    def __post_init__(self) -> None:
-        from cme_eval.linkage.engines import engine_names, get
-
-        scoring = [n for n in engine_names() if get(n).scores_pairs]
-        if self.central_engine not in scoring:
-            raise ConfigError(f"cross_border.central_engine: unknown engine "
-                              f"{self.central_engine!r}; allowed: {', '.join(scoring)}")
-        _check_engine_installed(self.central_engine, "cross_border.central_engine")
 
 
 # Spark's size notation: a whole number and a unit (k, m, g, t), e.g. 512m, 2g.
@@ -359,17 +328,10 @@ class Report:
     published_subset: list[str] = field(default_factory=_default("report.published_subset"))
 
     def __post_init__(self) -> None:
-        from cme_eval.evaluate.subset import PUBLISHED_SUBSET_FACTS
-
         unknown = [n for n in self.published_subset if n not in wales.PILOT_AUTHORITIES]
         if unknown:
             raise ConfigError(f"report.published_subset: {unknown[0]!r} is not a pilot "
                               "authority; allowed: " + ", ".join(wales.PILOT_AUTHORITIES))
-        n = PUBLISHED_SUBSET_FACTS.n_las
-        if self.published_subset and len(set(self.published_subset)) != n:
-            raise ConfigError(f"report.published_subset: the published tables rest on {n} "
-                              f"LAs; got {len(set(self.published_subset))} different names "
-                              "(or leave it empty)")
 
     @property
     def protect(self) -> bool:
@@ -420,13 +382,7 @@ class Scenario:
                 )
             _check_status_keys(la.status_shares, f"authorities.{name}.status_shares")
             self.shares_for(name)  # raises if the declared shares leave no room
-        from cme_eval.synth.errors import ERROR_TYPES  # late import: errors imports schema only
-
         for err, by_source in self.errors.items():
-            if err not in ERROR_TYPES:
-                raise ConfigError(
-                    f"errors: unknown error type {err!r}; allowed: " + ", ".join(ERROR_TYPES)
-                )
             for src, rate in by_source.items():
                 if src not in SOURCES:
                     raise ConfigError(
@@ -449,12 +405,6 @@ class Scenario:
             raise ConfigError(
                 "cross_border.central_matching matches against all-Wales PLASC, so every Welsh "
                 f"LA must be in the scenario (use wales-2025); missing: {', '.join(missing)}")
-        from cme_eval.synth.returns import LAYOUTS
-
-        for layout in self.independent_schools.layouts:
-            if layout not in LAYOUTS:
-                raise ConfigError(f"independent_schools.layouts: unknown layout {layout!r}; "
-                                  "allowed: " + ", ".join(LAYOUTS))
 
     def shares_for(self, authority: str) -> dict[str, float]:
         """Status shares for one LA: the scenario default overlaid with the LA's own, and
@@ -485,8 +435,6 @@ class Scenario:
     def shared_identifiers(self) -> tuple[str, ...]:
         """Identifiers held by a received source and by at least one dataset it is matched
         against: only those can be compared."""
-        from cme_eval.schema import MATCHED_AGAINST
-
         out = []
         for ident in OPTIONAL_IDENTIFIERS:
             for source, targets in MATCHED_AGAINST.items():
@@ -505,7 +453,7 @@ class Scenario:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, JSON-ready form (dates as ISO strings) for manifests and notebook parameters."""
-        return _plain(dataclasses.asdict(self))
+        return plain(dataclasses.asdict(self))
 
 
 OWN_LA_STATUS = "maintained_own_la"
@@ -571,320 +519,3 @@ def _check_date_format(fmt: str, where: str) -> None:
 
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
-# --------------------------------------------------------------------------------------------
-# Building typed settings from plain mappings, with errors that name the key.
-
-
-def _convert(value: Any, tp: Any, where: str, meta: typing.Mapping[str, Any]) -> Any:
-    origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp):
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
-        return build(tp, value, where)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return None if value is None else _convert(value, args[0], where, meta)
-    if origin is dict:
-        key_tp, val_tp = typing.get_args(tp)
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
-        return {
-            _convert(k, key_tp, where, {}): _convert(v, val_tp, f"{where}.{k}", meta)
-            for k, v in value.items()
-        }
-    if origin is list:
-        (item_tp,) = typing.get_args(tp)
-        if not isinstance(value, list):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
-        return [_convert(v, item_tp, f"{where}[{i}]", meta) for i, v in enumerate(value)]
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true or false, got {value!r}")
-        return value
-    if tp is dt.date:
-        if isinstance(value, dt.datetime):  # a date and time: say which day is meant
-            raise ConfigError(f"{where}: expected a date YYYY-MM-DD, got {value!r}")
-        if isinstance(value, dt.date):
-            return value
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-            raise ConfigError(f"{where}: expected a date YYYY-MM-DD, got {value!r}")
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError as exc:  # well formed but not in the calendar: 2025-02-30
-            raise ConfigError(f"{where}: {value!r} is not a real date ({exc}); allowed: a "
-                              "calendar date YYYY-MM-DD") from None
-    if tp in (int, float):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
-        lo, hi = meta.get("min"), meta.get("max")
-        allowed = f"{'' if lo is None else lo} <= value <= {'' if hi is None else hi}".strip()
-        if lo is None and hi is None:
-            allowed = meta.get("allowed", "a finite number")
-        # YAML .nan, .inf and -.inf: a NaN passes every range check and silently turns a
-        # threshold or a rate off.
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ConfigError(f"{where}: {value} is not a finite number; allowed: {allowed}")
-        if tp is int and isinstance(value, float) and not value.is_integer():
-            raise ConfigError(f"{where}: expected a whole number, got {value!r}")
-        try:
-            value = tp(value)
-        except OverflowError:  # an integer beyond any float
-            raise ConfigError(f"{where}: {value} is out of range; allowed: {allowed}") from None
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise ConfigError(f"{where}: {value} is out of range; allowed: {allowed}")
-        return value
-    if tp is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected text, got {value!r}")
-        return value
-    raise TypeError(f"unsupported settings type {tp!r} at {where}")  # a bug in this module
-
-
-def build(cls: type, data: dict[str, Any], where: str = "") -> Any:
-    """Build dataclass ``cls`` from ``data``, rejecting unknown keys and bad values."""
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        prefix = f"{where}." if where else ""
-        raise ConfigError(
-            f"{prefix}{unknown[0]}: unknown key; allowed: " + ", ".join(sorted(fields))
-        )
-    kwargs = {}
-    for name, value in data.items():
-        key = f"{where}.{name}" if where else name
-        kwargs[name] = _convert(value, hints[name], key, fields[name].metadata)
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:  # a required key is missing
-        raise ConfigError(f"{where or 'scenario'}: {exc}") from None
-
-
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# Where scenarios live and how they are loaded.
-
-
-def available_scenarios() -> list[str]:
-    return sorted(p.stem for p in shipped.scenario_dir().glob("*.yaml"))
-
-
-def is_scenario_file(name_or_path: str | Path) -> bool:
-    return Path(name_or_path).suffix in (".yaml", ".yml")
-
-
-def scenario_path(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
-    """A scenario given by name (``smoke``) or by path to a YAML file.
-
-    A path is read relative to where the user stands (or to ``relative_to``, the folder of the
-    scenario that names it as ``base:``) and returned absolute, so it keeps working when a
-    notebook kernel runs in another folder.
-    """
-    if is_scenario_file(name_or_path):
-        path = Path(name_or_path).expanduser()
-        if relative_to is not None and not path.is_absolute():
-            path = relative_to / path
-        if not path.is_file():
-            where = "" if path.is_absolute() else f" (looked in {Path.cwd()})"
-            raise ConfigError(f"scenario file not found: {name_or_path}{where}")
-        return path.resolve()
-    candidate = shipped.scenario_dir() / f"{name_or_path}.yaml"
-    if not candidate.is_file():
-        near = difflib.get_close_matches(str(name_or_path), available_scenarios(), n=1)
-        hint = f" (did you mean {near[0]!r}?)" if near else ""
-        raise ConfigError(
-            f"unknown scenario {str(name_or_path)!r}{hint}; available: "
-            + ", ".join(available_scenarios()) + " (or a path to a .yaml file)"
-        )
-    return candidate
-
-
-class _Loader(yaml.SafeLoader):
-    """Safe YAML without implicit dates: a date stays text until the settings check reads it,
-    so an impossible date (2025-02-30) is refused with its key instead of a raw traceback."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _load_yaml_text(text: str, where: str) -> Any:
-    try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{where}: not valid YAML: {' '.join(str(exc).split())}") from None
-
-
-def package_defaults() -> dict[str, Any]:
-    text = resources.files("cme_eval").joinpath("defaults.yaml").read_text(encoding="utf-8")
-    return _load_yaml_text(text, "cme_eval/defaults.yaml") or {}
-
-
-def _display(path: Path) -> str:
-    """A file as the user knows it: shipped scenarios by file name, others relative to the
-    current folder where they lie beneath it."""
-    if path.parent in (shipped.scenario_dir(), shipped.overlay_dir()):
-        return path.name
-    try:
-        return path.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    where = _display(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = exc.object[:exc.start].count(b"\n") + 1
-        raise ConfigError(f"{where}: not UTF-8 text (line {line}, byte {exc.start} is "
-                          f"{exc.object[exc.start]:#04x}); save the file as UTF-8") from None
-    except OSError as exc:
-        raise ConfigError(f"{where}: cannot be read: {exc.strerror}") from None
-    data = _load_yaml_text(text, where)
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where}: expected a mapping of settings at the top level")
-    return data
-
-
-def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
-    """A scenario YAML may start from another with ``base: NAME`` (e.g. smoke from pilot-2025),
-    or ``base: other.yaml``, a path relative to the file that names it."""
-    data = _read_yaml(path)
-    base = data.pop("base", None)
-    if base is None:
-        return data
-    if not isinstance(base, str):
-        raise ConfigError(f"{_display(path)}: base: expected a scenario name or file, got {base!r}")
-    try:
-        base_path = scenario_path(base, relative_to=path.parent)
-    except ConfigError as exc:
-        raise ConfigError(f"{_display(path)}: base: {exc}") from None
-    if base_path in seen or base_path == path:
-        raise ConfigError(f"{_display(path)}: base scenarios form a loop: {base}")
-    inherited = _read_with_base(base_path, (*seen, path))
-    inherited.pop("name", None)
-    inherited.pop("description", None)
-    return _merge(inherited, data)
-
-
-def available_overlays() -> list[str]:
-    return sorted(p.stem for p in shipped.overlay_dir().glob("*.yaml"))
-
-
-def _overlay_path(name: str) -> Path:
-    path = shipped.overlay_dir() / f"{name}.yaml"
-    if not path.is_file():
-        near = difflib.get_close_matches(name, available_overlays(), n=1)
-        hint = f" (did you mean {near[0]!r}?)" if near else ""
-        raise ConfigError(f"unknown overlay {name!r}{hint}; available: "
-                          + ", ".join(available_overlays()))
-    return path
-
-
-def _overlay(name: str) -> dict[str, Any]:
-    data = _read_yaml(_overlay_path(name))
-    data.pop("description", None)
-    return data
-
-
-def overlay_description(name: str) -> str:
-    """What an overlay changes, in its own words (its YAML's ``description``)."""
-    return " ".join(str(_read_yaml(_overlay_path(name)).get("description", "")).split())
-
-
-def _key(name: str) -> str:
-    return "".join(c for c in name.lower() if c.isalpha())
-
-
-def resolve_authorities(asked: list[str] | tuple[str, ...], known: list[str], scenario: str,
-                        where: str = "authorities") -> list[str]:
-    """The scenario's own spelling of each LA asked for, ignoring case, spaces and hyphens
-    (``cardiff``, ``isle-of-anglesey``); a name it does not hold is refused with the nearest."""
-    by_key = {_key(k): k for k in known}
-    out = []
-    for name in asked:
-        if _key(name) in by_key:
-            out.append(by_key[_key(name)])
-            continue
-        near = difflib.get_close_matches(_key(name), list(by_key), n=1, cutoff=0.6)
-        hint = f" (did you mean {by_key[near[0]]!r}?)" if near else ""
-        raise ConfigError(f"{where}: {name!r} is not in scenario {scenario!r}{hint}; allowed: "
-                          + (", ".join(known) if known else "(none)"))
-    return list(dict.fromkeys(out))
-
-
-def resolved_settings(name_or_path: str | Path, overrides: dict[str, Any] | None = None
-                      ) -> dict[str, Any]:
-    """A scenario with its defaults and ``base:`` chain merged in (and ``overrides`` on top):
-    the plain settings a run folder keeps as ``scenario.yaml``, so the run can be repeated
-    without the original files."""
-    path = scenario_path(name_or_path)
-    data = _merge(package_defaults(), _read_with_base(path, seen=()))
-    data.setdefault("name", path.stem)
-    return _merge(data, overrides) if overrides else data
-
-
-def load_scenario(
-    name_or_path: str | Path,
-    *,
-    overlays: list[str] | tuple[str, ...] = (),
-    seed: int | None = None,
-    scale: float | None = None,
-    authorities: list[str] | None = None,
-    overrides: dict[str, Any] | None = None,
-) -> Scenario:
-    """Load a scenario: package defaults < scenario YAML < run parameters.
-
-    ``overlays`` are small YAML files in ``synthetic/scenarios/overlays/`` (policy what-ifs)
-    merged on top of the scenario. ``authorities`` restricts the run to a subset of the
-    scenario's LAs (each must be in it; case and hyphens do not matter).
-    ``overrides`` is a nested mapping of any further settings, validated like the YAML.
-    A bad setting is blamed on the scenario file; a bad run parameter on the parameter.
-    """
-    path = scenario_path(name_or_path)
-    data = resolved_settings(path)
-    for overlay in overlays:  # policy what-ifs, in the order given
-        data = _merge(data, _overlay(overlay))
-    if overlays:
-        data["name"] = "+".join([data["name"], *overlays])
-    if overrides:
-        data = _merge(data, overrides)
-    for key, value in (("seed", seed), ("scale", scale)):  # checked on their own, so a bad
-        if value is not None:                            # one is not blamed on the file
-            meta = next(f.metadata for f in dataclasses.fields(Scenario) if f.name == key)
-            data[key] = _convert(value, int if key == "seed" else float,
-                                 f"run parameter {key}", meta)
-    if authorities:
-        known = data.get("authorities") or {}
-        if not isinstance(known, dict):
-            known = {}
-        names = resolve_authorities(authorities, list(known), str(data.get("name")))
-        data["authorities"] = {name: known[name] for name in names}
-    try:
-        return build(Scenario, data)
-    except ConfigError as exc:
-        raise ConfigError(f"{_display(path)}: {exc}") from None

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cme_eval.config import load_scenario
+from cme_eval.run.scenario import load as load_scenario
 
 
 def peak_mb() -> float:
@@ -130,12 +130,12 @@ def bench_linkage(scenario_name: str, authority: str, out: Path,
     """
     from cme_eval.evaluate import accuracy
     from cme_eval.fileio import read_csv, write_csv
-    from cme_eval.ingest import read_authority
+    from cme_eval.inputs.ingest import read_authority
     from cme_eval.linkage import link_prepared, spec_from_settings
     from cme_eval.linkage.blocking import candidate_count
     from cme_eval.linkage.engines import default_engines
-    from cme_eval.schema import MATCHED_AGAINST, RECEIVED_SOURCES, SOURCE_LABELS
-    from cme_eval.standardise import prepare
+    from cme_eval.inputs.schema import MATCHED_AGAINST, RECEIVED_SOURCES, SOURCE_LABELS
+    from cme_eval.inputs.standardise import prepare
     from cme_eval.synth.sources import synthesise, write_synthetic
 
     engines = default_engines() if engines is None else engines
@@ -185,7 +185,7 @@ def _generate_all(scenario_name: str, out: Path, seed: int | None, scale: float 
                   overrides: dict | None) -> float:
     """Generate every LA of a central-matching run (in a child process: its memory is not
     the central link's); returns the wall time."""
-    from cme_eval.stages import Run
+    from cme_eval.run.stages import Run
 
     run = Run.open(scenario_name, out, seed=seed, scale=scale, overlays=(CENTRAL_OVERLAY,),
                    overrides=overrides)
@@ -230,9 +230,9 @@ CENTRAL_COLUMNS = ["engine", "authorities", "nhs_records", "plasc_records", "can
 def central_inputs(run) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every LA's NHS records and all-Wales PLASC (with ``holder``), standardised, as
     ``stages.link_centrally`` reads them; read once, then linked by each engine."""
-    from cme_eval.ingest import read_records
-    from cme_eval.schema import FILE_NAMES, NWSSP, PLASC, PLASC_WALES
-    from cme_eval.standardise import prepare
+    from cme_eval.inputs.ingest import read_records
+    from cme_eval.inputs.schema import FILE_NAMES, NWSSP, PLASC, PLASC_WALES
+    from cme_eval.inputs.standardise import prepare
 
     nhs, plasc = [], []
     for authority in run.scenario.authorities:
@@ -267,8 +267,8 @@ def bench_central(scenario_name: str, out: Path, *, engine: str | None = None,
     from cme_eval.linkage import spark, spec_from_settings
     from cme_eval.linkage.blocking import candidate_count
     from cme_eval.linkage.central import central_spec, link_central
-    from cme_eval.schema import NWSSP, OUT_OF_SCOPE, PLASC, PLASC_WALES
-    from cme_eval.stages import Run
+    from cme_eval.inputs.schema import NWSSP, OUT_OF_SCOPE, PLASC, PLASC_WALES
+    from cme_eval.run.stages import Run
 
     out = Path(out)
     overrides = {"cross_border": {"central_engine": engine}} if engine else None
@@ -493,7 +493,7 @@ def _library_authority(args: tuple) -> list[tuple[str, float]]:
     """One LA's stages through the library (a worker process): (stage, seconds) each."""
     import warnings
 
-    from cme_eval import stages
+    from cme_eval.run import stages
 
     scenario_name, folder, authority, seed, scale = args
     run = stages.Run.open(scenario_name, folder, authorities=[authority], seed=seed, scale=scale)
@@ -521,9 +521,9 @@ def bench_run(scenario_name: str, out: Path, *, authorities: tuple[str, ...] = (
     import warnings
     from concurrent.futures import ProcessPoolExecutor
 
-    from cme_eval import stages
+    from cme_eval.run import stages
     from cme_eval.fileio import write_csv
-    from cme_eval.pipeline import LOG_FILE, RunRequest, run
+    from cme_eval.run.pipeline import LOG_FILE, RunRequest, run
 
     scenario = load_scenario(scenario_name, seed=seed, scale=scale,
                              authorities=list(authorities) or None)

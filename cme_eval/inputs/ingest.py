@@ -1,6 +1,6 @@
 """Reading extracts and returns into the common record schema, whatever their layout.
 
-Every input row becomes exactly one record. Files are read by ``cme_eval.readers`` (any
+Every input row becomes exactly one record. Files are read by ``cme_eval.inputs.readers`` (any
 spreadsheet or delimited-text format, encoding, title rows above the header, every sheet);
 here headers are recognised by their normalised names (``Legal Surname``, ``D.O.B.``,
 ``DOB (dd/mm/yyyy)``, ``Child's Forename``, ``Post Code`` ...), a "SURNAME, Forename" or
@@ -32,9 +32,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cme_eval import readers
+from cme_eval.inputs import readers
 from cme_eval.exceptions import CmeEvalError
-from cme_eval.schema import (
+from cme_eval.inputs.schema import (
     FILE_NAMES,
     INDEPENDENT,
     LA_DATASETS,
@@ -436,7 +436,7 @@ def read_authority(folder: Path, authority: str) -> dict[str, pd.DataFrame]:
 
     Each frame's ``attrs['ingest_report']`` lists what could not be read (see ``report_of``).
     """
-    from cme_eval.inputs_layout import LayoutError, read_layout
+    from cme_eval.inputs.layout import LayoutError, read_layout
 
     folder = inputs_folder(folder)
     try:

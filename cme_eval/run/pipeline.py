@@ -34,8 +34,11 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger as pm_logger
 from tqdm import tqdm
 
-from cme_eval import run_folder, shipped, wales
-from cme_eval.config import load_scenario, resolved_settings
+from cme_eval.run import folder as run_folder
+
+from cme_eval import shipped, wales
+from cme_eval.config import resolved_settings
+from cme_eval.run.scenario import load as load_scenario
 from cme_eval.exceptions import CmeEvalError
 
 # What ran and what was reused: always in run.log, on the terminal only with --verbose (the
@@ -293,7 +296,7 @@ class _RunLog:
 
 def run(request: RunRequest) -> Path:
     """Run the whole evaluation into ``request.out``; returns the run folder."""
-    from cme_eval.stages import Run
+    from cme_eval.run.stages import Run
 
     if request.workers < 1:
         raise PipelineError(f"--workers must be at least 1, got {request.workers}")

@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from cme_eval.exceptions import CmeEvalError
-from cme_eval.schema import FILE_NAMES, RETURNS_DIR
+from cme_eval.inputs.schema import FILE_NAMES, RETURNS_DIR
 
 LAYOUT_FILE = "inputs.yaml"
 FIELDS = ("record_id", "forename", "surname", "full_name", "dob", "address", "address_line",

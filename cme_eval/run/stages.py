@@ -21,13 +21,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from cme_eval import seams, wales
-from cme_eval.config import ConfigError, Scenario, load_scenario
+from cme_eval.inputs import seams
+
+from cme_eval import wales
+from cme_eval.config import ConfigError, Scenario
+from cme_eval.run.scenario import load as load_scenario
 from cme_eval.evaluate import accuracy, quality, tables
 from cme_eval.evaluate.follow_up import follow_up, potential_cme_breakdown, true_status_of
 from cme_eval.fileio import read_csv, write_csv
-from cme_eval.ingest import read_authority, report_of
-from cme_eval.schema import (
+from cme_eval.inputs.ingest import read_authority, report_of
+from cme_eval.inputs.schema import (
     CME_REGISTER,
     INPUTS_DIR,
     OUTCOMES,
@@ -47,7 +50,7 @@ def scratch_dir(scenario: Scenario) -> Path:
     Keyed by the settings and the code's fingerprint, so two checkouts or two scales never
     share (or fight over) one.
     """
-    from cme_eval.run_folder import settings_digest
+    from cme_eval.run.folder import settings_digest
 
     name = (f"{scenario.name}-seed{scenario.seed}-{settings_digest(scenario)[:8]}"
             f"-{code_fingerprint()[:10]}")
@@ -57,7 +60,7 @@ def scratch_dir(scenario: Scenario) -> Path:
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """Hash of the package's code and data: a stage made by other code is not reused."""
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]  # the package
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
         if path.suffix in (".py", ".csv", ".yaml", ".json") and "__pycache__" not in path.parts:
@@ -115,14 +118,14 @@ class Run:
         central = scn.cross_border.central_matching
         if authorities and not (central and set(authorities) <= set(scn.authorities)):
             scn = load_scenario(scenario, authorities=authorities, **options)
-        from cme_eval.run_folder import check_same_settings
+        from cme_eval.run.folder import check_same_settings
 
         folder = (Path(run_dir).expanduser() if run_dir else scratch_dir(scn)).resolve()
         folder.mkdir(parents=True, exist_ok=True)
         check_same_settings(folder, scn)
         inputs = None
         if inputs_dir:
-            from cme_eval.schema import inputs_folder
+            from cme_eval.inputs.schema import inputs_folder
 
             inputs = inputs_folder(Path(inputs_dir).expanduser()).resolve()
             if len(scn.authorities) != 1:
@@ -294,7 +297,7 @@ def blocking_used(run: Run, authority: str) -> dict[str, tuple[tuple[str, ...], 
     entries = json.loads((run.la_dir(authority) / DIAGNOSTICS).read_text(encoding="utf-8"))
     central_file = run.run_dir / "central" / DIAGNOSTICS
     if run.scenario.cross_border.central_matching and central_file.is_file():
-        from cme_eval.schema import NWSSP
+        from cme_eval.inputs.schema import NWSSP
 
         for entry in json.loads(central_file.read_text(encoding="utf-8")):
             entries.append({**entry, "source": NWSSP})
@@ -353,10 +356,10 @@ def central(run: Run) -> Path:
 
 def link_centrally(run: Run, diagnostics: list | None = None) -> pd.DataFrame:
     """All-Wales NHS records and PLASC, read from every LA's folder, linked in one go."""
-    from cme_eval.ingest import read_records
+    from cme_eval.inputs.ingest import read_records
     from cme_eval.linkage.central import link_central
-    from cme_eval.schema import FILE_NAMES, NWSSP, PLASC, PLASC_WALES
-    from cme_eval.standardise import prepare
+    from cme_eval.inputs.schema import FILE_NAMES, NWSSP, PLASC, PLASC_WALES
+    from cme_eval.inputs.standardise import prepare
 
     nhs, plasc = [], []
     for authority in run.scenario.authorities:
@@ -485,7 +488,7 @@ def shown(tables: dict[str, pd.DataFrame], name: str, *, pooled: bool = False) -
     linkage quality, every source and error mechanism together, per LA). When a run without
     truth has no such table, a one-line note saying why."""
     from cme_eval.evaluate.without_truth import WITHOUT_TRUTH
-    from cme_eval.schema import ALL_AUTHORITIES, TOTAL
+    from cme_eval.inputs.schema import ALL_AUTHORITIES, TOTAL
 
     if name not in tables:
         why = WITHOUT_TRUTH.get(name, "not made by this run")

@@ -3,7 +3,7 @@
 Schools send returns as CSV, TXT and TSV saved by Excel on Windows (cp1252), Excel's "Unicode
 text" (UTF-16, tabs) or European Excel (semicolons), and as XLS, XLSX, XLSM, XLSB and ODS
 workbooks with title rows above the header, several sheets, hidden lookup sheets and blank rows.
-This module turns any of them into tables of text; ``cme_eval.ingest`` maps the columns. The two
+This module turns any of them into tables of text; ``cme_eval.inputs.ingest`` maps the columns. The two
 are apart so that how a file is read can change (and be tested) without touching the mapping.
 
 Spreadsheets are read with python-calamine (Python binding of the Rust calamine crate) because
