@@ -13,6 +13,7 @@ from cme_eval.config.load import (
     overlay_description,
     resolve_authorities,
     resolved_settings,
+    restricted,
     scenario_path,
 )
 from cme_eval.config.settings import (
@@ -39,5 +40,5 @@ __all__ = [
     "Review", "Scenario", "Spark", "available_overlays", "available_scenarios", "build",
     "default_setting", "display", "is_scenario_file", "load_scenario", "merge",
     "overlay_description", "package_defaults", "plain", "resolve_authorities",
-    "resolved_settings", "scenario_path",
+    "resolved_settings", "restricted", "scenario_path",
 ]

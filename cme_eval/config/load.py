@@ -155,6 +155,13 @@ def resolve_authorities(asked: list[str] | tuple[str, ...], known: list[str], sc
     return list(dict.fromkeys(out))
 
 
+def restricted(scenario: Scenario, asked: list[str] | tuple[str, ...]) -> Scenario:
+    """``scenario`` restricted to the LAs ``asked`` for (its own spelling of each, whatever
+    the case or hyphens; a name it does not hold is refused with the nearest)."""
+    names = resolve_authorities(asked, list(scenario.authorities), scenario.name)
+    return dataclasses.replace(scenario, authorities={n: scenario.authorities[n] for n in names})
+
+
 def resolved_settings(name_or_path: str | Path, overrides: dict[str, Any] | None = None
                       ) -> dict[str, Any]:
     """A scenario with its defaults and ``base:`` chain merged in (and ``overrides`` on top):

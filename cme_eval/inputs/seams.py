@@ -1,5 +1,7 @@
 """Validated seams: the common record schema where ingest hands over, the outcomes where linkage
-hands over (issue 12, point 6).
+hands over (issue 12, point 6), and the standardised frame where it is handed to the engines
+(``check_standardised``, issue 21, point 5: its schema is in ``cme_eval.inputs.standardised``;
+its messages show row positions and the shape of a bad value instead of ids).
 
 ``check_records`` and ``check_outcomes`` return the frame they are given, unchanged, or raise a
 ``SeamError`` whose one-line message names the seam (``where``), each column and rule broken,
@@ -163,9 +165,51 @@ def _phrase(frame: pd.DataFrame, column: str, rule: str, n: int,
     return phrase
 
 
-def _summarise(failures: pd.DataFrame, frame: pd.DataFrame) -> list[str]:
+SHAPE_LENGTH = 16  # longer text is described by its length only
+
+
+def _shape(value) -> str:
+    """What a value looks like, never what it is: letters as A, digits as 9, spaces kept, any
+    other character as '*' ('CF10 1AA' -> 'AA99 9AA'); a number by its digits and type."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "NaN/None"
+    if isinstance(value, (bool, np.bool_)):
+        return "a boolean"
+    if isinstance(value, (int, np.integer)):
+        sign = "negative " if value < 0 else ""
+        return f"a {sign}{len(str(abs(int(value))))}-digit integer"
+    if isinstance(value, (float, np.floating)):
+        return "a decimal number"
+    if not isinstance(value, str):
+        return f"a {type(value).__name__}"
+    if not value:
+        return "'' (empty text)"
+    if len(value) > SHAPE_LENGTH:
+        return f"text of {len(value)} characters"
+    mask = "".join("A" if c.isalpha() else "9" if c.isdigit() else " " if c == " " else "*"
+                   for c in value)
+    return f"text shaped '{mask}'"
+
+
+def _position_phrase(frame: pd.DataFrame, column: str, rule: str, n: int,
+                     positions: np.ndarray | None) -> str:
+    """"column 'x' <rule>: n rows (e.g. row positions 3, 17; the first is <shape>)": rows by
+    their position in the frame and the first bad value by its shape (``_shape``), no value."""
+    phrase = f"column '{column}' {rule}: {_count(n)}"
+    if positions is not None and len(positions):
+        first = np.sort(positions)[:EXAMPLE_IDS]
+        shown = ", ".join(str(int(p)) for p in first)
+        phrase += f" (e.g. row position{'s' if len(first) > 1 else ''} {shown}"
+        if column in frame.columns:
+            phrase += f"; the first is {_shape(frame[column].iloc[int(first[0])])}"
+        phrase += ")"
+    return phrase
+
+
+def _summarise(failures: pd.DataFrame, frame: pd.DataFrame, phrase=_phrase) -> list[str]:
     """One phrase per (column, rule) from pandera's failure cases. Only their column, check and
-    row index are read: the failure case itself is a cell value (a name, a date ...)."""
+    row index are read: the failure case itself is a cell value (a name, a date ...).
+    ``phrase``: how rows breaking a rule are shown (``_phrase``: by id)."""
     parts: list[str] = []
     failures = failures.assign(check=failures["check"].astype(str))
     for (column, check), cases in failures.groupby(["column", "check"], sort=False,
@@ -182,21 +226,21 @@ def _summarise(failures: pd.DataFrame, frame: pd.DataFrame) -> list[str]:
         if frame.index.is_unique:
             positions = frame.index.get_indexer(labels.to_numpy())
             positions = positions[positions >= 0]
-        parts.append(_phrase(frame, column, _rule_text(check), len(labels), positions))
+        parts.append(phrase(frame, column, _rule_text(check), len(labels), positions))
     return parts
 
 
-def _cross_column(frame: pd.DataFrame) -> list[str]:
+def _cross_column(frame: pd.DataFrame, rules=CROSS_COLUMN_RULES, phrase=_phrase) -> list[str]:
     parts = []
-    for column, other, rule, keeps in CROSS_COLUMN_RULES:
+    for column, other, rule, keeps in rules:
         if {column, other} <= set(frame.columns):  # a missing column is reported on its own
             broken = np.flatnonzero(~keeps(frame))
             if len(broken):
-                parts.append(_phrase(frame, column, rule, len(broken), broken))
+                parts.append(phrase(frame, column, rule, len(broken), broken))
     return parts
 
 
-def _validate(schema, frame: pd.DataFrame) -> list[str]:
+def _validate(schema, frame: pd.DataFrame, phrase=_phrase) -> list[str]:
     import pandera.pandas as pa
     from pandera.config import ValidationDepth, config_context
 
@@ -208,7 +252,7 @@ def _validate(schema, frame: pd.DataFrame) -> list[str]:
         try:
             schema.validate(frame, lazy=True)
         except pa.errors.SchemaErrors as errors:
-            return _summarise(errors.failure_cases, frame)
+            return _summarise(errors.failure_cases, frame, phrase)
     return []
 
 
@@ -230,6 +274,24 @@ def check_records(frame: pd.DataFrame, source: str, where: str) -> pd.DataFrame:
     Returns ``frame`` itself; raises ``SeamError`` naming ``where``, columns, rules and counts.
     """
     _raise(where, f"{source} records", _validate(_records_schema(source), frame))
+    return frame
+
+
+def check_standardised(frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    """Standardised records as they are handed to the engines (``standardise.prepare``'s
+    output): ``cme_eval.inputs.standardised.schema()`` and its ``CROSS_COLUMN_RULES``.
+
+    Returns ``frame`` itself; raises ``SeamError`` naming ``where``, each column and the rule it
+    breaks (what was expected), how many rows break it, up to three row positions and the
+    *shape* of the first bad value ('a 7-digit integer', "text shaped 'AA99 9AA'"), never a
+    value or an id.
+    """
+    from cme_eval.inputs import standardised
+
+    parts = _validate(standardised.schema(), frame, _position_phrase)
+    if isinstance(frame, pd.DataFrame):
+        parts += _cross_column(frame, standardised.CROSS_COLUMN_RULES, _position_phrase)
+    _raise(where, "standardised records", parts)
     return frame
 
 

@@ -2,6 +2,9 @@
 
 Originals are never overwritten: standardised values go into ``*_std`` columns beside them, and
 anything that could not be read is flagged in ``issues`` (a ';'-joined list) rather than dropped.
+The frame ``prepare`` returns is the contract with every linkage engine: its columns, their
+dtypes, what missing means ('' in text, 0 in ``dob_int``) and its schema are in
+``cme_eval.inputs.standardised``.
 An ambiguous date (a day and month that could be either way round, in a format that does not
 say which) is read UK-style (day first), as every source in the pilot is British, and flagged.
 """
@@ -13,6 +16,26 @@ import unicodedata
 
 import numpy as np
 import pandas as pd
+
+from cme_eval.inputs.standardised import (
+    ADDRESS_STD,
+    BIRTH_YEAR,
+    DOB_INT,
+    DOB_PARSED,
+    DOB_STD,
+    FORENAME_INITIAL,
+    FORENAME_STD,
+    HOUSE_NUMBER,
+    ISSUES,
+    POSTCODE_DISTRICT,
+    POSTCODE_SECTOR,
+    POSTCODE_STD,
+    STREET_STD,
+    SURNAME_INITIAL,
+    SURNAME_STD,
+    identifier_column,
+    is_missing,
+)
 
 POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 _NON_LETTER = re.compile(r"[^a-z ]+")
@@ -110,7 +133,7 @@ def postcode_parts(std: pd.Series) -> pd.DataFrame:
     parts = std.str.extract(r"^(\S+) (\d)[A-Z]{2}$")
     outward = parts[0].fillna("")
     sector = (parts[0] + " " + parts[1]).fillna("")
-    return pd.DataFrame({"postcode_district": outward, "postcode_sector": sector})
+    return pd.DataFrame({POSTCODE_DISTRICT: outward, POSTCODE_SECTOR: sector})
 
 
 # A time after a date is ignored: a date of birth is a calendar date, so an ISO time zone is
@@ -216,8 +239,7 @@ def addresses(series: pd.Series) -> pd.DataFrame:
     named = text.str.contains(",") & number.eq("") & ~first_part.str.contains(r"\d")
     house = number.where(~named, _map_unique(first_part, fold))
     street = expanded.astype(str).str.replace(r"^\d+[a-z]?\s+", "", regex=True)
-    return pd.DataFrame({"address_std": expanded, "house_number": house,
-                         "street_std": street})
+    return pd.DataFrame({ADDRESS_STD: expanded, HOUSE_NUMBER: house, STREET_STD: street})
 
 
 def standardise(records: pd.DataFrame, *, reference_year: int,
@@ -228,20 +250,21 @@ def standardise(records: pd.DataFrame, *, reference_year: int,
     day first as every pilot source is British.
     """
     out = records.copy()
-    out["forename_std"] = names(out["forename"])
-    out["surname_std"] = names(out["surname"])
+    out[FORENAME_STD] = names(out["forename"])
+    out[SURNAME_STD] = names(out["surname"])
 
     def read_dates(dob: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         parsed, flag = dates_of_birth(dob, reference_year=reference_year, date_order=date_order)
         return parsed, flag, parsed.dt.strftime("%Y-%m-%d").fillna("")
 
-    out["dob_parsed"], dob_flag, out["dob_std"] = _per_distinct(out["dob"], read_dates)
-    out["postcode_std"], pc_flag = _per_distinct(out["postcode"], postcodes)
-    out = pd.concat([out, _per_distinct(out["postcode_std"], postcode_parts),
+    out[DOB_PARSED], dob_flag, out[DOB_STD] = _per_distinct(out["dob"], read_dates)
+    out[POSTCODE_STD], pc_flag = _per_distinct(out["postcode"], postcodes)
+    out = pd.concat([out, _per_distinct(out[POSTCODE_STD], postcode_parts),
                      _per_distinct(out["address"], addresses)], axis=1)
-    name_flag = np.where(out.forename_std.eq("") | out.surname_std.eq(""), "name incomplete", "")
+    name_flag = np.where(is_missing(out[FORENAME_STD]) | is_missing(out[SURNAME_STD]),
+                         "name incomplete", "")
     joined = pd.Series(dob_flag, index=out.index) + "; " + pc_flag + "; " + name_flag
-    out["issues"] = joined.str.replace(r"(; )+", "; ", regex=True).str.strip("; ")
+    out[ISSUES] = joined.str.replace(r"(; )+", "; ", regex=True).str.strip("; ")
     return out
 
 
@@ -260,16 +283,16 @@ def prepare(records: pd.DataFrame, reference_date, *, date_order: str = "dmy") -
     """
     std = standardise(records.reset_index(drop=True), reference_year=reference_date.year,
                       date_order=date_order)
-    std["birth_year"] = std["dob_std"].str[:4]
+    std[BIRTH_YEAR] = std[DOB_STD].str[:4]
     # Initials: national blocking pairs them with the date of birth (see linkage.central).
-    std["forename_initial"] = std["forename_std"].astype(str).str[:1]
-    std["surname_initial"] = std["surname_std"].astype(str).str[:1]
-    std["dob_int"] = dob_as_int(std["dob_std"])
+    std[FORENAME_INITIAL] = std[FORENAME_STD].astype(str).str[:1]
+    std[SURNAME_INITIAL] = std[SURNAME_STD].astype(str).str[:1]
+    std[DOB_INT] = dob_as_int(std[DOB_STD])
     # Identifiers, when a source has them: digits only (NHS number, UPRN), upper case (UPN).
     for ident, pattern in (("nhs_number", r"\D"), ("uprn", r"\D"), ("upn", r"[^A-Z0-9]")):
         values = std[ident] if ident in std else pd.Series("", index=std.index)
         text = values.fillna("").astype(str).str.upper().str.replace(pattern, "", regex=True)
         if ident == "uprn":
             text = text.where(text.str.strip("0") != "", "")  # 0: no UPRN (e.g. abroad)
-        std[f"{ident}_std"] = text
+        std[identifier_column(ident)] = text
     return std

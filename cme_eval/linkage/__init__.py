@@ -62,6 +62,10 @@ def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpe
     """
     chosen = engines.get(engine)
     chosen.require()  # an optional extra missing: one line naming it, before any work
+    from cme_eval.inputs.seams import check_standardised  # the seam: standardise -> engines
+
+    for side, frame in (("left", left_std), ("right", right_std)):
+        check_standardised(frame, f"standardise -> link ({side} records)")
     if chosen.scores_pairs:
         levels, weighed, plan, parameters = score(left_std, right_std, spec, engine, plan)
         outcomes = classify(left_std, right_std, levels, weighed, reference_date=reference_date)

@@ -14,7 +14,9 @@ for more pairs than the budget, whatever the input:
    e.g. the birth year, added to its key) if that makes it fit, else skipped; either way with a
    warning. The union of the passes kept never exceeds the budget.
 
-Records with an empty value in any of a pass's columns never block together on it.
+Records with a missing value (``cme_eval.inputs.standardised.present``: '' for text, 0 for
+``dob_int``) in any of a pass's columns never block together on it, and missing values are left
+out when judging whether a column is informative.
 """
 
 from __future__ import annotations
@@ -25,12 +27,20 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from cme_eval.linkage.rules import INTEGER_COLUMNS
+from cme_eval.inputs.standardised import (
+    BIRTH_YEAR,
+    DOB_STD,
+    FORENAME_INITIAL,
+    POSTCODE_DISTRICT,
+    POSTCODE_STD,
+    SURNAME_INITIAL,
+    present,
+)
 from cme_eval.linkage.spec import LinkSpec
 
 # Columns tried, in order, to refine a pass that is over budget.
-REFINERS = ("birth_year", "surname_initial", "forename_initial", "postcode_district",
-            "dob_std", "postcode_std")
+REFINERS = (BIRTH_YEAR, SURNAME_INITIAL, FORENAME_INITIAL, POSTCODE_DISTRICT, DOB_STD,
+            POSTCODE_STD)
 
 
 class LinkWarning(UserWarning):
@@ -42,12 +52,12 @@ def warn(message: str) -> None:
 
 
 def _keys(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
-    """One key per record for a pass (None where any column is empty)."""
+    """One key per record for a pass (None where any column is missing)."""
     parts = [frame[c].astype(str) for c in columns]
     key = parts[0] if len(parts) == 1 else parts[0].str.cat(parts[1:], sep="\x1f")
     empty = np.zeros(len(frame), dtype=bool)
-    for column, part in zip(columns, parts, strict=True):
-        empty |= (part == ("0" if column in INTEGER_COLUMNS else "")).to_numpy()
+    for column in columns:
+        empty |= ~present(frame[column], column)
     return key.where(~empty)
 
 
@@ -62,9 +72,12 @@ def pair_count(left: pd.DataFrame, right: pd.DataFrame, columns: tuple[str, ...]
 
 
 def agreement(left: pd.Series, right: pd.Series) -> float:
-    """Chance that a random (left, right) pair, both values present, agrees exactly."""
-    lv = left[(left.astype(str) != "") & (left.astype(str) != "0")]
-    rv = right[(right.astype(str) != "") & (right.astype(str) != "0")]
+    """Chance that a random (left, right) pair, both values present, agrees exactly.
+
+    Present as ``standardised.present`` says, for the column the series is named after (a text
+    '0' is a value, as it is when blocking and comparing)."""
+    lv = left[present(left, left.name)]
+    rv = right[present(right, right.name)]
     if lv.empty or rv.empty:
         return 0.0
     pl, pr = lv.value_counts(normalize=True), rv.value_counts(normalize=True)

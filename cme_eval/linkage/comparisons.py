@@ -2,7 +2,8 @@
 
 Levels are tried best first and the first whose rules hold wins; the last level (no rules) takes
 every other pair; a pair missing any of the comparison's ``missing_if_empty`` values gets -1
-(weight 0) unless a level that ``decides_when_missing`` holds. ``cme_eval.linkage.sql`` compiles
+(weight 0) unless a level that ``decides_when_missing`` holds; missing is the one definition of
+``cme_eval.inputs.standardised`` (via ``rules.present``). ``cme_eval.linkage.sql`` compiles
 the same declarations to SQL; tests/unit/test_rules.py checks that both agree.
 """
 
@@ -76,14 +77,15 @@ def levels_for_values(comparison: Comparison, left: Sequence, right: Sequence) -
     Other columns the comparison reads are derived the way standardisation derives them, or
     empty when they cannot be (the other name of a swapped-names rule)."""
     from cme_eval.inputs.standardise import dob_as_int, postcode_parts
+    from cme_eval.inputs.standardised import DOB_INT, POSTCODE_STD
 
     def frame(values):
         values = pd.Series(list(values), dtype=object)
-        if comparison.column == "dob_int":
-            return {"dob_int": dob_as_int(values)}
-        if comparison.column == "postcode_std":
+        if comparison.column == DOB_INT:
+            return {DOB_INT: dob_as_int(values)}
+        if comparison.column == POSTCODE_STD:
             parts = postcode_parts(values)
-            return {"postcode_std": values.to_numpy(),
+            return {POSTCODE_STD: values.to_numpy(),
                     **{c: parts[c].to_numpy() for c in parts}}
         return {comparison.column: values.to_numpy()}
 

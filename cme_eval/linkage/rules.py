@@ -12,7 +12,9 @@ threshold: nothing else. Two backends compile every kind from that one declarati
 
 A test runs both on the same pairs for every kind and requires identical answers, so adding a
 kind means adding it here, in both backends, and nowhere else. Every rule requires its values
-to be present on both sides (a missing value is never agreement).
+to be present on both sides (a missing value is never agreement); what missing means is
+``cme_eval.inputs.standardised``'s one definition ('' for text, 0 for ``dob_int``), in numpy
+(``present``) and in SQL (``present_sql``) alike.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
+from cme_eval.inputs import standardised as std
+from cme_eval.inputs.standardised import INTEGER_COLUMNS  # noqa: F401 (0 missing; text: '')
+
 JW_TOLERANCE = 1e-9  # the same pair gets the same level in float64 numpy and in DuckDB
-INTEGER_COLUMNS = frozenset({"dob_int"})  # 0 means missing; every other column is text, '' missing
 
 KINDS = {
     "exact": "the values are equal",
@@ -74,9 +78,10 @@ class Rule:
                 "one_digit_different": "one digit different"}[self.kind]
 
 
-COLUMN_WORDS = {"postcode_sector": "sector", "postcode_district": "district",
-                "forename_std": "forename", "surname_std": "surname", "street_std": "street",
-                "house_number": "house number", "uprn_std": "UPRN"}
+COLUMN_WORDS = {std.POSTCODE_SECTOR: "sector", std.POSTCODE_DISTRICT: "district",
+                std.FORENAME_STD: "forename", std.SURNAME_STD: "surname",
+                std.STREET_STD: "street", std.HOUSE_NUMBER: "house number",
+                std.UPRN_STD: "UPRN"}
 
 
 def exact(column: str) -> Rule:
@@ -99,11 +104,11 @@ def swapped_with(column: str, other: str, threshold: float) -> Rule:
     return Rule("swapped_with", column, threshold, other)
 
 
-def day_month_swapped(column: str = "dob_int") -> Rule:
+def day_month_swapped(column: str = std.DOB_INT) -> Rule:
     return Rule("day_month_swapped", column)
 
 
-def one_digit_different(column: str = "dob_int") -> Rule:
+def one_digit_different(column: str = std.DOB_INT) -> Rule:
     return Rule("one_digit_different", column)
 
 
@@ -111,9 +116,8 @@ def one_digit_different(column: str = "dob_int") -> Rule:
 
 
 def present(values: np.ndarray, column: str) -> np.ndarray:
-    if column in INTEGER_COLUMNS:
-        return np.asarray(values) != 0
-    return np.asarray(values, dtype=object) != ""
+    """Which values are present: ``standardised.present``, the one definition."""
+    return std.present(values, column)
 
 
 def jaro_winkler(a, b) -> np.ndarray:
@@ -243,7 +247,8 @@ def derived_values(frame: pd.DataFrame, name: str, source: str) -> pd.Series:
 
 
 def present_sql(column: str, side: str) -> str:
-    return f"{column}_{side} <> {'0' if column in INTEGER_COLUMNS else chr(39) * 2}"
+    """``present`` in SQL: the value is not its column type's missing value."""
+    return f"{column}_{side} <> {std.missing_literal_sql(column)}"
 
 
 SQL_DIALECTS = ("duckdb", "spark")

@@ -1,9 +1,11 @@
-"""Where the Spark engine runs: one SparkSession per process, started when first needed.
+"""Where the Spark engine runs: a :class:`SparkRuntime`, owned by the ``splink-spark`` engine,
+holds one SparkSession, started when that engine first links (never by another engine).
 
 The session is made from the ``spark`` settings (``config.Spark``: master URL, driver memory,
-shuffle partitions, checkpoint and warehouse folders, further Spark properties), which a run
-hands over with :func:`configure` before it links; without that, the package defaults
-(``local[2]``, 2 GB). It is reused by every link of the process and stopped at exit.
+shuffle partitions, checkpoint and warehouse folders, further Spark properties), which the
+engine's ``setup`` hands over before a stage links; without that, the package defaults
+(``local[2]``, 2 GB). It is reused by every link until the engine is closed (a stage closes the
+engines it set up), and stopped at exit in any case.
 
 Nothing lands in the current directory. Spark's scratch (``spark.local.dir``), the Derby and
 metastore home, the warehouse and the checkpoints (where Splink writes its intermediate tables
@@ -33,6 +35,7 @@ import threading
 import uuid
 from pathlib import Path
 
+from cme_eval.config import Spark
 from cme_eval.exceptions import CmeEvalError
 from cme_eval.linkage.rules import JW_SPARK_UDF
 
@@ -60,28 +63,6 @@ def available() -> bool:
     except MissingExtra:
         return False
     return True
-
-
-_lock = threading.RLock()
-_settings = None  # config.Spark, or None for the package defaults
-_state: dict = {}  # session, folder, checkpoint root, settings it was made with
-
-
-def configure(settings) -> None:
-    """Use these ``spark`` settings (``config.Spark``) from now on. A session made with other
-    settings is stopped (a running JVM cannot change its master or memory); the next link
-    starts one with these."""
-    global _settings
-    with _lock:
-        _settings = settings
-        if _state and _state["settings"] != settings:
-            stop()
-
-
-def current_settings():
-    from cme_eval.config import Spark
-
-    return _settings if _settings is not None else Spark()
 
 
 def _is_local(master: str) -> bool:
@@ -151,37 +132,108 @@ def _absolute(path: str) -> str:
     return path if "://" in path else str(Path(path).expanduser().resolve())
 
 
-def session():
-    """The process's SparkSession, made from the current settings when first asked for."""
-    with _lock:
-        if _state:
-            return _state["session"]
-        require_pyspark()
-        settings = current_settings()
-        remove_stale_folders()
-        folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
-        try:
-            from pyspark.sql import SparkSession
+class SparkRuntime:
+    """One SparkSession at a time, made from the ``spark`` settings when first asked for, with
+    its temporary folders; stopped by :meth:`stop` (the engine's ``close``) or at exit."""
 
-            conf = session_conf(settings, folder)
-            if _is_local(settings.master):  # pyspark starts workers with $PYSPARK_PYTHON
-                os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-            builder = SparkSession.builder
-            for key, value in conf.items():
-                builder = builder.config(key, value)
-            spark = builder.getOrCreate()
-            logging.getLogger("py4j").setLevel(logging.WARNING)  # a line per closed connection
-            spark.sparkContext.setLogLevel("WARN")
-            root = settings.checkpoint_dir or str(folder / "checkpoints")
-            root = _absolute(root).rstrip("/") + f"/cme-eval-{uuid.uuid4().hex[:12]}"
-            register_udfs(spark)
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        _state.update(session=spark, folder=folder, checkpoints=root, settings=settings)
-        log.info("Spark session started: master %s, driver memory %s", settings.master,
-                 settings.driver_memory)
-        return spark
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._settings = None  # config.Spark, or None for the package defaults
+        self._state: dict = {}  # session, folder, checkpoint root, settings it was made with
+        atexit.register(self.stop)
+
+    @property
+    def running(self) -> bool:
+        return bool(self._state)
+
+    @property
+    def folder(self) -> Path | None:
+        """The running session's temporary folder."""
+        return self._state.get("folder")
+
+    def configure(self, settings) -> None:
+        """Use these ``spark`` settings (``config.Spark``) from now on. A session made with
+        other settings is stopped (a running JVM cannot change its master or memory); the next
+        link starts one with these."""
+        with self._lock:
+            self._settings = settings
+            if self._state and self._state["settings"] != settings:
+                self.stop()
+
+    def current_settings(self):
+        return self._settings if self._settings is not None else Spark()
+
+    def scratch(self, spark) -> link_scratch:
+        """A checkpoint folder for one link, under the session's checkpoint root."""
+        return link_scratch(spark, self._state["checkpoints"])
+
+    def session(self):
+        """The process's SparkSession, made from the current settings when first asked for."""
+        with self._lock:
+            if self._state:
+                return self._state["session"]
+            require_pyspark()
+            settings = self.current_settings()
+            remove_stale_folders()
+            folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
+            try:
+                from pyspark.sql import SparkSession
+
+                conf = session_conf(settings, folder)
+                if _is_local(settings.master):  # pyspark starts workers with $PYSPARK_PYTHON
+                    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+                builder = SparkSession.builder
+                for key, value in conf.items():
+                    builder = builder.config(key, value)
+                spark = builder.getOrCreate()
+                logging.getLogger("py4j").setLevel(logging.WARNING)  # a line per closed connection
+                spark.sparkContext.setLogLevel("WARN")
+                root = settings.checkpoint_dir or str(folder / "checkpoints")
+                root = _absolute(root).rstrip("/") + f"/cme-eval-{uuid.uuid4().hex[:12]}"
+                register_udfs(spark)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            self._state.update(session=spark, folder=folder, checkpoints=root, settings=settings)
+            log.info("Spark session started: master %s, driver memory %s", settings.master,
+                     settings.driver_memory)
+            return spark
+
+    def jvm_pid(self) -> int | None:
+        """The process id of the session's JVM (the Spark driver), if one is running."""
+        with self._lock:
+            if not self._state:
+                return None
+            try:
+                jvm = self._state["session"].sparkContext._jvm
+                return int(jvm.java.lang.ProcessHandle.current().pid())
+            except Exception:  # noqa: BLE001
+                return None
+
+
+    def stop(self) -> None:
+        """Stop the session and its JVM, if any, and remove its folders; the next link starts a
+        new one (with the settings then current: a JVM keeps the memory it was started with)."""
+        with self._lock:
+            if not self._state:
+                return
+            spark, folder = self._state["session"], self._state["folder"]
+            try:
+                from pyspark import SparkContext
+
+                _delete(spark, self._state["checkpoints"])
+                gateway = SparkContext._gateway
+                spark.stop()
+                if gateway is not None:
+                    gateway.shutdown()
+                    proc = getattr(gateway, "proc", None)
+                    if proc is not None:
+                        proc.terminate()
+                        proc.wait(30)
+                    SparkContext._gateway = SparkContext._jvm = None
+            finally:
+                self._state.clear()
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 PREFIX = "cme-eval-spark-"  # then the process id: cme-eval-spark-PID-XXXXXXXX
@@ -234,10 +286,10 @@ class link_scratch:
     """A checkpoint folder of one link (Splink writes its intermediate tables there), removed
     with the link's temporary views when the link is done."""
 
-    def __init__(self, spark):
+    def __init__(self, spark, checkpoints: str):
         self.spark = spark
         self.key = uuid.uuid4().hex[:12]
-        self.path = f"{_state['checkpoints']}/link-{self.key}"
+        self.path = f"{checkpoints}/link-{self.key}"
         self.views: list[str] = []
 
     def view(self, label: str) -> str:
@@ -266,43 +318,3 @@ def _delete(spark, path: str) -> None:
         hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(hpath, True)
     except Exception as exc:  # noqa: BLE001 - a folder left behind is not worth a failed link
         log.warning("could not remove Spark checkpoints %s: %s", path, exc)
-
-
-def jvm_pid() -> int | None:
-    """The process id of the session's JVM (the Spark driver), if one is running."""
-    with _lock:
-        if not _state:
-            return None
-        try:
-            jvm = _state["session"].sparkContext._jvm
-            return int(jvm.java.lang.ProcessHandle.current().pid())
-        except Exception:  # noqa: BLE001
-            return None
-
-
-def stop() -> None:
-    """Stop the session and its JVM, if any, and remove its folders; the next link starts a
-    new one (with the settings then current: a JVM keeps the memory it was started with)."""
-    with _lock:
-        if not _state:
-            return
-        spark, folder = _state["session"], _state["folder"]
-        try:
-            from pyspark import SparkContext
-
-            _delete(spark, _state["checkpoints"])
-            gateway = SparkContext._gateway
-            spark.stop()
-            if gateway is not None:
-                gateway.shutdown()
-                proc = getattr(gateway, "proc", None)
-                if proc is not None:
-                    proc.terminate()
-                    proc.wait(30)
-                SparkContext._gateway = SparkContext._jvm = None
-        finally:
-            _state.clear()
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-atexit.register(stop)

@@ -170,3 +170,92 @@ def _points(v: object) -> str:
         return f"{float(v) * 100:+.1f} points"
     except (TypeError, ValueError):
         return str(v)
+
+
+# -- words the notebooks use beside the report's --------------------------------------------
+# Kept apart from COLUMNS and VALUES, which the report's tables, spreadsheets and figures read:
+# a word added here never changes a report output.
+
+# Each engine's name for people: an engine's own ``label`` (cme_eval.linkage.engines) when it
+# declares one, else this table (see ``engine``).
+ENGINES = {
+    "recordlinkage": "recordlinkage (Fellegi-Sunter)",
+    "excel_baseline": "Excel / Power Query baseline",
+    "splink": "Splink (DuckDB)",
+    "splink-spark": "Splink on Spark",
+}
+# The files an LA receives and holds (and what the generate stage counts besides).
+DATASETS = {
+    "nwssp": "NHS extract (NWSSP)", "independent": "Independent school returns",
+    "plasc": "PLASC (pupils on roll)", "ehe": "Elective home education list",
+    "eotas": "Educated other than at school list", "ooc": "Out-of-county placements",
+    "cme_register": "CME register", "neighbour_enrolments": "Neighbouring LAs' enrolments",
+    "plasc_wales": "PLASC of other Welsh LAs",
+    "people (truth)": "Children in the population (truth)",
+    "independent schools returning": "Independent schools returning a list",
+    "independent schools not returning": "Independent schools not returning a list",
+}
+OUTCOME_WORDS = {"perfect": "Perfect match", "partial": "Partial match",
+                 "not_matched": "Not matched", "out_of_scope": "Out of scope"}
+# Standardised columns (blocking passes) and comparisons (explanations), lower case.
+FIELDS = {
+    "forename": "forename", "surname": "surname", "dob": "date of birth",
+    "postcode": "postcode", "address": "address", "nhs_number": "NHS number", "upn": "UPN",
+    "uprn": "UPRN", "forename_std": "forename", "surname_std": "surname",
+    "dob_std": "date of birth", "dob_int": "date of birth", "postcode_std": "postcode",
+    "address_std": "address", "street_std": "street", "house_number": "house number",
+    "birth_year": "year of birth", "surname_initial": "surname initial",
+    "forename_initial": "forename initial", "postcode_district": "postcode district",
+    "postcode_sector": "postcode sector", "uprn_std": "UPRN", "nhs_number_std": "NHS number",
+    "upn_std": "UPN",
+}
+VIEW_COLUMNS = {
+    "dataset": "Dataset", "blocking_pass": "Pass", "blocked_on": "Blocked on",
+    "candidate_pairs": "Candidate pairs (counted)", "what_happened": "What happened",
+    "records_received": "Records received", "records_held": "Records matched against",
+    "columns_left_out": "Columns left out as uninformative",
+    "m_and_u": "Where m and u came from", "comparison": "Comparison", "level": "Level",
+    "weight": "Weight", "cumulative": "Running total", "setting": "Setting",
+    "value_low": "With the setting low", "value_base": "As the scenario sets it",
+    "value_high": "With the setting high", "exceeds_chance": "Moves it more than chance",
+    "not in this run": "Not in this run",
+}
+# Captions of the figures the compile stage writes (``figures/<name>.png``).
+FIGURES = {
+    "outcomes_by_authority": "Share of records received by outcome, per local authority",
+    "published_vs_reproduced": "Published and reproduced shares",
+    "potential_cme_by_true_status": "Potential CME by true status, resolved by follow-up or not",
+    "precision_recall": "Precision and recall per authority and method",
+    "score_distribution": "Match weights by outcome",
+}
+
+
+def engine(name: str) -> str:
+    """An engine as people name it: the engine's own ``label`` where it declares one, else
+    ``ENGINES``, else its name."""
+    try:
+        from cme_eval.linkage import engines
+
+        own = getattr(engines.get(name), "label", "")
+    except (ImportError, ValueError, RuntimeError):
+        own = ""
+    return own or ENGINES.get(name, name)
+
+
+def dataset(name: str) -> str:
+    return DATASETS.get(name, value(name))
+
+
+def outcome(name: str) -> str:
+    return OUTCOME_WORDS.get(name, value(name))
+
+
+def field(name: str) -> str:
+    """A standardised column or a comparison in words, lower case ('birth_year' -> 'year of
+    birth'); an unknown one with '_std' dropped and its words spaced."""
+    return FIELDS.get(name, name.removesuffix("_std").replace("_", " "))
+
+
+def heading(name: str) -> str:
+    """A column heading of a notebook's table: ``VIEW_COLUMNS``, else the report's."""
+    return VIEW_COLUMNS.get(name, column(name))

@@ -15,12 +15,15 @@ import pandas as pd
 from cme_eval.fileio import pin_zip_times
 
 
+SYNTHETIC_SOURCE = "cme-eval synthetic re-run of the CME database pilot evaluation"
+
+
 @dataclass(frozen=True)
 class Sheet:
     name: str  # sheet name: short, no spaces (screen readers read it out)
     title: str
     table: pd.DataFrame
-    source: str = "cme-eval synthetic re-run of the CME database pilot evaluation"
+    source: str = SYNTHETIC_SOURCE
     scope: str = "Seven pilot local authorities, Wales"
 
 

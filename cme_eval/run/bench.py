@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from cme_eval.linkage.engines import engines_for
+from cme_eval.linkage.engines import get as get_engine
 from cme_eval.run.scenario import load as load_scenario
 
 
@@ -253,18 +255,18 @@ def bench_central(scenario_name: str, out: Path, *, engine: str | None = None,
     Every LA is generated first in a child process (skipped when ``out`` already holds it);
     then this process reads and standardises the records once (``prepare_s``) and links
     (``central_link_s``), with its peak memory sampled while it does. Accuracy is judged
-    against the truth of every LA. ``engine="splink-spark"`` links the same data with Splink
-    on DuckDB first and then on Spark, one row each: the Spark session is started before its
-    link is timed (``startup_s``), the JVM's and Spark's Python workers' peak memory are
-    sampled too, and ``same_outcomes`` says whether every record got the same outcome, match
-    and score as with DuckDB. Writes ``bench_central.csv`` in ``out``.
+    against the truth of every LA. An engine that mirrors another (``Engine.mirrors``: Spark
+    mirrors Splink on DuckDB) links the same data after it, one row each: what an engine starts
+    (a Spark session, Splink's import) is timed before its link (``startup_s``), the JVM's and
+    Spark's Python workers' peak memory are sampled too, and ``same_outcomes`` says whether
+    every record got the same outcome, match and score as with the engine it mirrors. Writes ``bench_central.csv`` in ``out``.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from cme_eval.evaluate import accuracy
     from cme_eval.fileio import read_csv, write_csv
-    from cme_eval.linkage import spark, spec_from_settings
+    from cme_eval.linkage import spec_from_settings
     from cme_eval.linkage.blocking import candidate_count
     from cme_eval.linkage.central import central_spec, link_central
     from cme_eval.inputs.schema import NWSSP, OUT_OF_SCOPE, PLASC, PLASC_WALES
@@ -285,7 +287,8 @@ def bench_central(scenario_name: str, out: Path, *, engine: str | None = None,
         raise RuntimeError(f"generation did not complete for {', '.join(stale)}")
     ref, cross = run.scenario.dates.nhs_extract, run.scenario.cross_border
     chosen = run.scenario.cross_border.central_engine
-    engines = ("splink", chosen) if chosen == "splink-spark" else (chosen,)
+    mirrored = get_engine(chosen).mirrors
+    names = (mirrored, chosen) if mirrored else (chosen,)
     truth = pd.concat([read_csv(run.truth_dir(a) / "truth_records.csv")
                        for a in run.scenario.authorities], ignore_index=True)
     plasc = int(truth["source"].isin([PLASC, PLASC_WALES]).sum())
@@ -294,43 +297,40 @@ def bench_central(scenario_name: str, out: Path, *, engine: str | None = None,
     prepare_s = time.perf_counter() - t0
     spec = spec_from_settings(run.scenario.linkage, run.scenario.shared_identifiers())
     rows, first = [], None
-    for name in engines:
-        if name == "splink":
-            import splink  # noqa: F401
-        startup = 0.0
-        if name == "splink-spark":
-            spark.configure(run.scenario.spark)
+    with engines_for(run.scenario, names) as chosen_engines:
+        for engine in chosen_engines:
+            name = engine.name
             t0 = time.perf_counter()
-            spark.session()
+            engine.open()  # a session or a heavy import, timed apart from the link
             startup = time.perf_counter() - t0
-        gc.collect()
-        with PeakRSS() as rss, ChildrenPeakRSS() as children:
-            t0 = time.perf_counter()
-            outcomes = link_central(nhs_std, plasc_std, spec, reference_date=ref, engine=name,
-                                    other_la_min_weight=cross.other_la_min_weight)
-            wall = time.perf_counter() - t0
-        judged = accuracy.judge(outcomes.drop(columns="authority"), truth,
-                                {NWSSP: (PLASC, PLASC_WALES)})
-        stats = accuracy.summarise(judged)
-        same = ""
-        if first is None:
-            first = outcomes
-        else:
-            same = bool(outcomes.round({"score": 6}).equals(first.round({"score": 6})))
-        rows.append({
-            "engine": name, "authorities": len(run.scenario.authorities),
-            "nhs_records": len(outcomes), "plasc_records": plasc,
-            "generate_s": round(generate_s, 1), "prepare_s": round(prepare_s, 1),
-            "startup_s": round(startup, 1),
-            "central_link_s": round(wall, 1), "central_peak_mb": round(rss.peak_mb),
-            "jvm_peak_mb": round(children.jvm_peak_mb),
-            "workers_peak_mb": round(children.workers_peak_mb),
-            "process_peak_mb": round(peak_mb()), "same_outcomes": same,
-            "matched_share": round(float(
-                judged.loc[judged["outcome"] != OUT_OF_SCOPE, "linked"].mean()), 5),
-            "precision": round(stats["precision"], 5), "recall": round(stats["recall"], 5),
-            "f1": round(stats["f1"], 5)})
-    spark.stop()
+            gc.collect()
+            with PeakRSS() as rss, ChildrenPeakRSS() as children:
+                t0 = time.perf_counter()
+                outcomes = link_central(nhs_std, plasc_std, spec, reference_date=ref,
+                                        engine=name,
+                                        other_la_min_weight=cross.other_la_min_weight)
+                wall = time.perf_counter() - t0
+            judged = accuracy.judge(outcomes.drop(columns="authority"), truth,
+                                    {NWSSP: (PLASC, PLASC_WALES)})
+            stats = accuracy.summarise(judged)
+            same = ""
+            if first is None:
+                first = outcomes
+            else:
+                same = bool(outcomes.round({"score": 6}).equals(first.round({"score": 6})))
+            rows.append({
+                "engine": name, "authorities": len(run.scenario.authorities),
+                "nhs_records": len(outcomes), "plasc_records": plasc,
+                "generate_s": round(generate_s, 1), "prepare_s": round(prepare_s, 1),
+                "startup_s": round(startup, 1),
+                "central_link_s": round(wall, 1), "central_peak_mb": round(rss.peak_mb),
+                "jvm_peak_mb": round(children.jvm_peak_mb),
+                "workers_peak_mb": round(children.workers_peak_mb),
+                "process_peak_mb": round(peak_mb()), "same_outcomes": same,
+                "matched_share": round(float(
+                    judged.loc[judged["outcome"] != OUT_OF_SCOPE, "linked"].mean()), 5),
+                "precision": round(stats["precision"], 5), "recall": round(stats["recall"], 5),
+                "f1": round(stats["f1"], 5)})
     # counted outside the timing: every engine links the same pairs
     pairs = int(candidate_count(nhs_std, plasc_std, central_spec(spec)))
     for row in rows:

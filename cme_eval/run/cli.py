@@ -18,7 +18,7 @@ from cme_eval import __version__
 from cme_eval.config import ConfigError, available_overlays, available_scenarios
 from cme_eval.run.scenario import load as load_scenario
 from cme_eval.exceptions import CmeEvalError
-from cme_eval.linkage.engines import default_engines, engine_names
+from cme_eval.linkage.engines import default_engines, engine_names, scoring_engines
 from cme_eval.wales import PILOT_AUTHORITIES
 
 ENGINES = engine_names()
@@ -274,15 +274,16 @@ def _parser() -> argparse.ArgumentParser:
         "central", help="central matching: all-Wales NHS records against all-Wales PLASC",
         description="Generate every LA of a scenario with all 22 LAs and link all NHS records "
         "against all-Wales PLASC in one go; prints rows, candidate pairs, time, peak memory "
-        "and pairs per second. With --engine splink-spark, Splink on DuckDB and on Spark "
-        "link the same data side by side (JVM memory too, and whether the outcomes agree).")
+        "and pairs per second. An engine that mirrors another (the same spec on another "
+        "backend, e.g. Spark) links the same data beside it (JVM memory too, and whether the "
+        "outcomes agree).")
     _scenario_args(b_cen, authorities=None, default="wales-2025")
     b_cen.add_argument("--out", type=Path, required=True, metavar="DIR",
                        help="folder for the generated data and bench_central.csv")
-    b_cen.add_argument("--engine", choices=("splink", "recordlinkage", "splink-spark"),
+    b_cen.add_argument("--engine", choices=scoring_engines(),
                        help="engine of the central link (default: the scenario's "
-                       "cross_border.central_engine); splink-spark runs DuckDB beside it "
-                       "(the scenario's spark: settings say where Spark runs)")
+                       "cross_border.central_engine); an engine that mirrors another runs "
+                       "beside it (the scenario's spark: settings say where Spark runs)")
     _verbosity(b_cen)
     b_hos = bench_sub.add_parser(
         "hostile", help="data the project did not make: hostile frames and FEBRL 1-3",

@@ -324,9 +324,7 @@ def run(request: RunRequest) -> Path:
         common["inputs_dir"] = str(Path(request.inputs_dir).expanduser().resolve())
         notebooks_per_la = AUTHORITY_NOTEBOOKS[1:]
     authorities = list(scenario.authorities)
-    stage_run = Run.open(str(out / SCENARIO_FILE), out, seed=scenario.seed,
-                         scale=scenario.scale, authorities=authorities,
-                         inputs_dir=common.get("inputs_dir"))
+    stage_run = Run.open(scenario, out, inputs_dir=common.get("inputs_dir"))
     steps = len(authorities) * len(notebooks_per_la) + 1
     started = time.perf_counter()
     with _RunLog(out), tqdm(total=steps, desc=scenario.name, unit="notebook",

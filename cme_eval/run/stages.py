@@ -9,6 +9,7 @@ settings runs it first, so any notebook can be run on its own, from any director
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -21,25 +22,40 @@ from pathlib import Path
 
 import pandas as pd
 
-from cme_eval.inputs import seams
-
 from cme_eval import wales
-from cme_eval.config import ConfigError, Scenario
-from cme_eval.run.scenario import load as load_scenario
-from cme_eval.evaluate import accuracy, quality, tables
-from cme_eval.evaluate.follow_up import follow_up, potential_cme_breakdown, true_status_of
+from cme_eval.config import ConfigError, Scenario, resolve_authorities, restricted
+from cme_eval.evaluate import compare
+from cme_eval.evaluate.follow_up import follow_up, true_status_of
+from cme_eval.evaluate.without_truth import WITHOUT_TRUTH
 from cme_eval.fileio import read_csv, write_csv
-from cme_eval.inputs.ingest import read_authority, report_of
+from cme_eval.inputs import seams
+from cme_eval.inputs.ingest import read_authority, read_records, report_of
 from cme_eval.inputs.schema import (
-    CME_REGISTER,
+    ALL_AUTHORITIES,
+    FILE_NAMES,
     INPUTS_DIR,
+    NWSSP,
     OUTCOMES,
+    PLASC,
+    PLASC_WALES,
     SOURCE_LABELS,
+    TOTAL,
     TRUTH_DIR,
+    inputs_folder,
 )
+from cme_eval.inputs.standardise import prepare
+from cme_eval.linkage import LinkSpec, link_authority, prepare_sources, spec_from_settings
+from cme_eval.linkage.blocking import LinkWarning
+from cme_eval.linkage.central import link_central
+from cme_eval.linkage.engines import engines_for
+from cme_eval.report import build, outputs
+from cme_eval.report.comparison import write_comparison_report
+from cme_eval.run.folder import check_same_settings, settings_digest
+from cme_eval.run.scenario import load as load_scenario
+from cme_eval.synth.sources import synthesise, write_synthetic
 
-# Heavy libraries (recordlinkage pulls in scikit-learn, ~2 s) are imported inside the stage
-# that needs them, so each stage notebook's kernel starts quickly.
+# Heavy libraries stay out of a stage notebook's start: recordlinkage (and scikit-learn) load
+# inside the engine that links with them, Splink and Spark only when their engine runs.
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +66,6 @@ def scratch_dir(scenario: Scenario) -> Path:
     Keyed by the settings and the code's fingerprint, so two checkouts or two scales never
     share (or fight over) one.
     """
-    from cme_eval.run.folder import settings_digest
-
     name = (f"{scenario.name}-seed{scenario.seed}-{settings_digest(scenario)[:8]}"
             f"-{code_fingerprint()[:10]}")
     return Path(tempfile.gettempdir()) / "cme-eval" / name
@@ -97,7 +111,7 @@ class Run:
     @classmethod
     def open(
         cls,
-        scenario: str,
+        scenario: str | Path | Scenario,
         run_dir: str | Path | None = None,
         *,
         authorities: list[str] | None = None,
@@ -107,30 +121,37 @@ class Run:
         overrides: dict | None = None,
         inputs_dir: str | Path | None = None,
     ) -> Run:
-        """Load and validate the scenario; an empty ``run_dir`` means a scratch folder.
+        """Load and check the scenario (a name or a YAML file), or take one a command has
+        already loaded; an empty ``run_dir`` means a scratch folder.
 
         ``authorities`` restricts the run to those LAs, except under central matching, whose
         link needs every LA: the run then keeps them all (each named LA is still checked).
         ``inputs_dir``: an LA's own extracts instead of a synthetic population (one LA).
         """
-        options = dict(seed=seed, scale=scale, overlays=overlays, overrides=overrides)
-        scn = load_scenario(scenario, **options)
-        central = scn.cross_border.central_matching
-        if authorities and not (central and set(authorities) <= set(scn.authorities)):
-            scn = load_scenario(scenario, authorities=authorities, **options)
-        from cme_eval.run.folder import check_same_settings
-
+        if isinstance(scenario, Scenario):
+            scn = scenario
+        else:
+            scn = load_scenario(scenario, seed=seed, scale=scale, overlays=overlays,
+                                overrides=overrides)
+        if authorities and scn.cross_border.central_matching:
+            resolve_authorities(authorities, list(scn.authorities), scn.name)  # names checked
+        elif authorities:
+            scn = restricted(scn, authorities)
         folder = (Path(run_dir).expanduser() if run_dir else scratch_dir(scn)).resolve()
         folder.mkdir(parents=True, exist_ok=True)
         check_same_settings(folder, scn)
         inputs = None
         if inputs_dir:
-            from cme_eval.inputs.schema import inputs_folder
-
             inputs = inputs_folder(Path(inputs_dir).expanduser()).resolve()
             if len(scn.authorities) != 1:
                 raise ConfigError("an LA's own extracts are evaluated one LA at a time")
         return cls(scn, folder, inputs)
+
+    @property
+    def spec(self) -> LinkSpec:
+        """The link spec of this run: its ``linkage:`` settings (held by the spec, not copied)
+        and the identifiers its sources share. What classified is what the report reads."""
+        return spec_from_settings(self.scenario.linkage, self.scenario.shared_identifiers())
 
     def la_dir(self, authority: str) -> Path:
         return self.run_dir / "authorities" / wales.get(authority).slug
@@ -196,8 +217,6 @@ class Run:
 
 def generate(run: Run, authority: str) -> pd.DataFrame:
     """Synthesise one LA and write its truth and sources; returns record counts per file."""
-    from cme_eval.synth.sources import synthesise, write_synthetic
-
     world = synthesise(run.scenario, authority)
     folder = run.synthetic_dir(authority)
     write_synthetic(world, folder, run.scenario)
@@ -213,8 +232,6 @@ def generate(run: Run, authority: str) -> pd.DataFrame:
 def _quiet_linker():
     """The linker's warnings kept out of notebook outputs (stderr): what they say is in
     ``linkage_diagnostics.json`` (notes, and where m and u came from)."""
-    from cme_eval.linkage.blocking import LinkWarning
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LinkWarning)
         yield
@@ -227,8 +244,6 @@ def link(run: Run, authority: str) -> pd.DataFrame:
 
 
 def _link(run: Run, authority: str) -> pd.DataFrame:
-    from cme_eval.linkage import link_authority, prepare_sources
-
     run.require("generate", authority)
     central_outcomes = None
     if run.scenario.cross_border.central_matching:
@@ -236,31 +251,27 @@ def _link(run: Run, authority: str) -> pd.DataFrame:
     sources = read_authority(run.inputs_dir(authority), authority)
     for name, frame in sources.items():  # the seam where ingest hands over
         seams.check_records(frame, name, f"{authority}: ingest -> link")
-    settings = run.scenario.linkage
-    spec = _spec(run)
-    _use_spark_settings(run)
+    main, ref = run.scenario.linkage.engine, run.scenario.dates.nhs_extract
     diagnostics: list[dict] = []
-    prepared = prepare_sources(sources, run.scenario.dates.nhs_extract)
+    prepared = prepare_sources(sources, ref)
     shared: dict = {}  # right-hand records, blocking plans and pairs, made once for every engine
-    outcomes = link_authority(sources, spec, engine=settings.engine,
-                              reference_date=run.scenario.dates.nhs_extract,
-                              central=central_outcomes, diagnostics=diagnostics,
-                              prepared=prepared, shared=shared)
-    # one outcome per received record, allowed values, unique ids: or a one-line SeamError
-    seams.check_outcomes(outcomes, sources, f"{authority}: link -> evaluate")
-    write_csv(outcomes, run.la_dir(authority) / "outcomes.csv")
-    write_csv(report_of(sources), run.la_dir(authority) / "ingest_report.csv")
-    if run.has_truth:  # synthetic records only: an LA's own extracts are never copied
-        pd.to_pickle({"sources": sources, "prepared": prepared},
-                     run.synthetic_dir(authority) / STANDARDISED)
-    write_diagnostics(diagnostics, run.la_dir(authority) / DIAGNOSTICS)
-    for engine in compare_engines(run):  # each engine on its own, as the LA would use it
-        other = link_authority(sources, spec, engine=engine,
-                               reference_date=run.scenario.dates.nhs_extract, prepared=prepared,
-                               shared=shared)
-        seams.check_outcomes(other, sources, f"{authority}: link ({engine}) -> evaluate")
-        write_csv(other, run.la_dir(authority) / f"outcomes_{engine}.csv")
-    _stop_spark()
+    with engines_for(run.scenario, [main, *compare_engines(run)]):
+        outcomes = link_authority(sources, run.spec, engine=main, reference_date=ref,
+                                  central=central_outcomes, diagnostics=diagnostics,
+                                  prepared=prepared, shared=shared)
+        # one outcome per received record, allowed values, unique ids: or a one-line SeamError
+        seams.check_outcomes(outcomes, sources, f"{authority}: link -> evaluate")
+        write_csv(outcomes, run.la_dir(authority) / "outcomes.csv")
+        write_csv(report_of(sources), run.la_dir(authority) / "ingest_report.csv")
+        if run.has_truth:  # synthetic records only: an LA's own extracts are never copied
+            pd.to_pickle({"sources": sources, "prepared": prepared},
+                         run.synthetic_dir(authority) / STANDARDISED)
+        write_diagnostics(diagnostics, run.la_dir(authority) / DIAGNOSTICS)
+        for engine in compare_engines(run):  # each engine on its own, as the LA would use it
+            other = link_authority(sources, run.spec, engine=engine, reference_date=ref,
+                                   prepared=prepared, shared=shared)
+            seams.check_outcomes(other, sources, f"{authority}: link ({engine}) -> evaluate")
+            write_csv(other, run.la_dir(authority) / f"outcomes_{engine}.csv")
     run.mark_done("link", authority)
     return outcome_summary(outcomes)
 
@@ -297,35 +308,12 @@ def blocking_used(run: Run, authority: str) -> dict[str, tuple[tuple[str, ...], 
     entries = json.loads((run.la_dir(authority) / DIAGNOSTICS).read_text(encoding="utf-8"))
     central_file = run.run_dir / "central" / DIAGNOSTICS
     if run.scenario.cross_border.central_matching and central_file.is_file():
-        from cme_eval.inputs.schema import NWSSP
-
         for entry in json.loads(central_file.read_text(encoding="utf-8")):
             entries.append({**entry, "source": NWSSP})
     for entry in entries:
         passes = used.setdefault(entry["source"], [])
         passes.extend(tuple(p) for p in entry["passes"] if tuple(p) not in passes)
     return {source: tuple(passes) for source, passes in used.items()}
-
-
-def _spec(run: Run):
-    from cme_eval.linkage import spec_from_settings
-
-    return spec_from_settings(run.scenario.linkage, run.scenario.shared_identifiers())
-
-
-def _use_spark_settings(run: Run) -> None:
-    """Where the splink-spark engine runs, should the run use it (nothing starts here)."""
-    from cme_eval.linkage import spark
-
-    spark.configure(run.scenario.spark)
-
-
-def _stop_spark() -> None:
-    """Stop a Spark session a stage started, and remove its folders, while the stage's process
-    (a notebook kernel, which may be killed once it is asked to shut down) still runs."""
-    from cme_eval.linkage import spark
-
-    spark.stop()
 
 
 def central(run: Run) -> Path:
@@ -335,8 +323,6 @@ def central(run: Run) -> Path:
 
     Runs once per run folder: a lock makes a second caller wait and then reuse the result.
     """
-    import fcntl
-
     folder = run.run_dir / "central"
     folder.mkdir(exist_ok=True)
     path, marker = folder / "central_outcomes.csv", folder / ".stage-central.json"
@@ -345,9 +331,8 @@ def central(run: Run) -> Path:
         if marker.is_file() and json.loads(marker.read_text())["fingerprint"] == run.fingerprint():
             return path
         diagnostics: list[dict] = []
-        with _quiet_linker():
+        with _quiet_linker(), engines_for(run.scenario, [run.scenario.cross_border.central_engine]):
             outcomes = link_centrally(run, diagnostics)
-        _stop_spark()
         write_csv(outcomes, path, float_format="%.4f")
         write_diagnostics(diagnostics, folder / DIAGNOSTICS)
         marker.write_text(json.dumps({"stage": "central", "fingerprint": run.fingerprint()}) + "\n")
@@ -356,11 +341,6 @@ def central(run: Run) -> Path:
 
 def link_centrally(run: Run, diagnostics: list | None = None) -> pd.DataFrame:
     """All-Wales NHS records and PLASC, read from every LA's folder, linked in one go."""
-    from cme_eval.inputs.ingest import read_records
-    from cme_eval.linkage.central import link_central
-    from cme_eval.inputs.schema import FILE_NAMES, NWSSP, PLASC, PLASC_WALES
-    from cme_eval.inputs.standardise import prepare
-
     nhs, plasc = [], []
     for authority in run.scenario.authorities:
         run.require("generate", authority)
@@ -370,9 +350,8 @@ def link_centrally(run: Run, diagnostics: list | None = None) -> pd.DataFrame:
             plasc.append(read_records(syn / FILE_NAMES[source], source, authority)
                          .assign(holder=holder))
     ref = run.scenario.dates.nhs_extract
-    _use_spark_settings(run)
     return link_central(prepare(pd.concat(nhs, ignore_index=True), ref),
-                        prepare(pd.concat(plasc, ignore_index=True), ref), _spec(run),
+                        prepare(pd.concat(plasc, ignore_index=True), ref), run.spec,
                         reference_date=ref, engine=run.scenario.cross_border.central_engine,
                         other_la_min_weight=run.scenario.cross_border.other_la_min_weight,
                         diagnostics=diagnostics)
@@ -390,83 +369,57 @@ def outcome_summary(outcomes: pd.DataFrame) -> pd.DataFrame:
 
 
 def evaluate(run: Run, authority: str) -> dict[str, pd.DataFrame]:
-    """One LA's Table 5.1 and 6.1 rows, its potential CME by true status, linkage accuracy of
-    every engine run, and how many children each engine leaves unmatched. Without truth (an
-    LA's own extracts): see ``evaluate_without_truth``."""
+    """One LA's tables (``report.outputs.PER_LA``: Table 5.1 and 6.1 rows, and with truth its
+    potential CME by true status, the linkage accuracy of every engine run and how many
+    children each engine leaves unmatched), written beside its outcomes; without truth (an
+    LA's own extracts) also the working lists, under ``restricted/`` only."""
     run.require("link", authority)
-    if not run.has_truth:
-        return evaluate_without_truth(run, authority)
     result = evaluation(run, authority)
-    for name, frame in result.items():
-        write_csv(frame, run.la_dir(authority) / f"{name}.csv", float_format="%.6f")
+    tables = {}
+    for out in outputs.per_la(run.has_truth):
+        if out.working_list:
+            folder = run.run_dir / outputs.RESTRICTED
+            folder.mkdir(exist_ok=True)
+        else:
+            folder = run.la_dir(authority)
+            tables[out.name] = result[out.name]
+        write_csv(result[out.name], folder / f"{out.name}.csv", float_format=out.float_format)
     run.mark_done("evaluate", authority)
-    return result
+    return tables
+
+
+def evidence(run: Run, authority: str) -> outputs.Evidence:
+    """What the evaluate stage knows of one LA, as the run folder holds it: nothing is run
+    first and nothing is written."""
+    la_dir = run.la_dir(authority)
+    outcomes = read_csv(la_dir / "outcomes.csv")
+    by_engine = {run.scenario.linkage.engine: outcomes}
+    by_engine.update({e: read_csv(la_dir / f"outcomes_{e}.csv") for e in compare_engines(run)})
+    sources, prepared = linked_records(run, authority)
+    if not run.has_truth:
+        return outputs.Evidence(run.scenario, authority, outcomes, sources, by_engine)
+    truth = run.truth_dir(authority)
+    truth_records = read_csv(truth / "truth_records.csv")
+    truth_people = read_csv(truth / "truth_people.csv")
+    status = true_status_of(outcomes, truth_records, truth_people)
+    return outputs.Evidence(
+        run.scenario, authority, outcomes, sources, by_engine, truth_records, truth_people,
+        followed=follow_up(run.scenario, authority, outcomes, status), prepared=prepared,
+        blocking=blocking_used(run, authority))
 
 
 def evaluation(run: Run, authority: str, *, judge_links: bool = True
                ) -> dict[str, pd.DataFrame]:
-    """The tables of ``evaluate`` from the LA's linked outcomes and truth as they are in the
+    """The outputs of ``evaluate`` from the LA's linked outcomes (and truth) as they are in the
     run folder, with the run's own settings (follow-up, review): nothing is run first and
     nothing is written. A sensitivity run uses it to re-evaluate one linked population under
-    other follow-up settings; ``judge_links`` False then reads the linkage quality and the
-    methods' counts the folder's evaluate stage wrote (they do not depend on follow-up)."""
-    la_dir, truth = run.la_dir(authority), run.truth_dir(authority)
-    outcomes = read_csv(la_dir / "outcomes.csv")
-    truth_records = read_csv(truth / "truth_records.csv")
-    truth_people = read_csv(truth / "truth_people.csv")
-    sources, prepared = linked_records(run, authority)
-
-    status = true_status_of(outcomes, truth_records, truth_people)
-    followed = follow_up(run.scenario, authority, outcomes, status)
-    result = {
-        "table_5_1": tables.table_5_1_for(authority, outcomes),
-        "table_6_1": tables.table_6_1_for(
-            authority, outcomes, sources[CME_REGISTER],
-            unresolved=int((~followed["resolved"]).sum())
-        ),
-        "potential_cme_breakdown": potential_cme_breakdown(followed, authority),
-    }
-    if not judge_links:
-        return result | {name: pd.read_csv(la_dir / f"{name}.csv", keep_default_na=False)
-                         for name in ("linkage_quality", "method_comparison")}
-    by_engine = {run.scenario.linkage.engine: outcomes}
-    by_engine.update({e: read_csv(la_dir / f"outcomes_{e}.csv") for e in compare_engines(run)})
-    result |= {
-        "linkage_quality": quality.linkage_quality(
-            sources, truth_records, by_engine, authority=authority,
-            reference_date=run.scenario.dates.nhs_extract,
-            blocking=blocking_used(run, authority), people=truth_people,
-            main_engine=run.scenario.linkage.engine,
-            central_matching=run.scenario.cross_border.central_matching, prepared=prepared),
-        "method_comparison": accuracy.unmatched_by_engine(by_engine, truth_records, authority),
-    }
-    return result
-
-
-def evaluate_without_truth(run: Run, authority: str) -> dict[str, pd.DataFrame]:
-    """An LA's own extracts: Table 5.1, Table 6.1 (no 'known after'), the methods' counts, and
-    the working lists under ``restricted/`` (record-level: nowhere else)."""
-    from cme_eval.evaluate import without_truth
-
-    la_dir = run.la_dir(authority)
-    outcomes = read_csv(la_dir / "outcomes.csv")
-    sources = read_authority(run.inputs_dir(authority), authority)
-    by_engine = {run.scenario.linkage.engine: outcomes}
-    by_engine.update({e: read_csv(la_dir / f"outcomes_{e}.csv") for e in compare_engines(run)})
-    result = {
-        "table_5_1": tables.table_5_1_for(authority, outcomes),
-        "table_6_1": tables.table_6_1_for(authority, outcomes, sources[CME_REGISTER],
-                                          unresolved=None),
-        "method_comparison": without_truth.method_counts(by_engine, authority),
-    }
-    for name, frame in result.items():
-        write_csv(frame, la_dir / f"{name}.csv", float_format="%.6f")
-    restricted = run.run_dir / without_truth.RESTRICTED
-    restricted.mkdir(exist_ok=True)
-    for name, frame in without_truth.working_lists(outcomes, sources).items():
-        write_csv(frame, restricted / f"{name}.csv", float_format="%.4f")
-    run.mark_done("evaluate", authority)
-    return result
+    other follow-up settings; ``judge_links`` False then reads back the outputs that judge the
+    links (they do not depend on follow-up)."""
+    ev = evidence(run, authority)
+    return {out.name: (out.make(ev) if judge_links or not out.judges_links else
+                       pd.read_csv(run.la_dir(authority) / f"{out.name}.csv",
+                                   keep_default_na=False))
+            for out in outputs.per_la(run.has_truth)}
 
 
 STAGE_FUNCTIONS = {"generate": generate, "link": link, "evaluate": evaluate}
@@ -487,9 +440,6 @@ def shown(tables: dict[str, pd.DataFrame], name: str, *, pooled: bool = False) -
     """A table as a notebook shows it: with ``pooled``, its summary rows (all authorities; for
     linkage quality, every source and error mechanism together, per LA). When a run without
     truth has no such table, a one-line note saying why."""
-    from cme_eval.evaluate.without_truth import WITHOUT_TRUTH
-    from cme_eval.inputs.schema import ALL_AUTHORITIES, TOTAL
-
     if name not in tables:
         why = WITHOUT_TRUTH.get(name, "not made by this run")
         return pd.DataFrame({"not in this run": [why]})
@@ -501,29 +451,22 @@ def shown(tables: dict[str, pd.DataFrame], name: str, *, pooled: bool = False) -
     return table[table["authority"] == ALL_AUTHORITIES]
 
 
+def _read_each(run: Run, name: str, **options) -> pd.DataFrame:
+    return pd.concat([pd.read_csv(run.la_dir(a) / name, **options)
+                      for a in run.scenario.authorities], ignore_index=True)
+
+
 def compile_report(run: Run) -> dict[str, pd.DataFrame]:
     """Pool every LA's tables and write every report output (see ``report.build``)."""
-    from cme_eval.report import build
-
-    if not run.has_truth:
-        per_la = {name: _collect(run, name)
-                  for name in ("table_5_1", "table_6_1", "method_comparison")}
-        ingest = pd.concat([pd.read_csv(run.la_dir(a) / "ingest_report.csv", dtype=str,
-                                        keep_default_na=False)
-                            for a in run.scenario.authorities], ignore_index=True)
-        scores = pd.concat(
-            [pd.read_csv(run.la_dir(a) / "outcomes.csv", usecols=["outcome", "score"])
-             for a in run.scenario.authorities], ignore_index=True)
-        return build.write_outputs_without_truth(run.scenario, run.run_dir, per_la, scores,
-                                                 ingest)
-    per_la = {name: _collect(run, name) for name in build.PER_LA_TABLES}
-    scores = pd.concat(
-        [pd.read_csv(run.la_dir(a) / "outcomes.csv", usecols=["outcome", "score"])
-         for a in run.scenario.authorities], ignore_index=True)
+    per_la = {name: _collect(run, name) for name in outputs.pooled_per_la_tables(run.has_truth)}
+    scores = _read_each(run, "outcomes.csv", usecols=["outcome", "score"])
     summary = run.run_dir / "replicates" / "replicate_summary.csv"  # cme-eval run
     replicates = pd.read_csv(summary) if summary.is_file() else None  # --replicates-from
-    return build.write_outputs(run.scenario, run.run_dir, per_la, scores,
-                               replicates=replicates)
+    ingest = None if run.has_truth else _read_each(run, "ingest_report.csv", dtype=str,
+                                                   keep_default_na=False)
+    pooling = outputs.Pooling(run.scenario, per_la,
+                              replicates if run.has_truth else None, ingest)
+    return build.write_outputs(pooling, run.run_dir, scores, has_truth=run.has_truth)
 
 
 def compare_scenarios(scenario: str, overlay_sets: list[tuple[str, ...]], out: Path, *,
@@ -532,9 +475,6 @@ def compare_scenarios(scenario: str, overlay_sets: list[tuple[str, ...]], out: P
     """Run the baseline and each overlay set on the same population (same seed) with the
     library stages, and write scenario_comparison.csv, its figure and a short report.
     ``progress(items, total)``: a progress bar over the (scenario, LA) steps."""
-    from cme_eval.evaluate import compare
-    from cme_eval.report.comparison import write_comparison_report
-
     rows, names = [], []
     no_extras = {"report": {"compare_engines": []}}  # what-ifs compare the main engine only
     runs = []

@@ -32,6 +32,9 @@ from cme_eval.inputs.schema import MATCHED_AGAINST, NWSSP
 from cme_eval.inputs.standardise import prepare
 from cme_eval.synth.sources import synthesise, write_synthetic
 
+# The Spark session is owned by the splink-spark engine (its runtime), opened by its links.
+RUNTIME = engines.get("splink-spark").runtime
+
 pytestmark = pytest.mark.slow
 
 LA = "Monmouthshire"
@@ -44,7 +47,7 @@ def pyspark_installed():
             pytest.fail('pyspark is not installed in CI: make test installs ".[dev,spark]"')
         pytest.skip('pyspark is not installed (pip install "cme-eval[spark]")')
     yield
-    spark_session.stop()
+    RUNTIME.stop()
 
 
 def _world(folder: Path, overlays=()):
@@ -101,13 +104,13 @@ def test_spark_writes_nothing_in_the_current_directory_and_cleans_up(tmp_path, m
     here = tmp_path / "cwd"
     here.mkdir()
     monkeypatch.chdir(here)
-    spark_session.stop()  # a session of its own, started here
-    spark_session.configure(dataclasses.replace(load_scenario("smoke").spark,
-                                                driver_memory="1g", shuffle_partitions=3))
+    RUNTIME.stop()  # a session of its own, started here
+    RUNTIME.configure(dataclasses.replace(load_scenario("smoke").spark,
+                                          driver_memory="1g", shuffle_partitions=3))
     scenario, sources = _world(tmp_path / "data")
     ref = scenario.dates.nhs_extract
-    spark = spark_session.session()
-    folder = spark_session._state["folder"]
+    spark = RUNTIME.session()
+    folder = RUNTIME.folder
     conf = spark.sparkContext.getConf()
     assert conf.get("spark.driver.memory") == "1g"
     assert spark.conf.get("spark.sql.shuffle.partitions") == "3"
@@ -120,9 +123,9 @@ def test_spark_writes_nothing_in_the_current_directory_and_cleans_up(tmp_path, m
     link_authority(sources, default_spec(), engine="splink-spark", reference_date=ref)
     assert list(here.iterdir()) == []  # no spark-warehouse, metastore_db, derby.log
     assert Path(folder).is_relative_to(tempfile.gettempdir())
-    spark_session.stop()
+    RUNTIME.stop()
     assert not Path(folder).exists() and list(here.iterdir()) == []
-    spark_session.configure(load_scenario("smoke").spark)
+    RUNTIME.configure(load_scenario("smoke").spark)
 
 
 def test_bench_central_runs_spark_beside_duckdb_on_the_same_data(tmp_path, capsys):

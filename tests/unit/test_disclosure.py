@@ -54,7 +54,7 @@ def test_suppression_is_closed_across_the_rows_of_a_group_too():
 def test_runs_protect_only_when_real_or_asked(real_data, disclosure_control, protected):
     """Real data are protected unless released unprotected on request (next test)."""
     from cme_eval.config import load_scenario
-    from cme_eval.report.build import _protected
+    from cme_eval.report.outputs import released
 
     scenario = load_scenario("smoke", overrides={"report": {
         "real_data": real_data, "disclosure_control": disclosure_control}})
@@ -70,7 +70,7 @@ def test_runs_protect_only_when_real_or_asked(real_data, disclosure_control, pro
             "minutes_per_partial_check": [2.0], "minutes_per_follow_up": [30.0],
             "hours_checking_partials": [0.1], "hours_following_up": [6.0],
             "hours_total": [6.1]})}
-    out = _protected(scenario, frames)
+    out = released(scenario, frames, has_truth=True)
     assert (out["table_5_1"].iloc[0]["perfect_match"] == SUPPRESSED) == protected
     assert (out["table_6_1"].iloc[0]["cme_known_before"] == SUPPRESSED) == protected
     hours = out["review_workload"].iloc[0]["hours_checking_partials"]

@@ -140,7 +140,7 @@ def test_a_run_is_judged_only_on_the_measures_that_apply_to_it():
 
 
 def test_the_report_names_the_las_a_run_covers():
-    from cme_eval.report.build import covered
+    from cme_eval.report.narrative import covered
     from cme_eval.wales import PILOT_AUTHORITIES
 
     assert covered(PILOT_AUTHORITIES) == "the seven pilot local authorities"

@@ -86,7 +86,7 @@ def test_without_pyspark_the_engine_says_which_extra_to_install(no_pyspark):
     assert str(caught.value) == (
         f"the splink-spark engine needs pyspark, which is not installed: {EXTRA}")
     with pytest.raises(ImportError, match="cme-eval\\[spark\\]"):
-        spark_session.session()
+        engines.get("splink-spark").open()
 
 
 @pytest.mark.parametrize("overrides, key", [

@@ -20,11 +20,15 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import pkgutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
-from cme_eval.config import ConfigError, Scenario
+from cme_eval.config import ConfigError, Scenario, default_setting
+from cme_eval.exceptions import CmeEvalError
 from cme_eval.linkage.blocking import BlockingPlan
 from cme_eval.linkage.spec import LinkSpec
 
@@ -33,9 +37,27 @@ class Engine:
     """What every engine declares; see the module docstring."""
 
     name: str = ""
+    label: str = ""  # its name for people: tables, figures, the report and the notebooks
     description: str = ""
     scores_pairs: bool = True
     extra: str | None = None  # the optional dependencies it needs: pip install "cme-eval[extra]"
+    # What the pilot's LAs used: the report sets what it leaves unmatched beside the main engine.
+    used_in_pilot: bool = False
+    # The engine whose outcomes this one must reproduce (the same spec on another backend):
+    # the benchmarks run both and say whether the outcomes are the same.
+    mirrors: str | None = None
+    # Main engines a benchmark runs by default: those needing no extra (see default_engines).
+
+    def setup(self, scenario: Scenario) -> None:
+        """Take the scenario's settings before a stage links with this engine (nothing starts
+        here: a session, if any, is opened by the first link, or by ``open``)."""
+
+    def open(self) -> None:
+        """Start what the engine links with now rather than at its first link (a benchmark
+        times this apart from the link). Most engines have nothing to start."""
+
+    def close(self) -> None:
+        """Release what ``open`` or a link started, while the stage's process still runs."""
 
     def available(self) -> bool:
         """Whether its optional dependencies are installed (always, without an extra)."""
@@ -69,9 +91,9 @@ def _modules() -> dict[str, str]:
 
 
 def engine_names() -> tuple[str, ...]:
-    """Every engine's name, the default engine first."""
-    names = sorted(_modules())
-    return tuple(sorted(names, key=lambda n: n != "recordlinkage"))
+    """Every engine's name, the package default (``linkage.engine`` in defaults.yaml) first."""
+    first = default_setting("linkage.engine")
+    return tuple(sorted(sorted(_modules()), key=lambda n: n != first))
 
 
 def default_engines() -> tuple[str, ...]:
@@ -79,10 +101,38 @@ def default_engines() -> tuple[str, ...]:
     return tuple(n for n in engine_names() if get(n).extra is None)
 
 
+def scoring_engines() -> tuple[str, ...]:
+    """The engines that score pairs (Fellegi-Sunter): any of them can match centrally."""
+    return tuple(n for n in engine_names() if get(n).scores_pairs)
+
+
+def pilot_engine() -> str | None:
+    """The engine that does what the pilot's LAs did, if one is installed as a module."""
+    return next((n for n in engine_names() if get(n).used_in_pilot), None)
+
+
+@contextmanager
+def engines_for(scenario: Scenario, names: Iterable[str]) -> Iterator[list[Engine]]:
+    """The engines ``names`` set up with the scenario's settings, closed on the way out (a
+    Spark session, say, is stopped while the stage's process still runs)."""
+    chosen = [get(n) for n in dict.fromkeys(names)]
+    for engine in chosen:
+        engine.setup(scenario)
+    try:
+        yield chosen
+    finally:
+        for engine in chosen:
+            engine.close()
+
+
+class UnknownEngine(CmeEvalError, ValueError):
+    """An engine name that no module of this package declares."""
+
+
 def get(name: str) -> Engine:
-    """The engine called ``name``; a one-line ValueError naming the allowed ones otherwise."""
+    """The engine called ``name``; a one-line error naming the allowed ones otherwise."""
     if name not in _modules():
-        raise ValueError(f"unknown engine {name!r}; allowed: {', '.join(engine_names())}")
+        raise UnknownEngine(f"unknown engine {name!r}; allowed: {', '.join(engine_names())}")
     engine = importlib.import_module(_modules()[name]).ENGINE
     if engine.name != name:
         raise RuntimeError(f"engine module {name} declares the name {engine.name!r}")
@@ -90,8 +140,6 @@ def get(name: str) -> Engine:
 
 
 def empty_levels(spec: LinkSpec) -> pd.DataFrame:
-    import numpy as np
-
     return pd.DataFrame({c.name: np.zeros(0, dtype=np.int8) for c in spec.comparisons},
                         index=pd.MultiIndex.from_arrays([np.zeros(0, np.int64),
                                                          np.zeros(0, np.int64)]))
@@ -101,7 +149,7 @@ def check_settings(scenario: Scenario) -> None:
     """The scenario's engines are known, and installed with their extra: ``linkage.engine`` and
     ``report.compare_engines`` any engine, ``cross_border.central_engine`` one that scores pairs
     (central matching classifies the pairs itself). Refused in one line before anything runs."""
-    scoring = tuple(n for n in engine_names() if get(n).scores_pairs)
+    scoring = scoring_engines()
     asked = [("linkage.engine", scenario.linkage.engine, engine_names(), True),
              ("cross_border.central_engine", scenario.cross_border.central_engine, scoring, True)]
     asked += [(f"report.compare_engines[{i}]", name, engine_names(), False)

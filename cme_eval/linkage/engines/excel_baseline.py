@@ -95,6 +95,8 @@ def link(left: pd.DataFrame, right: pd.DataFrame, plan: BlockingPlan, *,
 
 class ExcelBaseline(Engine):
     name = "excel_baseline"
+    label = "Excel fuzzy lookup (the pilot's method)"
+    used_in_pilot = True
     description = "what the pilot's LAs did: Excel Fuzzy Lookup (3-gram Jaccard >= 0.80)"
     scores_pairs = False
 

@@ -50,6 +50,7 @@ def level_feature() -> type:
 
 class RecordLinkageEngine(Engine):
     name = "recordlinkage"
+    label = "This toolkit"
     description = "recordlinkage Compare with the spec's levels (numpy, rapidfuzz)"
 
     def score_pairs(self, left, right, plan: BlockingPlan) -> pd.DataFrame:

@@ -35,11 +35,27 @@ BREAK_LINEAGE = "parquet"
 
 class SplinkSparkEngine(Engine):
     name = "splink-spark"
+    label = "This toolkit on Splink and Spark"
+    mirrors = "splink"
     description = "Splink 5 on Spark (local threads or a cluster), the spec compiled to Spark SQL"
     extra = "spark"
 
+    def __init__(self) -> None:
+        # The engine's own Spark session (and its folders): opened by its first link, or by
+        # ``open``; never by a stage that runs another engine.
+        self.runtime = spark_session.SparkRuntime()
+
     def available(self) -> bool:
         return spark_session.available()
+
+    def setup(self, scenario) -> None:
+        self.runtime.configure(scenario.spark)
+
+    def open(self) -> None:
+        self.runtime.session()
+
+    def close(self) -> None:
+        self.runtime.stop()
 
     def require(self) -> None:
         spark_session.require_pyspark()
@@ -51,9 +67,9 @@ class SplinkSparkEngine(Engine):
             return empty_levels(spec)
         from splink import Linker, SparkAPI
 
-        spark = spark_session.session()
-        with spark_session.link_scratch(spark) as scratch:
-            # The session has Splink's jar functions registered once (spark.session()).
+        spark = self.runtime.session()
+        with self.runtime.scratch(spark) as scratch:
+            # The session has Splink's jar functions registered once (SparkRuntime.session).
             db = SparkAPI(spark_session=spark, break_lineage_method=BREAK_LINEAGE,
                           register_udfs_automatically=False)
             tables = [db.register(table, dataset_display_name=label,

@@ -1,0 +1,366 @@
+"""What the notebooks show: the stages' tables in words for people, the link's blocking plan,
+explanations of two example pairs, and the figures a run wrote.
+
+The committed notebooks only call these and display what they return, so a notebook stays a
+few lines per cell and nbval compares outputs that come out the same on every machine: tables
+render without a row index (``Table``), and nothing shown names a record, a path or a time.
+Explanations show comparison levels and weights only, never a record's values or ids: the same
+notebooks run on an LA's own extracts (``cme-eval evaluate``).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from cme_eval.report import labels
+
+NEAR_MISS = "A near miss"
+PARTIAL_MATCH = "A partial match"
+# Scores in outcomes.csv are written with 4 decimals: an explanation whose weights add up to
+# the recorded score within this is the pair as the link weighed it.
+SAME_SCORE = 0.001
+NAN = float("nan")  # a pass that made no pairs because it was not used
+
+
+class Table:
+    """A table as a notebook shows it: words for people, no row index, and the same HTML and
+    text on every run (nbval compares both)."""
+
+    def __init__(self, frame: pd.DataFrame, caption: str = ""):
+        self.frame, self.caption = frame, caption
+
+    def _repr_html_(self) -> str:
+        head = f"<p><strong>{html.escape(self.caption)}</strong></p>\n" if self.caption else ""
+        return head + self.frame.to_html(index=False, border=0, escape=True)
+
+    def __repr__(self) -> str:
+        body = self.frame.to_string(index=False)
+        return f"{self.caption}\n{body}" if self.caption else body
+
+
+# -- tables in words -------------------------------------------------------------------------
+
+
+def readable(table: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as a person reads it (``labels.for_reading``), engines by their labels, and
+    the notebooks' own headings (``labels.heading``)."""
+    out = labels.for_reading(table.reset_index(drop=True))
+    if "engine" in table:
+        out[labels.column("engine")] = [labels.engine(e) for e in table["engine"]]
+    out.columns = [labels.heading(c) for c in table.columns]
+    return out
+
+
+def table(frame: pd.DataFrame, caption: str = "") -> Table:
+    """A stage's table ready to display (``readable``, no row index)."""
+    return Table(readable(frame), caption)
+
+
+def shown(tables: dict[str, pd.DataFrame], name: str, *, pooled: bool = False) -> Table:
+    """``stages.shown`` (a table of a stage's result, or a note why it is not there), in words."""
+    from cme_eval.run.stages import shown as stage_table
+
+    return table(stage_table(tables, name, pooled=pooled))
+
+
+def about(run, authority: str | None = None) -> Table:
+    """What a notebook runs on: the scenario, its authorities (or the one given), seed, scale."""
+    las = [authority] if authority else list(run.scenario.authorities)
+    return Table(pd.DataFrame({
+        "Scenario": [run.scenario.name],
+        "Local authority" if len(las) == 1 else "Local authorities": [", ".join(las)],
+        "Seed": [run.scenario.seed], "Scale": [f"{run.scenario.scale:g}"],
+        "Data": ["synthetic" if run.has_truth else "the LA's own extracts"]}))
+
+
+def generated(counts: pd.DataFrame) -> Table:
+    """What the generate stage returns (records per dataset), the datasets named in words."""
+    return table(counts.assign(dataset=counts["dataset"].map(labels.dataset)))
+
+
+def linked(summary: pd.DataFrame) -> Table:
+    """What the link stage returns (outcomes per received source), in words."""
+    out = summary.rename_axis("source").reset_index()
+    return table(out.rename(columns={c: labels.outcome(c) for c in summary.columns}))
+
+
+# -- the engine and the blocking plan --------------------------------------------------------
+
+
+def engine_label(name: str) -> str:
+    """An engine as people name it ('recordlinkage (Fellegi-Sunter)')."""
+    return labels.engine(name)
+
+
+def engine_used(run) -> str:
+    """One line: the engine whose outcomes the run's tables hold, and any run beside it."""
+    from cme_eval.run.stages import compare_engines
+
+    line = f"Matching method: {engine_label(run.scenario.linkage.engine)}."
+    others = [engine_label(e) for e in compare_engines(run)]
+    if others:
+        line += f" Run beside it for comparison only: {'; '.join(others)}."
+    return line
+
+
+def _spec(run):
+    """The link spec the link stage uses for the run's scenario."""
+    from cme_eval.linkage import spec_from_settings
+
+    spec = getattr(run, "spec", None)  # Run.spec, where the run has it
+    return spec if spec is not None else spec_from_settings(
+        run.scenario.linkage, run.scenario.shared_identifiers())
+
+
+def _diagnostics(run, authority: str) -> list[tuple[str, dict, object]]:
+    """(whose records, diagnostics entry, spec its passes came from) for every link the run's
+    main engine made for the LA: its own, and the central one first under central matching."""
+    from cme_eval.run.stages import DIAGNOSTICS
+
+    run.require("link", authority)
+    spec = _spec(run)
+    entries = []
+    central_file = run.run_dir / "central" / DIAGNOSTICS
+    if run.scenario.cross_border.central_matching and central_file.is_file():
+        from cme_eval.linkage.central import central_spec
+
+        for entry in json.loads(central_file.read_text(encoding="utf-8")):
+            entries.append((f"{labels.dataset('nwssp')}, matched centrally against all-Wales "
+                            "PLASC", entry, central_spec(spec)))
+    for entry in json.loads((run.la_dir(authority) / DIAGNOSTICS).read_text(encoding="utf-8")):
+        entries.append((labels.dataset(entry["source"]), entry, spec))
+    return entries
+
+
+def _on(columns) -> str:
+    return " + ".join(labels.field(c) for c in columns)
+
+
+def passes_of(entry: dict, declared: tuple[tuple[str, ...], ...], budget: int
+              ) -> list[tuple[str, float, str]]:
+    """Each declared blocking pass and what became of it in one link, from its diagnostics
+    entry: (the columns it blocked on, its counted pairs or NaN, what happened)."""
+    kept = [tuple(p) for p in entry["passes"]]
+    counts = dict(zip(kept, entry["pair_counts"], strict=True))
+    useless = set(entry["uninformative"])
+    rows, seen = [], set()
+    for rule in declared:
+        reduced = tuple(c for c in rule if c not in useless)
+        dropped = [c for c in rule if c in useless]
+        without = f" without {_on(dropped)} (uninformative)" if dropped else ""
+        if not reduced:
+            rows.append((_on(rule), NAN, "left out: every column uninformative"))
+        elif reduced in seen:
+            rows.append((_on(rule), NAN, f"left out: the same as an earlier pass{without}"))
+        elif reduced in counts:
+            rows.append((_on(reduced), counts[reduced], f"used{without}"))
+        else:
+            refined = [p for p in kept if len(p) == len(reduced) + 1 and p[:-1] == reduced
+                       and p not in seen]
+            if refined:
+                rows.append((_on(refined[0]), counts[refined[0]],
+                             f"refined with {labels.field(refined[0][-1])} to fit the budget of "
+                             f"{budget:,} pairs{without}"))
+                seen.add(refined[0])
+            else:
+                rows.append((_on(reduced), NAN,
+                             f"skipped: over the budget of {budget:,} pairs{without}"))
+        seen.add(reduced)
+    rows += [(_on(p), counts[p], "used") for p in kept if p not in seen]
+    return rows
+
+
+def blocking_plan(run, authority: str) -> pd.DataFrame:
+    """The blocking passes of the LA's link as its diagnostics record them: per received source,
+    each declared pass with its counted candidate pairs and what became of it (used, refined,
+    skipped, left out). Counts and column names only."""
+    budget = run.scenario.linkage.max_candidate_pairs
+    rows = []
+    for who, entry, spec in _diagnostics(run, authority):
+        for i, (on, pairs, what) in enumerate(passes_of(entry, spec.blocking, budget), 1):
+            rows.append({"source": who, "blocking_pass": i, "blocked_on": on,
+                         "candidate_pairs": pairs, "what_happened": what})
+    columns = ["source", "blocking_pass", "blocked_on", "candidate_pairs", "what_happened"]
+    return readable(pd.DataFrame(rows, columns=columns))
+
+
+def blocking_summary(run, authority: str) -> pd.DataFrame:
+    """Per link of the LA: records on each side, the columns left out as uninformative, and
+    where the m and u probabilities came from."""
+    rows = [{"source": who, "engine": entry["engine"],
+             "records_received": entry["left_records"], "records_held": entry["right_records"],
+             "candidate_pairs": sum(entry["pair_counts"]),
+             "columns_left_out": ", ".join(labels.field(c) for c in entry["uninformative"])
+             or "none",
+             "m_and_u": entry["parameters"]}
+            for who, entry, _ in _diagnostics(run, authority)]
+    return readable(pd.DataFrame(rows, columns=["source", "engine", "records_received",
+                                                "records_held", "candidate_pairs",
+                                                "columns_left_out", "m_and_u"]))
+
+
+def blocking(run, authority: str) -> list[tuple[str, pd.DataFrame]]:
+    """The blocking plan and the links' summary, captioned, for ``show``."""
+    return [("Blocking passes, per received source", blocking_plan(run, authority)),
+            ("Each link: records, candidate pairs, what was left out",
+             blocking_summary(run, authority))]
+
+
+# -- explanations ----------------------------------------------------------------------------
+
+
+def _weighed_pairs(run, authority: str, source: str, prepared: dict):
+    """The source's candidate pairs as the link weighed them: (left, right, levels, spec that
+    weighs them, total weight per pair). Levels from the recordlinkage engine: every
+    pair-scoring engine gives the same levels, and estimation and classification are shared."""
+    from cme_eval.inputs.schema import MATCHED_AGAINST
+    from cme_eval.linkage import score
+    from cme_eval.linkage.classify import pair_weights
+
+    left = prepared[source]
+    right = pd.concat([prepared[d].assign(dataset=d) for d in MATCHED_AGAINST[source]],
+                      ignore_index=True)
+    levels, weighed, _, _ = score(left, right, _spec(run))
+    return left, right, levels, weighed, pair_weights(levels, weighed, left, right)
+
+
+def _explained(pair, left, right, levels, weighed):
+    """The explanation table of one pair, comparisons in words."""
+    from cme_eval.linkage.explain import comparison_weights, explain_pair
+
+    one = levels.loc[[pair]]
+    table = explain_pair(one.iloc[0], weighed, comparison_weights(one, weighed, left, right)
+                         .iloc[0])
+    return table.assign(comparison=[labels.field(c)[:1].upper() + labels.field(c)[1:]
+                                    for c in table["comparison"]])
+
+
+def _examples_in(outcomes: pd.DataFrame, left, right, levels, total, threshold):
+    """The pair of a partial match (the middle one by score) and of a near miss (the record
+    left unmatched whose best candidate came closest below the threshold), each only where the
+    pair's weight is the score the link recorded: {kind: (left position, right position)}."""
+    from cme_eval.inputs.schema import NOT_MATCHED, PARTIAL
+
+    at_left = pd.Series(range(len(left)), index=left["record_id"].to_numpy())
+    at_right = pd.Series(range(len(right)), index=pd.MultiIndex.from_arrays(
+        [right["record_id"].to_numpy(), right["dataset"].to_numpy()]))
+    pairs = pd.DataFrame({"left": levels.index.get_level_values(0),
+                          "right": levels.index.get_level_values(1),
+                          "weight": total.to_numpy()})
+    outcomes = outcomes.assign(score=pd.to_numeric(outcomes["score"], errors="coerce"))
+    partial = outcomes[outcomes["outcome"] == PARTIAL].sort_values(["score", "record_id"],
+                                                                   kind="stable")
+    middle = len(partial) // 2
+    partial = partial.iloc[sorted(range(len(partial)), key=lambda i: (abs(i - middle), i))]
+    missed = outcomes[(outcomes["outcome"] == NOT_MATCHED) & (outcomes["score"] < threshold)]
+    missed = missed.sort_values(["score", "record_id"], ascending=[False, True])
+    found = {}
+    for kind, rows in ((PARTIAL_MATCH, partial), (NEAR_MISS, missed)):
+        for row in rows.itertuples():
+            mine = pairs[(pairs["left"] == at_left[row.record_id])
+                         & ((pairs["weight"] - row.score).abs() < SAME_SCORE)]
+            if kind == PARTIAL_MATCH:
+                partner = at_right.get((row.matched_record_id, row.matched_dataset))
+                mine = mine[mine["right"] == partner]
+            if len(mine):
+                found[kind] = (int(mine["left"].iloc[0]), int(mine["right"].iloc[0]))
+                break
+    return found
+
+
+def explain_examples(run, authority: str) -> list[tuple[str, object]]:
+    """Why two pairs of the LA's link got their weight: a partial match, and a near miss (a
+    record left unmatched whose best candidate came just below the partial-match threshold).
+
+    Each example is a waterfall figure and its table of comparison levels and weights; the pair
+    is named by neither names nor record ids, and no value of a record appears. An example the
+    link has none of is a one-line note instead: (note, None)."""
+    from cme_eval.fileio import read_csv
+    from cme_eval.inputs.schema import RECEIVED_SOURCES
+    from cme_eval.linkage import engines, prepare_sources
+    from cme_eval.linkage.explain import waterfall
+    from cme_eval.run.stages import linked_records
+
+    engine = run.scenario.linkage.engine
+    if not engines.get(engine).scores_pairs:
+        return [(f"{engine_label(engine)} does not weigh comparisons: no match weight to "
+                 "explain.", None)]
+    run.require("link", authority)
+    outcomes = read_csv(run.la_dir(authority) / "outcomes.csv")
+    sources, prepared = linked_records(run, authority)
+    if prepared is None:
+        prepared = prepare_sources(sources, run.scenario.dates.nhs_extract)
+    threshold = run.scenario.linkage.partial_min_weight
+    shown: dict[str, tuple] = {}
+    for source in RECEIVED_SOURCES:
+        mine = outcomes[outcomes["source"] == source]
+        if mine.empty or len(shown) == 2:
+            continue
+        left, right, levels, weighed, total = _weighed_pairs(run, authority, source, prepared)
+        for kind, pair in _examples_in(mine, left, right, levels, total,
+                                        threshold).items():
+            if kind not in shown:
+                shown[kind] = (_explained(pair, left, right, levels, weighed), threshold)
+    items: list[tuple[str, object]] = []
+    for kind, what in ((PARTIAL_MATCH, "a partial match"), (NEAR_MISS, "a near miss (a "
+                       "record left unmatched whose best candidate came just below the "
+                       "partial-match threshold)")):
+        if kind not in shown:
+            items.append((f"No example of {what} in this link.", None))
+            continue
+        explained, threshold = shown[kind]
+        weight = explained["cumulative"].iloc[-1]
+        title = f"{kind}: match weight {weight:.1f}, partial-match threshold {threshold:g}"
+        items.append((title, waterfall(explained, threshold, title=title)))
+        items.append((f"{kind}: each comparison's level and weight", readable(explained)))
+    return items
+
+
+# -- figures ---------------------------------------------------------------------------------
+
+
+def figures_of(run) -> list[Path]:
+    """The figures the compile stage wrote in the run folder's ``figures/``, sorted by name."""
+    return sorted((run.run_dir / "figures").glob("*.png"))
+
+
+def figure_caption(path: Path) -> str:
+    return labels.FIGURES.get(path.stem, labels.value(path.stem))
+
+
+def captioned(paths: list[Path]) -> list[tuple[str, Path]]:
+    return [(figure_caption(p), p) for p in paths]
+
+
+def tornados(study) -> list[tuple[str, Path]]:
+    """The uncertainty study's tornado figures, each with its measure in words."""
+    return [(f"{labels.column(m)}: which setting moves it most", p)
+            for m, p in study.figures.items()]
+
+
+def show(items: list[tuple[str, object]]) -> None:
+    """Display (caption, thing) pairs in a notebook: a PNG file or a matplotlib figure as an
+    image, a table without its row index; a caption alone (thing None) is a one-line note."""
+    from IPython.display import Image, Markdown, display
+
+    for caption, thing in items:
+        if thing is None:
+            print(caption)
+        elif isinstance(thing, Path):
+            display(Markdown(f"**{caption}**"), Image(filename=thing))
+        elif isinstance(thing, pd.DataFrame):
+            display(Table(thing, caption))
+        elif isinstance(thing, Table):
+            display(thing)
+        else:  # a matplotlib figure: as a PNG, without the software's name or a timestamp
+            import matplotlib.pyplot as plt
+
+            buffer = io.BytesIO()
+            thing.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+            plt.close(thing)
+            display(Markdown(f"**{caption}**"), Image(data=buffer.getvalue()))
