@@ -39,7 +39,12 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from cme_eval.config import Linkage
 from cme_eval.exceptions import CmeEvalError
+from cme_eval.inputs.standardise import prepare
+from cme_eval.linkage import link_prepared, score, spec_from_settings
+from cme_eval.linkage.comparisons import compare
+from cme_eval.linkage.explain import comparison_weights, explain_pair, waterfall
 from cme_eval.linkage.spec import TWIN_GUARD, LinkSpec
 
 STANDARD_FIELDS = ("forename", "surname", "dob", "address", "postcode")
@@ -139,8 +144,6 @@ def _settings(spec: LinkSpec | None, school_age_only: bool | None, one_to_one: b
         raise LinkInputError(f"date_order: expected one of {', '.join(DATE_ORDERS)}, "
                              f"got {date_order!r}")
     if spec is None:
-        from cme_eval.config import Linkage
-        from cme_eval.linkage import spec_from_settings
 
         spec = spec_from_settings(Linkage())
     changes = {k: bool(v) for k, v in (("school_age_only", school_age_only),
@@ -157,7 +160,6 @@ def _prepared(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, ref: dt
               date_order: str):
     """Both frames as records in the common schema, and standardised (the right one carries
     ``dataset``): (left records, right records, left standardised, right standardised)."""
-    from cme_eval.inputs.standardise import prepare
 
     lrec = _to_records(left, _mapping(columns, "left"), "left")
     rrec = _to_records(right, _mapping(columns, "right"), "right").assign(dataset="right")
@@ -166,7 +168,7 @@ def _prepared(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, ref: dt
 
 
 def link(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, *,
-         engine: str = "recordlinkage", reference_date: dt.date | None = None,
+         engine: str | None = None, reference_date: dt.date | None = None,
          spec: LinkSpec | None = None, school_age_only: bool | None = None,
          one_to_one: bool | None = None, date_order: str = "auto",
          twin_guard: bool | None = None) -> pd.DataFrame:
@@ -176,7 +178,6 @@ def link(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, *,
     two-digit years; default: today. ``school_age_only``, ``one_to_one``, ``twin_guard`` and
     ``date_order``: see the module docstring.
     """
-    from cme_eval.linkage import link_prepared
 
     ref = reference_date or dt.date.today()
     spec = _settings(spec, school_age_only, one_to_one, date_order, twin_guard)
@@ -204,9 +205,6 @@ def explain(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, left_key,
     ``school_age_only``, ``one_to_one`` and ``date_order`` are as for :func:`link` (the first
     two only matter for finding the matched record).
     """
-    from cme_eval.linkage import score
-    from cme_eval.linkage.comparisons import compare
-    from cme_eval.linkage.explain import comparison_weights, explain_pair, waterfall
 
     ref = reference_date or dt.date.today()
     spec = _settings(spec, school_age_only, one_to_one, date_order, twin_guard)

@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from cme_eval.api import link
 from cme_eval.inputs.schema import PARTIAL, PERFECT
+from cme_eval.synth.reference import table
 
 SEED = 11  # issue 11; any fixed number would do
 REFERENCE_DATE = dt.date(2025, 4, 30)  # fixed, so scope never depends on the day a test runs
@@ -66,9 +68,8 @@ class LinkTask:
     description: str = ""
     right_equivalent: Mapping = field(default_factory=dict)
 
-    def link(self, engine: str = "recordlinkage", **overrides) -> pd.DataFrame:
+    def link(self, engine: str | None = None, **overrides) -> pd.DataFrame:
         """The task's frames through :func:`cme_eval.link` with the task's keywords."""
-        from cme_eval.api import link
 
         return link(self.left, self.right, self.columns, engine=engine,
                     **{**self.link_kwargs, **overrides})
@@ -221,7 +222,6 @@ def _pools(rng: np.random.Generator, locale: str = "en_GB", size: int = 3000) ->
     forenames = {fake.first_name() for _ in range(size)}
     surnames = {fake.last_name() for _ in range(size)}
     if locale == "en_GB":
-        from cme_eval.synth.reference import table
 
         forenames |= set(table("forenames")["forename"])
         surnames |= set(table("surnames")["surname"])

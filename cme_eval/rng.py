@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+import pandas as pd
 
 
 def key_to_ints(*key: object) -> list[int]:
@@ -30,7 +31,6 @@ def keyed_int(seed: int, *key: object) -> int:
 
 def _keyed_hashes(ids, salt_text: str) -> np.ndarray:
     """A 64-bit SipHash of each id (as text), keyed by the first 16 hex digits of a digest."""
-    import pandas as pd
 
     salt = hashlib.sha256(salt_text.encode()).hexdigest()[:16]
     return pd.util.hash_array(np.asarray(ids, dtype=object).astype(str).astype(object),

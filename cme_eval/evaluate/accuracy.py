@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cme_eval.linkage.names import are_variants
-from cme_eval.inputs.schema import OUT_OF_SCOPE, PARTIAL, PERFECT
+from cme_eval.inputs.schema import MATCHED_AGAINST, NOT_MATCHED, OUT_OF_SCOPE, PARTIAL, PERFECT
 from cme_eval.inputs.standardise import names as folded_names
+from cme_eval.linkage.names import are_variants
 
 QUALITY_COLUMNS = ["authority", "source", "engine", "mechanism", "records", "with_true_partner",
                    "predicted_links", "correct_links", "lost_at_blocking", "precision", "recall",
@@ -202,7 +202,6 @@ def unmatched_by_engine(by_engine: dict[str, pd.DataFrame], truth_records: pd.Da
     """Per engine: how many received records it leaves unmatched, how many of those the LA
     actually held (a missed match: a child chased for nothing), how many are truly unaccounted
     for, and how many links it made to the wrong child."""
-    from cme_eval.inputs.schema import MATCHED_AGAINST, NOT_MATCHED
 
     rows = []
     for engine, outcomes in by_engine.items():

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from cme_eval.config import Scenario
-from cme_eval.rng import keyed_rng
 from cme_eval.inputs.schema import NOT_MATCHED, NWSSP
+from cme_eval.rng import keyed_rng
 
 
 def true_status_of(outcomes: pd.DataFrame, truth_records: pd.DataFrame,

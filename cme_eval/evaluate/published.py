@@ -17,7 +17,9 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from cme_eval.evaluate.subset import PUBLISHED_SUBSET_FACTS as facts
 from cme_eval.inputs.schema import ALL_AUTHORITIES, TOTAL
+from cme_eval.wales import PILOT_AUTHORITIES
 
 COLUMNS = ["measure", "published", "reproduced", "difference", "within_tolerance", "tolerance",
            "applicable", "note"]
@@ -74,7 +76,6 @@ WEAK_NOTE = ("weak evidence: the report gives no per-LA counts, and the re-run's
 
 def _subset_rows(t51: pd.DataFrame, t61: pd.DataFrame, subset: tuple[str, ...]) -> list:
     """The published counts of Tables 5.1 and 6.1 beside the same counts on ``subset``."""
-    from cme_eval.evaluate.subset import PUBLISHED_SUBSET_FACTS as facts
 
     total = t51[(t51["source"] == TOTAL) & t51["authority"].isin(subset)]
     t6 = t61[t61["authority"].isin(subset)]
@@ -118,7 +119,6 @@ def compare(t51: pd.DataFrame, t61: pd.DataFrame, scale: float = 1.0, *,
     False with the reason in ``note``, and has no verdict. ``authorities``: the LAs run
     (default: the seven).
     """
-    from cme_eval.wales import PILOT_AUTHORITIES
 
     run_las = set(authorities or PILOT_AUTHORITIES)
     all_seven = run_las == set(PILOT_AUTHORITIES)

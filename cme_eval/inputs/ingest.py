@@ -32,8 +32,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cme_eval.inputs import readers
 from cme_eval.exceptions import CmeEvalError
+from cme_eval.inputs import readers
+from cme_eval.inputs.layout import LayoutError, read_layout
 from cme_eval.inputs.schema import (
     FILE_NAMES,
     INDEPENDENT,
@@ -436,7 +437,6 @@ def read_authority(folder: Path, authority: str) -> dict[str, pd.DataFrame]:
 
     Each frame's ``attrs['ingest_report']`` lists what could not be read (see ``report_of``).
     """
-    from cme_eval.inputs.layout import LayoutError, read_layout
 
     folder = inputs_folder(folder)
     try:

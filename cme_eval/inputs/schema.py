@@ -7,6 +7,8 @@ evaluation reads.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 # Received sources (matched and counted in Table 5.1) and the LA's own datasets.
 NWSSP = "nwssp"
 INDEPENDENT = "independent"
@@ -107,7 +109,6 @@ TRUTH_FILES = ("truth_people.csv", "truth_records.csv", "independent_schools.csv
 def inputs_folder(folder):
     """The folder of an LA's input files: ``folder`` itself, or its ``inputs/`` when ``folder``
     is what ``cme-eval generate`` wrote (inputs/ and truth/ side by side)."""
-    from pathlib import Path
 
     folder = Path(folder)
     return folder / INPUTS_DIR if (folder / INPUTS_DIR).is_dir() else folder

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from cme_eval.evaluate.tables import ReconciliationError
+from cme_eval.inputs import standardised
 from cme_eval.inputs.ingest import REQUIRED_FIELDS
 from cme_eval.inputs.schema import (
     NOT_MATCHED,
@@ -176,8 +177,9 @@ def _shape(value) -> str:
     if isinstance(value, (bool, np.bool_)):
         return "a boolean"
     if isinstance(value, (int, np.integer)):
-        sign = "negative " if value < 0 else ""
-        return f"a {sign}{len(str(abs(int(value))))}-digit integer"
+        digits = len(str(abs(int(value))))
+        return (f"{'a negative' if value < 0 else 'an'} integer of {digits} "
+                f"digit{'s' if digits != 1 else ''}")
     if isinstance(value, (float, np.floating)):
         return "a decimal number"
     if not isinstance(value, str):
@@ -283,10 +285,9 @@ def check_standardised(frame: pd.DataFrame, where: str) -> pd.DataFrame:
 
     Returns ``frame`` itself; raises ``SeamError`` naming ``where``, each column and the rule it
     breaks (what was expected), how many rows break it, up to three row positions and the
-    *shape* of the first bad value ('a 7-digit integer', "text shaped 'AA99 9AA'"), never a
+    *shape* of the first bad value ('an integer of 7 digits', "text shaped 'AA99 9AA'"), never a
     value or an id.
     """
-    from cme_eval.inputs import standardised
 
     parts = _validate(standardised.schema(), frame, _position_phrase)
     if isinstance(frame, pd.DataFrame):

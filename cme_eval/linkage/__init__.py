@@ -6,11 +6,12 @@ import datetime as dt
 
 import pandas as pd
 
+from cme_eval.inputs.schema import MATCHED_AGAINST, NOT_MATCHED, NWSSP, RECEIVED_SOURCES
+from cme_eval.inputs.seams import check_standardised
+from cme_eval.inputs.standardise import prepare
 from cme_eval.linkage import blocking, engines, estimation
 from cme_eval.linkage.classify import classify
 from cme_eval.linkage.spec import LinkSpec, default_spec, spec_from_settings
-from cme_eval.inputs.schema import MATCHED_AGAINST, NWSSP, RECEIVED_SOURCES
-from cme_eval.inputs.standardise import prepare
 
 TARGETS = MATCHED_AGAINST  # kept as the linkage package's name for it
 
@@ -18,6 +19,13 @@ __all__ = ["LinkSpec", "default_spec", "spec_from_settings", "link_source", "lin
            "link_prepared", "score", "TARGETS", "ENGINES"]
 
 ENGINES = engines.engine_names()
+
+
+def resolved_centrally(central: pd.DataFrame) -> pd.DataFrame:
+    """The central outcomes an LA keeps (``linkage.central``): matched, or out of scope, before
+    distribution; the rest of its NHS records are linked by the LA as usual."""
+    kept = central[central["outcome"] != NOT_MATCHED].drop(columns="authority")
+    return kept.assign(reason="central: " + kept["reason"])
 
 
 def _prepare(records: pd.DataFrame, reference_date: dt.date) -> pd.DataFrame:
@@ -33,7 +41,7 @@ def link_source(
 
 
 def score(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpec,
-          engine: str = "recordlinkage", plan: blocking.BlockingPlan | None = None
+          engine: str | None = None, plan: blocking.BlockingPlan | None = None
           ) -> tuple[pd.DataFrame, LinkSpec, blocking.BlockingPlan, str]:
     """Candidate pairs with their levels, the spec that weighs them (uninformative comparisons
     dropped, m and u estimated as the spec asks), the blocking plan and where m and u came from.
@@ -50,7 +58,7 @@ def score(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpec,
 
 
 def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpec, *,
-                  reference_date: dt.date, engine: str = "recordlinkage",
+                  reference_date: dt.date, engine: str | None = None,
                   diagnostics: list | None = None,
                   plan: blocking.BlockingPlan | None = None) -> pd.DataFrame:
     """As ``link_source``, for records already standardised (each source once, not per use).
@@ -59,10 +67,10 @@ def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpe
     budgeted, uninformative columns dropped) and, when it scores pairs, the same estimation
     and classification. ``diagnostics``, when given, receives one dict describing this link
     (passes, pair counts, what was dropped and why, where m and u came from): no record data.
+    ``engine``: a name of ``linkage.engines`` (None: the package default).
     """
     chosen = engines.get(engine)
     chosen.require()  # an optional extra missing: one line naming it, before any work
-    from cme_eval.inputs.seams import check_standardised  # the seam: standardise -> engines
 
     for side, frame in (("left", left_std), ("right", right_std)):
         check_standardised(frame, f"standardise -> link ({side} records)")
@@ -74,7 +82,7 @@ def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpe
         outcomes = chosen.link(left_std, right_std, plan, reference_date=reference_date)
     if diagnostics is not None:
         diagnostics.append({
-            "engine": engine, "left_records": len(left_std), "right_records": len(right_std),
+            "engine": chosen.name, "left_records": len(left_std), "right_records": len(right_std),
             "passes": [list(p) for p in plan.passes], "pair_counts": list(plan.counts),
             "uninformative": list(plan.uninformative), "notes": list(plan.notes),
             "parameters": parameters})
@@ -89,7 +97,7 @@ def prepare_sources(sources: dict[str, pd.DataFrame], reference_date: dt.date
 
 def link_authority(
     sources: dict[str, pd.DataFrame], spec: LinkSpec, *, reference_date: dt.date,
-    engine: str = "recordlinkage", central: pd.DataFrame | None = None,
+    engine: str | None = None, central: pd.DataFrame | None = None,
     diagnostics: list | None = None, prepared: dict[str, pd.DataFrame] | None = None,
     shared: dict | None = None,
 ) -> pd.DataFrame:
@@ -119,7 +127,6 @@ def link_authority(
                                           diagnostics=_for(diagnostics, source), plan=plan))
             continue
         right = _targets(prepared, source)
-        from cme_eval.linkage.central import resolved_centrally
 
         kept = resolved_centrally(central[central["record_id"].isin(left["record_id"])])
         claimed = central["matched_record_id"].loc[lambda s: s != ""]

@@ -29,8 +29,10 @@ from dataclasses import replace
 
 import pandas as pd
 
-from cme_eval.linkage.spec import DEFAULT_BLOCKING, LinkSpec
+from cme_eval.config import CrossBorder
 from cme_eval.inputs.schema import NOT_MATCHED, OUT_OF_SCOPE, PARTIAL, PLASC, PLASC_WALES
+from cme_eval.linkage import link_prepared
+from cme_eval.linkage.spec import DEFAULT_BLOCKING, LinkSpec
 
 CENTRAL_BLOCKING = (
     ("postcode_std",),
@@ -62,8 +64,6 @@ def link_central(nhs_std: pd.DataFrame, plasc_std: pd.DataFrame, spec: LinkSpec,
     registered here). Returns the outcome columns plus ``authority``. ``engine`` and
     ``other_la_min_weight`` default to the package defaults (``cross_border`` settings).
     """
-    from cme_eval.config import CrossBorder
-    from cme_eval.linkage import link_prepared
 
     defaults = CrossBorder()
     engine = engine or defaults.central_engine
@@ -87,7 +87,3 @@ def link_central(nhs_std: pd.DataFrame, plasc_std: pd.DataFrame, spec: LinkSpec,
     return outcomes
 
 
-def resolved_centrally(central: pd.DataFrame) -> pd.DataFrame:
-    """The central outcomes an LA keeps: matched (or out of scope) before distribution."""
-    kept = central[central["outcome"] != NOT_MATCHED].drop(columns="authority")
-    return kept.assign(reason="central: " + kept["reason"])

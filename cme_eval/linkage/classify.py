@@ -18,8 +18,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from cme_eval.linkage.spec import LinkSpec
 from cme_eval.inputs.schema import NOT_MATCHED, OUT_OF_SCOPE, OUTCOME_COLUMNS, PARTIAL, PERFECT
+from cme_eval.linkage.spec import LinkSpec
 from cme_eval.schooling import in_scope_mask
 
 TF_FLOOR = 1e-5

@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from cme_eval.inputs.standardise import dob_as_int, postcode_parts
+from cme_eval.inputs.standardised import DOB_INT, POSTCODE_STD
 from cme_eval.linkage.rules import PairCache, holds
 from cme_eval.linkage.spec import Comparison
 
@@ -76,8 +78,6 @@ def levels_for_values(comparison: Comparison, left: Sequence, right: Sequence) -
 
     Other columns the comparison reads are derived the way standardisation derives them, or
     empty when they cannot be (the other name of a swapped-names rule)."""
-    from cme_eval.inputs.standardise import dob_as_int, postcode_parts
-    from cme_eval.inputs.standardised import DOB_INT, POSTCODE_STD
 
     def frame(values):
         values = pd.Series(list(values), dtype=object)

@@ -29,6 +29,7 @@ from rapidfuzz.distance import JaroWinkler
 
 from cme_eval.inputs import standardised as std
 from cme_eval.inputs.standardised import INTEGER_COLUMNS  # noqa: F401 (0 missing; text: '')
+from cme_eval.linkage.names import are_variants, variant_keys
 
 JW_TOLERANCE = 1e-9  # the same pair gets the same level in float64 numpy and in DuckDB
 
@@ -218,7 +219,6 @@ def holds(rule: Rule, left: Mapping[str, np.ndarray] | PairCache,
     if rule.kind == "exact":
         hit[both] = a == b
     elif rule.kind == "name_variant":
-        from cme_eval.linkage.names import are_variants
 
         hit[both] = are_variants(a, b)
     elif rule.kind == "shared_word":
@@ -237,7 +237,6 @@ def derived_columns(rule: Rule) -> dict[str, str]:
 
 def derived_values(frame: pd.DataFrame, name: str, source: str) -> pd.Series:
     """The values of a derived column (see ``derived_columns``) for a SQL engine's table."""
-    from cme_eval.linkage.names import variant_keys
 
     keys = variant_keys()
     return frame[source].map(lambda v: list(keys.get(v, ())))

@@ -10,8 +10,8 @@ import pandas as pd
 from cme_eval.config import overlay_description
 from cme_eval.evaluate import compare
 from cme_eval.fileio import write_csv
-from cme_eval.report import figures, html
 from cme_eval.inputs.schema import ALL_AUTHORITIES
+from cme_eval.report import figures, html
 
 
 def write_comparison_report(table: pd.DataFrame, names: list[str],

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from cme_eval.inputs.schema import ALL_AUTHORITIES, TOTAL  # noqa: E402
+from cme_eval.report.labels import value
 
 OUTCOME_STYLE = [  # column, label, colour (colour-blind safe, Okabe-Ito)
     ("perfect_match", "Perfect match", "#009E73"),
@@ -76,7 +77,6 @@ def outcomes_alt_text(table_5_1: pd.DataFrame) -> str:
 def potential_cme_alt_text(breakdown: pd.DataFrame) -> str:
     """What `potential_cme_by_status` shows, in words: each true status, largest first, with
     how many follow-up resolves, as the table the report shows gives them (`[c]` stays)."""
-    from cme_eval.report.labels import value
 
     order = _counts(breakdown[["potential_cme"]])["potential_cme"]
     rows = breakdown.loc[order.sort_values(ascending=False, kind="stable").index]
@@ -153,7 +153,6 @@ def precision_recall(quality: pd.DataFrame) -> plt.Figure:
     rows = quality[(quality["source"] == "Total") & (quality["mechanism"] == "all")]
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     markers = ["o", "s", "^", "D"]
-    from cme_eval.report.labels import value
 
     for i, (engine, group) in enumerate(rows.groupby("engine", sort=True)):
         ax.scatter(group["recall"].astype(float), group["precision"].astype(float),

@@ -13,6 +13,8 @@ import re
 
 import pandas as pd
 
+from cme_eval.linkage import engines
+
 COLUMNS = {
     "authority": "Local authority", "source": "Source", "received": "Received",
     "perfect_match": "Perfect match", "partial_match": "Partial match",
@@ -234,7 +236,6 @@ def engine(name: str) -> str:
     """An engine as people name it: the engine's own ``label`` where it declares one, else
     ``ENGINES``, else its name."""
     try:
-        from cme_eval.linkage import engines
 
         own = getattr(engines.get(name), "label", "")
     except (ImportError, ValueError, RuntimeError):

@@ -14,7 +14,6 @@ import pandas as pd
 
 from cme_eval.fileio import pin_zip_times
 
-
 SYNTHETIC_SOURCE = "cme-eval synthetic re-run of the CME database pilot evaluation"
 
 

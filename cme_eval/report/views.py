@@ -17,7 +17,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from cme_eval.fileio import read_csv
+from cme_eval.inputs.schema import MATCHED_AGAINST, NOT_MATCHED, PARTIAL, RECEIVED_SOURCES
+from cme_eval.linkage import engines, prepare_sources, score, spec_from_settings
+from cme_eval.linkage.central import central_spec
+from cme_eval.linkage.classify import pair_weights
+from cme_eval.linkage.explain import comparison_weights, explain_pair, waterfall
 from cme_eval.report import labels
+from cme_eval.run.stages import DIAGNOSTICS, compare_engines, linked_records
+from cme_eval.run.stages import shown as stage_table
 
 NEAR_MISS = "A near miss"
 PARTIAL_MATCH = "A partial match"
@@ -49,10 +57,31 @@ class Table:
 def readable(table: pd.DataFrame) -> pd.DataFrame:
     """Every cell as a person reads it (``labels.for_reading``), engines by their labels, and
     the notebooks' own headings (``labels.heading``)."""
-    out = labels.for_reading(table.reset_index(drop=True))
+    table = table.reset_index(drop=True)
+    out = labels.for_reading(_shares_by_measure(table))
     if "engine" in table:
         out[labels.column("engine")] = [labels.engine(e) for e in table["engine"]]
     out.columns = [labels.heading(c) for c in table.columns]
+    return out
+
+
+SHARE_MEASURES = ("precision", "recall", "f1 score")
+
+
+def _shares_by_measure(table: pd.DataFrame) -> pd.DataFrame:
+    """A table with a row per measure (replicates, sensitivity): the rows of a share (precision,
+    recall, '... share ...') as percentages in every numeric column ``for_reading`` does not
+    format by measure itself."""
+    if "measure" not in table:
+        return table
+    measure = table["measure"].astype(str).str.lower()
+    rows = measure.isin(SHARE_MEASURES) | measure.str.contains("share")
+    skip = {"published", "reproduced", "difference", "tolerance", "n"}
+    out = table.copy()
+    for c in out.columns:
+        if c not in skip and pd.api.types.is_float_dtype(out[c]) and rows.any():
+            out[c] = out[c].astype(object)
+            out.loc[rows, c] = out.loc[rows, c].map(lambda v: "" if pd.isna(v) else f"{v:.2%}")
     return out
 
 
@@ -63,7 +92,6 @@ def table(frame: pd.DataFrame, caption: str = "") -> Table:
 
 def shown(tables: dict[str, pd.DataFrame], name: str, *, pooled: bool = False) -> Table:
     """``stages.shown`` (a table of a stage's result, or a note why it is not there), in words."""
-    from cme_eval.run.stages import shown as stage_table
 
     return table(stage_table(tables, name, pooled=pooled))
 
@@ -99,7 +127,6 @@ def engine_label(name: str) -> str:
 
 def engine_used(run) -> str:
     """One line: the engine whose outcomes the run's tables hold, and any run beside it."""
-    from cme_eval.run.stages import compare_engines
 
     line = f"Matching method: {engine_label(run.scenario.linkage.engine)}."
     others = [engine_label(e) for e in compare_engines(run)]
@@ -110,7 +137,6 @@ def engine_used(run) -> str:
 
 def _spec(run):
     """The link spec the link stage uses for the run's scenario."""
-    from cme_eval.linkage import spec_from_settings
 
     spec = getattr(run, "spec", None)  # Run.spec, where the run has it
     return spec if spec is not None else spec_from_settings(
@@ -120,14 +146,12 @@ def _spec(run):
 def _diagnostics(run, authority: str) -> list[tuple[str, dict, object]]:
     """(whose records, diagnostics entry, spec its passes came from) for every link the run's
     main engine made for the LA: its own, and the central one first under central matching."""
-    from cme_eval.run.stages import DIAGNOSTICS
 
     run.require("link", authority)
     spec = _spec(run)
     entries = []
     central_file = run.run_dir / "central" / DIAGNOSTICS
     if run.scenario.cross_border.central_matching and central_file.is_file():
-        from cme_eval.linkage.central import central_spec
 
         for entry in json.loads(central_file.read_text(encoding="utf-8")):
             entries.append((f"{labels.dataset('nwssp')}, matched centrally against all-Wales "
@@ -218,9 +242,6 @@ def _weighed_pairs(run, authority: str, source: str, prepared: dict):
     """The source's candidate pairs as the link weighed them: (left, right, levels, spec that
     weighs them, total weight per pair). Levels from the recordlinkage engine: every
     pair-scoring engine gives the same levels, and estimation and classification are shared."""
-    from cme_eval.inputs.schema import MATCHED_AGAINST
-    from cme_eval.linkage import score
-    from cme_eval.linkage.classify import pair_weights
 
     left = prepared[source]
     right = pd.concat([prepared[d].assign(dataset=d) for d in MATCHED_AGAINST[source]],
@@ -231,7 +252,6 @@ def _weighed_pairs(run, authority: str, source: str, prepared: dict):
 
 def _explained(pair, left, right, levels, weighed):
     """The explanation table of one pair, comparisons in words."""
-    from cme_eval.linkage.explain import comparison_weights, explain_pair
 
     one = levels.loc[[pair]]
     table = explain_pair(one.iloc[0], weighed, comparison_weights(one, weighed, left, right)
@@ -244,7 +264,6 @@ def _examples_in(outcomes: pd.DataFrame, left, right, levels, total, threshold):
     """The pair of a partial match (the middle one by score) and of a near miss (the record
     left unmatched whose best candidate came closest below the threshold), each only where the
     pair's weight is the score the link recorded: {kind: (left position, right position)}."""
-    from cme_eval.inputs.schema import NOT_MATCHED, PARTIAL
 
     at_left = pd.Series(range(len(left)), index=left["record_id"].to_numpy())
     at_right = pd.Series(range(len(right)), index=pd.MultiIndex.from_arrays(
@@ -280,11 +299,6 @@ def explain_examples(run, authority: str) -> list[tuple[str, object]]:
     Each example is a waterfall figure and its table of comparison levels and weights; the pair
     is named by neither names nor record ids, and no value of a record appears. An example the
     link has none of is a one-line note instead: (note, None)."""
-    from cme_eval.fileio import read_csv
-    from cme_eval.inputs.schema import RECEIVED_SOURCES
-    from cme_eval.linkage import engines, prepare_sources
-    from cme_eval.linkage.explain import waterfall
-    from cme_eval.run.stages import linked_records
 
     engine = run.scenario.linkage.engine
     if not engines.get(engine).scores_pairs:

@@ -7,17 +7,47 @@ a fresh process (the CLI and scripts/ do) for a figure that belongs to it alone.
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import re
 import resource
+import shutil
 import sys
 import tempfile
+import threading
 import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
+import psutil
 
-from cme_eval.linkage.engines import engines_for
+from cme_eval import api, outside_data
+from cme_eval.evaluate import accuracy
+from cme_eval.fileio import read_csv, write_csv
+from cme_eval.inputs.ingest import read_authority, read_records
+from cme_eval.inputs.schema import (
+    FILE_NAMES,
+    MATCHED_AGAINST,
+    NWSSP,
+    OUT_OF_SCOPE,
+    PLASC,
+    PLASC_WALES,
+    RECEIVED_SOURCES,
+    SOURCE_LABELS,
+)
+from cme_eval.inputs.standardise import prepare
+from cme_eval.linkage import link_prepared, spec_from_settings
+from cme_eval.linkage.blocking import candidate_count
+from cme_eval.linkage.central import central_spec, link_central
+from cme_eval.linkage.engines import default_engines, engines_for
 from cme_eval.linkage.engines import get as get_engine
+from cme_eval.run import stages
+from cme_eval.run.pipeline import LOG_FILE, RunRequest, run
 from cme_eval.run.scenario import load as load_scenario
+from cme_eval.run.stages import Run
+from cme_eval.synth.sources import synthesise, write_synthetic
+from cme_eval.uncertainty.replicates import replicate
 
 
 def peak_mb() -> float:
@@ -30,7 +60,6 @@ def bench_generate(scenario_name: str, out: Path | None = None,
                    authorities: list[str] | None = None, *, seed: int | None = None,
                    scale: float | None = None) -> pd.DataFrame:
     """Generate (and write) every LA of a scenario in one process; one row per LA and a total."""
-    from cme_eval.synth.sources import synthesise, write_synthetic
 
     scenario = load_scenario(scenario_name, authorities=authorities, seed=seed, scale=scale)
     rows = []
@@ -90,7 +119,6 @@ class PeakRSS:
     """
 
     def __init__(self, interval: float = 0.02):
-        import psutil
 
         self._process = psutil.Process()
         self._interval = interval
@@ -100,7 +128,6 @@ class PeakRSS:
         self.peak_mb = max(self.peak_mb, self._process.memory_info().rss / 2**20)
 
     def __enter__(self):
-        import threading
 
         self._stop = threading.Event()
         self._sample()
@@ -130,15 +157,6 @@ def bench_linkage(scenario_name: str, authority: str, out: Path,
 
     Writes ``bench_linkage.csv`` and one ``linkage_quality_<engine>.csv`` per engine in ``out``.
     """
-    from cme_eval.evaluate import accuracy
-    from cme_eval.fileio import read_csv, write_csv
-    from cme_eval.inputs.ingest import read_authority
-    from cme_eval.linkage import link_prepared, spec_from_settings
-    from cme_eval.linkage.blocking import candidate_count
-    from cme_eval.linkage.engines import default_engines
-    from cme_eval.inputs.schema import MATCHED_AGAINST, RECEIVED_SOURCES, SOURCE_LABELS
-    from cme_eval.inputs.standardise import prepare
-    from cme_eval.synth.sources import synthesise, write_synthetic
 
     engines = default_engines() if engines is None else engines
     scenario = load_scenario(scenario_name, authorities=[authority], seed=seed, scale=scale)
@@ -187,7 +205,6 @@ def _generate_all(scenario_name: str, out: Path, seed: int | None, scale: float 
                   overrides: dict | None) -> float:
     """Generate every LA of a central-matching run (in a child process: its memory is not
     the central link's); returns the wall time."""
-    from cme_eval.run.stages import Run
 
     run = Run.open(scenario_name, out, seed=seed, scale=scale, overlays=(CENTRAL_OVERLAY,),
                    overrides=overrides)
@@ -207,7 +224,6 @@ class ChildrenPeakRSS(PeakRSS):
         self.jvm_peak_mb = self.workers_peak_mb = 0.0
 
     def _sample(self) -> None:
-        import psutil
 
         jvm = workers = 0
         for child in self._process.children(recursive=True):
@@ -232,9 +248,6 @@ CENTRAL_COLUMNS = ["engine", "authorities", "nhs_records", "plasc_records", "can
 def central_inputs(run) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every LA's NHS records and all-Wales PLASC (with ``holder``), standardised, as
     ``stages.link_centrally`` reads them; read once, then linked by each engine."""
-    from cme_eval.inputs.ingest import read_records
-    from cme_eval.inputs.schema import FILE_NAMES, NWSSP, PLASC, PLASC_WALES
-    from cme_eval.inputs.standardise import prepare
 
     nhs, plasc = [], []
     for authority in run.scenario.authorities:
@@ -261,16 +274,7 @@ def bench_central(scenario_name: str, out: Path, *, engine: str | None = None,
     Spark's Python workers' peak memory are sampled too, and ``same_outcomes`` says whether
     every record got the same outcome, match and score as with the engine it mirrors. Writes ``bench_central.csv`` in ``out``.
     """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
-    from cme_eval.evaluate import accuracy
-    from cme_eval.fileio import read_csv, write_csv
-    from cme_eval.linkage import spec_from_settings
-    from cme_eval.linkage.blocking import candidate_count
-    from cme_eval.linkage.central import central_spec, link_central
-    from cme_eval.inputs.schema import NWSSP, OUT_OF_SCOPE, PLASC, PLASC_WALES
-    from cme_eval.run.stages import Run
 
     out = Path(out)
     overrides = {"cross_border": {"central_engine": engine}} if engine else None
@@ -349,7 +353,6 @@ def count_candidate_pairs(left_std: pd.DataFrame, right_std: pd.DataFrame, spec)
     """Distinct candidate pairs the blocking plan makes for these standardised records (within
     the pair budget), as bench_linkage counts them; the plan's warnings are the link's to give.
     """
-    from cme_eval.linkage.blocking import candidate_count
 
     return int(candidate_count(left_std, right_std, spec))
 
@@ -378,11 +381,7 @@ def bench_hostile(out: Path, engines: tuple[str, ...] | None = None, *, quick: b
     never stops the others) and the warnings the link gave. ``quick`` makes the hostile tasks
     a tenth of their size (FEBRL is always whole). Writes ``bench_hostile.csv`` in ``out``.
     """
-    import warnings
 
-    from cme_eval import api, outside_data
-    from cme_eval.fileio import write_csv
-    from cme_eval.linkage.engines import default_engines
 
     engines = default_engines() if engines is None else engines
     out = Path(out)
@@ -447,7 +446,6 @@ class TreePeakRSS(PeakRSS):
     pool's footprint, sampled as one sum (each process's own peak would overstate it)."""
 
     def _sample(self) -> None:
-        import psutil
 
         total = self._process.memory_info().rss
         for child in self._process.children(recursive=True):
@@ -463,8 +461,6 @@ def bench_replicates(scenario_name: str, n: int, out: Path, *,
                      scale: float | None = None, workers: int = 2) -> pd.DataFrame:
     """``cme-eval replicate`` timed: wall time, seconds per replicate, and the peak memory of
     the whole pool (this process and its workers summed). Writes ``bench_replicates.csv``."""
-    from cme_eval.fileio import write_csv
-    from cme_eval.uncertainty.replicates import replicate
 
     scenario = load_scenario(scenario_name, seed=seed, scale=scale,
                              authorities=list(authorities) or None)
@@ -491,9 +487,7 @@ _TIMED = r"INFO (?P<who>.+?): (?P<notebook>\d\d_(?P<stage>\w+)\.ipynb) ran in (?
 
 def _library_authority(args: tuple) -> list[tuple[str, float]]:
     """One LA's stages through the library (a worker process): (stage, seconds) each."""
-    import warnings
 
-    from cme_eval.run import stages
 
     scenario_name, folder, authority, seed, scale = args
     run = stages.Run.open(scenario_name, folder, authorities=[authority], seed=seed, scale=scale)
@@ -515,15 +509,7 @@ def bench_run(scenario_name: str, out: Path, *, authorities: tuple[str, ...] = (
     called in ``workers`` processes, Excel baseline included, into ``out/library-path``), each
     from an empty folder. Per path and stage: how many ran, their summed seconds, and each
     path's wall time. Writes ``bench_run.csv``."""
-    import multiprocessing
-    import re
-    import shutil
-    import warnings
-    from concurrent.futures import ProcessPoolExecutor
 
-    from cme_eval.run import stages
-    from cme_eval.fileio import write_csv
-    from cme_eval.run.pipeline import LOG_FILE, RunRequest, run
 
     scenario = load_scenario(scenario_name, seed=seed, scale=scale,
                              authorities=list(authorities) or None)

@@ -8,18 +8,36 @@ relative to where the user stands.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import math
 import sys
 import typing
 from pathlib import Path
 
+from tqdm import tqdm
+
 from cme_eval import __version__
-from cme_eval.config import ConfigError, available_overlays, available_scenarios
-from cme_eval.run.scenario import load as load_scenario
+from cme_eval.config import (
+    ConfigError,
+    available_overlays,
+    available_scenarios,
+    resolve_authorities,
+)
+from cme_eval.evaluate.compare import parse_overlays
 from cme_eval.exceptions import CmeEvalError
+from cme_eval.inputs.schema import FILE_NAMES, NWSSP, inputs_folder
 from cme_eval.linkage.engines import default_engines, engine_names, scoring_engines
-from cme_eval.wales import PILOT_AUTHORITIES
+from cme_eval.run import folder as run_folder
+from cme_eval.run.scenario import load as load_scenario
+from cme_eval.synth.sources import synthesise, write_synthetic
+
+# A command's implementation is imported by the command that runs it, not here: the notebook
+# machinery (papermill, nbformat: ~1.8 s) and the stages (matplotlib) would otherwise load
+# for every ``--help`` and every refusal. These are the only imports placed in functions in the
+# package besides optional extras; tests/unit/test_architecture.py lists them and checks that
+# none hides an import circle.
+from cme_eval.wales import AUTHORITY_NAMES, PILOT_AUTHORITIES
 
 ENGINES = engine_names()
 BENCH_ENGINES = default_engines()  # an engine that needs an optional extra only when named
@@ -59,7 +77,6 @@ def _whole(minimum: int):
 
 
 def _date(text: str) -> str:
-    import datetime as dt
 
     try:
         return dt.date.fromisoformat(text.strip()).isoformat()
@@ -69,8 +86,6 @@ def _date(text: str) -> str:
 
 def _authority_name(text: str) -> str:
     """One of the 22 Welsh LAs, whatever its case or hyphens, with a did-you-mean."""
-    from cme_eval.config import resolve_authorities
-    from cme_eval.wales import AUTHORITY_NAMES
 
     try:
         return resolve_authorities([text], list(AUTHORITY_NAMES), "Wales", where="LA")[0]
@@ -354,8 +369,8 @@ def _not_a_file(path: Path, flag: str = "--out") -> None:
 
 
 def _run(args: argparse.Namespace) -> None:
-    from cme_eval.run import folder as run_folder
     from cme_eval.run.pipeline import RunRequest, run
+
 
     scenario = load_scenario(args.scenario, seed=args.seed, scale=args.scale,
                              authorities=list(args.authorities) or None)
@@ -368,7 +383,6 @@ def _run(args: argparse.Namespace) -> None:
 
 
 def _generate(args: argparse.Namespace) -> None:
-    from cme_eval.synth.sources import synthesise, write_synthetic
 
     _not_a_file(args.out)
     scenario = load_scenario(args.scenario, seed=args.seed, scale=args.scale,
@@ -383,7 +397,7 @@ EVALUATE_SCENARIO = "real-extract"
 
 def _evaluate(args: argparse.Namespace) -> None:
     from cme_eval.run.pipeline import RunRequest, run
-    from cme_eval.inputs.schema import FILE_NAMES, NWSSP, inputs_folder
+
 
     inputs = inputs_folder(args.inputs.expanduser())
     if not inputs.is_dir():
@@ -406,8 +420,8 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _compare(args: argparse.Namespace) -> None:
-    from cme_eval.evaluate.compare import parse_overlays
     from cme_eval.run.stages import compare_scenarios
+
 
     _not_a_file(args.out)
     overlay_sets = parse_overlays(args.overlays)
@@ -424,7 +438,6 @@ def _compare(args: argparse.Namespace) -> None:
 def _progress(args: argparse.Namespace, what: str, unit: str = "run"):
     """A progress bar for a loop of known length (``progress(items, total)``), or None with -q.
     The total is given, because a process pool's results arrive as an iterator without one."""
-    from tqdm import tqdm
 
     if args.quiet:
         return None
@@ -433,6 +446,7 @@ def _progress(args: argparse.Namespace, what: str, unit: str = "run"):
 
 def _replicate(args: argparse.Namespace) -> None:
     from cme_eval.uncertainty.replicates import replicate
+
 
     _not_a_file(args.out)
     load_scenario(args.scenario, seed=args.seed, scale=args.scale,
@@ -446,6 +460,7 @@ def _replicate(args: argparse.Namespace) -> None:
 def _sensitivity(args: argparse.Namespace) -> None:
     from cme_eval.uncertainty.sensitivity import sensitivity
 
+
     _not_a_file(args.out)
     entries = [e for item in args.parameters or () for e in item.split(",") if e.strip()]
     table = sensitivity(args.scenario, args.out, parameters=entries or None,
@@ -458,6 +473,7 @@ def _sensitivity(args: argparse.Namespace) -> None:
 
 def _bench(args: argparse.Namespace) -> None:
     from cme_eval.run import bench
+
 
     if getattr(args, "out", None) is not None:
         _not_a_file(args.out)

@@ -34,12 +34,13 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger as pm_logger
 from tqdm import tqdm
 
-from cme_eval.run import folder as run_folder
-
 from cme_eval import shipped, wales
 from cme_eval.config import resolved_settings
-from cme_eval.run.scenario import load as load_scenario
 from cme_eval.exceptions import CmeEvalError
+from cme_eval.run import folder as run_folder
+from cme_eval.run.scenario import load as load_scenario
+from cme_eval.run.stages import Run
+from cme_eval.uncertainty.replicates import check_same_run, copy_summary, read_replicates
 
 # What ran and what was reused: always in run.log, on the terminal only with --verbose (the
 # progress bar says the same).
@@ -296,7 +297,6 @@ class _RunLog:
 
 def run(request: RunRequest) -> Path:
     """Run the whole evaluation into ``request.out``; returns the run folder."""
-    from cme_eval.run.stages import Run
 
     if request.workers < 1:
         raise PipelineError(f"--workers must be at least 1, got {request.workers}")
@@ -305,7 +305,6 @@ def run(request: RunRequest) -> Path:
                              overrides=request.overrides)
     replicates = None
     if request.replicates_from is not None:
-        from cme_eval.uncertainty.replicates import check_same_run, read_replicates
 
         meta, _ = read_replicates(request.replicates_from)
         check_same_run(meta, scenario, "--replicates-from")
@@ -314,7 +313,6 @@ def run(request: RunRequest) -> Path:
     _write_scenario(request, out)
     shutil.rmtree(out / REPLICATES_DIR, ignore_errors=True)  # none from an earlier run
     if replicates is not None:
-        from cme_eval.uncertainty.replicates import copy_summary
 
         copy_summary(replicates, out / REPLICATES_DIR)
     common = {"scenario": SCENARIO_FILE, "run_dir": ".", "seed": scenario.seed,

@@ -14,10 +14,10 @@ import pandas as pd
 from cme_eval import wales
 from cme_eval.config import Scenario
 from cme_eval.identifiers import nhs_numbers, upns, uprns
-from cme_eval.rng import keyed_rng
 from cme_eval.inputs.schema import STALE_STATUSES, STATUSES
-from cme_eval.schooling import compulsory_dob_range
 from cme_eval.inputs.standardise import fold
+from cme_eval.rng import keyed_rng
+from cme_eval.schooling import compulsory_dob_range
 from cme_eval.synth.reference import faker_pools, table
 
 INWARD_LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))  # letters used in inward codes

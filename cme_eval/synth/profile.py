@@ -18,6 +18,12 @@ import numpy as np
 import pandas as pd
 
 from cme_eval.config import Scenario
+from cme_eval.evaluate.accuracy import (
+    NAME_VARIANT_ERRORS,
+    UNKNOWN_TO_LINKER,
+    name_variant_known,
+    true_forenames,
+)
 from cme_eval.inputs.schema import NWSSP
 from cme_eval.synth.population import _surname_weights
 from cme_eval.synth.world import SyntheticLA
@@ -67,12 +73,6 @@ def _variants_unknown_to_linker(world: SyntheticLA) -> dict[str, tuple[float, in
     """Per name variant error type with injected records: (share the linker does not
     recognise, records judged), against the people's true forenames."""
     # Evaluation-side imports, here only: the generator itself never sees the linker.
-    from cme_eval.evaluate.accuracy import (
-        NAME_VARIANT_ERRORS,
-        UNKNOWN_TO_LINKER,
-        name_variant_known,
-        true_forenames,
-    )
 
     truth = world.truth_records
     records = pd.concat([f[["record_id", "forename", "surname"]] for f in world.sources.values()],

@@ -23,7 +23,6 @@ import pandas as pd
 from cme_eval import wales
 from cme_eval.config import Scenario
 from cme_eval.fileio import write_csv
-from cme_eval.rng import keyed_rng
 from cme_eval.inputs.schema import (
     FILE_NAMES,
     INDEPENDENT,
@@ -41,6 +40,7 @@ from cme_eval.inputs.schema import (
     TRUTH_DIR,
     VISITOR_DATASETS,
 )
+from cme_eval.rng import keyed_rng
 from cme_eval.schooling import in_scope_mask
 from cme_eval.synth import returns
 from cme_eval.synth.errors import ErrorContext, apply_errors

@@ -17,7 +17,6 @@ import pandas as pd
 from cme_eval.config import ConfigError
 from cme_eval.inputs.schema import ALL_AUTHORITIES, STATUSES, TOTAL, TRULY_MISSING
 
-
 T51_MEASURES = ("received", "perfect_match", "partial_match", "not_matched", "out_of_scope")
 
 

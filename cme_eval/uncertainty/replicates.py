@@ -35,8 +35,8 @@ import pandas as pd
 
 from cme_eval.config import ConfigError, scenario_path
 from cme_eval.fileio import write_csv
-from cme_eval.rng import keyed_int
 from cme_eval.report.outputs import Pooling, pooled
+from cme_eval.rng import keyed_int
 from cme_eval.run import stages
 from cme_eval.run.scenario import load as load_scenario
 from cme_eval.uncertainty.intervals import (  # noqa: F401 - the names replicates are read by

@@ -26,9 +26,12 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from cme_eval.config import ConfigError, Scenario, scenario_path
-from cme_eval.run.scenario import load as load_scenario
 from cme_eval.fileio import write_csv
 from cme_eval.inputs.schema import ALL_AUTHORITIES
+from cme_eval.report.figures import save_png
+from cme_eval.run.scenario import load as load_scenario
+from cme_eval.uncertainty import replicates as reps
+from cme_eval.uncertainty.figures import tornado
 
 if TYPE_CHECKING:
     from cme_eval.uncertainty.replicates import Progress
@@ -170,7 +173,6 @@ def sensitivity(scenario: str, out: Path, *, parameters: list[str] | None = None
     Chance is measured by replicates of the same scenario: read from ``replicates_from`` (a
     ``cme-eval replicate`` folder of the same scenario, seed, scale and LAs) or run here
     (``replicates`` of them, into ``out/replicates``; 0: none, no band on the figures)."""
-    from cme_eval.uncertainty import replicates as reps
 
     path = str(scenario_path(scenario))
     options = dict(seed=seed, scale=scale, authorities=list(authorities) or None)
@@ -251,8 +253,6 @@ def exceeds_chance(table: pd.DataFrame, summary: pd.DataFrame) -> pd.Series:
 def write_tornados(table: pd.DataFrame, summary: pd.DataFrame | None, out: Path
                    ) -> dict[str, Path]:
     """One tornado figure per headline measure in ``out/figures/``."""
-    from cme_eval.report.figures import save_png
-    from cme_eval.uncertainty.figures import tornado
 
     paths = {}
     for m in HEADLINE:

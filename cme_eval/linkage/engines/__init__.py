@@ -129,8 +129,10 @@ class UnknownEngine(CmeEvalError, ValueError):
     """An engine name that no module of this package declares."""
 
 
-def get(name: str) -> Engine:
-    """The engine called ``name``; a one-line error naming the allowed ones otherwise."""
+def get(name: str | None = None) -> Engine:
+    """The engine called ``name`` (None: the package default, ``linkage.engine`` in
+    defaults.yaml); a one-line error naming the allowed ones otherwise."""
+    name = name or default_setting("linkage.engine")
     if name not in _modules():
         raise UnknownEngine(f"unknown engine {name!r}; allowed: {', '.join(engine_names())}")
     engine = importlib.import_module(_modules()[name]).ENGINE

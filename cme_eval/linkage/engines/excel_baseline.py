@@ -18,9 +18,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from cme_eval.inputs.schema import NOT_MATCHED, OUT_OF_SCOPE, OUTCOME_COLUMNS, PARTIAL, PERFECT
 from cme_eval.linkage.blocking import BlockingPlan, candidates
 from cme_eval.linkage.engines import Engine
-from cme_eval.inputs.schema import NOT_MATCHED, OUT_OF_SCOPE, OUTCOME_COLUMNS, PARTIAL, PERFECT
 from cme_eval.schooling import in_scope_mask
 
 THRESHOLD = 0.80
