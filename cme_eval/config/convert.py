@@ -144,6 +144,8 @@ def build(cls: type, data: dict[str, Any], where: str = "") -> Any:
 
 
 def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` laid on ``base``, mapping by mapping (copies: neither is changed). The one
+    deep merge: scenario layers, overlays, overrides and replicate variants all use it."""
     out = copy.deepcopy(base)
     for key, value in over.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):

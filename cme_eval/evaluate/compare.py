@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cme_eval.evaluate.workload import review_hours
 from cme_eval.fileio import read_csv
 from cme_eval.inputs.schema import (
     CME_REGISTER,
@@ -51,9 +52,9 @@ def authority_row(run, authority: str) -> dict:
         "perfect_match": int(counts.get(PERFECT, 0)),
         "partial_match": int(counts.get(PARTIAL, 0)),
         "not_matched": int(counts.get(NOT_MATCHED, 0)),
-        "review_hours": round((counts.get(PARTIAL, 0) * review.minutes_per_partial_check
-                               + counts.get(NOT_MATCHED, 0) * review.minutes_per_follow_up)
-                              / 60, 1),
+        "review_hours": float(review_hours(counts.get(PARTIAL, 0), counts.get(NOT_MATCHED, 0),
+                                           review.minutes_per_partial_check,
+                                           review.minutes_per_follow_up)[2]),
         "true_cme": int(missing.sum()), "true_cme_found": int(found.sum()),
         "false_potential_cme": int((potential & ~true_status.isin(TRULY_MISSING)).sum()),
     }

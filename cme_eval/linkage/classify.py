@@ -93,10 +93,7 @@ def classify(
     """
     n = len(left)
     known_dob = left["dob_parsed"].notna().to_numpy()
-    if spec.school_age_only:
-        in_scope = in_scope_mask(left["dob_parsed"], reference_date).to_numpy() | ~known_dob
-    else:
-        in_scope = np.ones(n, dtype=bool)
+    in_scope = scope(left, spec, reference_date)
 
     cand = pd.DataFrame(
         {
@@ -121,15 +118,9 @@ def classify(
     near = strong[strong["weight"] >= best_of_strong - spec.ambiguity_margin]
     n_strong = near["left"].value_counts()
 
-    outcome = np.where(in_scope, NOT_MATCHED, OUT_OF_SCOPE).astype(object)
-    matched_id = np.full(n, "", dtype=object)
-    matched_ds = np.full(n, "", dtype=object)
-    score = np.full(n, np.nan)
     pos = assigned.index.to_numpy(dtype=int)
-    rpos = assigned["right"].to_numpy(dtype=int)
-    outcome[pos] = np.where(assigned["exact"].to_numpy(), PERFECT, PARTIAL)
-    matched_id[pos] = right["record_id"].to_numpy()[rpos]
-    matched_ds[pos] = right["dataset"].to_numpy()[rpos]
+    outcome = outcomes_of(in_scope, pos, assigned["exact"].to_numpy())
+    score = np.full(n, np.nan)
     score[pos] = assigned["weight"].to_numpy()
     # Unassigned records in scope: report the best weight seen, so reviewers see how close it was.
     unassigned = np.setdiff1d(best.index.to_numpy(dtype=int), pos)
@@ -163,15 +154,39 @@ def classify(
             parts.append(issues[i])
         reasons.append("; ".join(parts))
 
-    return pd.DataFrame(
-        {
-            "record_id": left["record_id"].to_numpy(),
-            "source": left["source"].to_numpy(),
-            "outcome": outcome,
-            "matched_record_id": matched_id,
-            "matched_dataset": matched_ds,
-            "score": np.round(score, 4),
-            "reason": reasons,
-        },
-        columns=list(OUTCOME_COLUMNS),
-    )
+    return outcome_frame(left, right, outcome, pos, assigned["right"].to_numpy(dtype=int), score,
+                         reasons)
+
+
+def scope(left: pd.DataFrame, spec: LinkSpec, reference_date: dt.date) -> np.ndarray:
+    """Which left records are matched at all: those of compulsory school age on the reference
+    date, and those whose age is unknown (kept in scope); every record when the spec is not
+    about school children (``school_age_only`` False). The same rule for every engine."""
+    if not spec.school_age_only:
+        return np.ones(len(left), dtype=bool)
+    known = left["dob_parsed"].notna().to_numpy()
+    return in_scope_mask(left["dob_parsed"], reference_date).to_numpy() | ~known
+
+
+def outcomes_of(in_scope: np.ndarray, pos: np.ndarray, perfect: np.ndarray) -> np.ndarray:
+    """Each left record's outcome: the records at ``pos`` are matched (perfectly where
+    ``perfect``), the rest not matched, or out of scope."""
+    outcome = np.where(in_scope, NOT_MATCHED, OUT_OF_SCOPE).astype(object)
+    outcome[pos] = np.where(perfect, PERFECT, PARTIAL)
+    return outcome
+
+
+def outcome_frame(left: pd.DataFrame, right: pd.DataFrame, outcome: np.ndarray,
+                  pos: np.ndarray, rpos: np.ndarray, score: np.ndarray, reason) -> pd.DataFrame:
+    """The outcome table every engine returns: one row per left record, in left order; the
+    records at ``pos`` matched to the right records at ``rpos``."""
+    n = len(left)
+    matched_id = np.full(n, "", dtype=object)
+    matched_ds = np.full(n, "", dtype=object)
+    matched_id[pos] = right["record_id"].to_numpy()[rpos]
+    matched_ds[pos] = right["dataset"].to_numpy()[rpos]
+    return pd.DataFrame({"record_id": left["record_id"].to_numpy(),
+                         "source": left["source"].to_numpy(), "outcome": outcome,
+                         "matched_record_id": matched_id, "matched_dataset": matched_ds,
+                         "score": np.round(score, 4), "reason": reason},
+                        columns=list(OUTCOME_COLUMNS))

@@ -8,6 +8,7 @@ both, so a label is changed in one place.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -58,10 +59,8 @@ VALUES = {
     "misallocated_border": "Lives over the border, allocated by postcode",
     "missing_known": "Missing education, known to the LA",
     "missing_unknown": "Missing education, unknown to the LA",
-    "recordlinkage": "This toolkit", "splink": "This toolkit on Splink",
-    "excel_baseline": "Excel fuzzy lookup (the pilot's method)",
     "none": "No error", "all": "All records",
-}
+}  # and each engine by its own label (linkage.engines: Engine.label), see ``_words``
 CATEGORY_COLUMNS = ("authority", "source", "true_status", "engine", "mechanism")
 SHARE_COLUMNS = ("precision", "recall", "f1")
 _SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+")
@@ -71,13 +70,20 @@ def value(text: str) -> str:
     """A category as words: the table above, else the machine name with its words spaced
     ('dob_day_month_swap' -> 'Dob day month swap'); a suffix in brackets is kept."""
     text = str(text)
-    if text in VALUES:
-        return VALUES[text]
+    words = _words()
+    if text in words:
+        return words[text]
     match = _SNAKE.match(text)
     if not match:
         return text
-    head = VALUES.get(match.group(0), match.group(0).replace("_", " ").capitalize())
+    head = words.get(match.group(0), match.group(0).replace("_", " ").capitalize())
     return head + text[match.end():]
+
+
+@functools.cache
+def _words() -> dict[str, str]:
+    """``VALUES`` and every engine's label: an engine is named for people in its own module."""
+    return {**VALUES, **{name: engines.get(name).label for name in engines.engine_names()}}
 
 
 def column(name: str) -> str:
@@ -178,14 +184,6 @@ def _points(v: object) -> str:
 # Kept apart from COLUMNS and VALUES, which the report's tables, spreadsheets and figures read:
 # a word added here never changes a report output.
 
-# Each engine's name for people: an engine's own ``label`` (cme_eval.linkage.engines) when it
-# declares one, else this table (see ``engine``).
-ENGINES = {
-    "recordlinkage": "recordlinkage (Fellegi-Sunter)",
-    "excel_baseline": "Excel / Power Query baseline",
-    "splink": "Splink (DuckDB)",
-    "splink-spark": "Splink on Spark",
-}
 # The files an LA receives and holds (and what the generate stage counts besides).
 DATASETS = {
     "nwssp": "NHS extract (NWSSP)", "independent": "Independent school returns",
@@ -233,14 +231,13 @@ FIGURES = {
 
 
 def engine(name: str) -> str:
-    """An engine as people name it: the engine's own ``label`` where it declares one, else
-    ``ENGINES``, else its name."""
+    """An engine as people name it: its own ``label`` (each engine declares one, in
+    cme_eval.linkage.engines, the only place engine names are written), else ``value``."""
     try:
-
         own = getattr(engines.get(name), "label", "")
-    except (ImportError, ValueError, RuntimeError):
+    except (ImportError, ValueError, RuntimeError):  # not an engine (any more): words anyway
         own = ""
-    return own or ENGINES.get(name, name)
+    return own or value(name)
 
 
 def dataset(name: str) -> str:

@@ -92,7 +92,6 @@ def table(frame: pd.DataFrame, caption: str = "") -> Table:
 
 def shown(tables: dict[str, pd.DataFrame], name: str, *, pooled: bool = False) -> Table:
     """``stages.shown`` (a table of a stage's result, or a note why it is not there), in words."""
-
     return table(stage_table(tables, name, pooled=pooled))
 
 
@@ -127,7 +126,6 @@ def engine_label(name: str) -> str:
 
 def engine_used(run) -> str:
     """One line: the engine whose outcomes the run's tables hold, and any run beside it."""
-
     line = f"Matching method: {engine_label(run.scenario.linkage.engine)}."
     others = [engine_label(e) for e in compare_engines(run)]
     if others:
@@ -137,7 +135,6 @@ def engine_used(run) -> str:
 
 def _spec(run):
     """The link spec the link stage uses for the run's scenario."""
-
     spec = getattr(run, "spec", None)  # Run.spec, where the run has it
     return spec if spec is not None else spec_from_settings(
         run.scenario.linkage, run.scenario.shared_identifiers())
@@ -146,7 +143,6 @@ def _spec(run):
 def _diagnostics(run, authority: str) -> list[tuple[str, dict, object]]:
     """(whose records, diagnostics entry, spec its passes came from) for every link the run's
     main engine made for the LA: its own, and the central one first under central matching."""
-
     run.require("link", authority)
     spec = _spec(run)
     entries = []
@@ -242,7 +238,6 @@ def _weighed_pairs(run, authority: str, source: str, prepared: dict):
     """The source's candidate pairs as the link weighed them: (left, right, levels, spec that
     weighs them, total weight per pair). Levels from the recordlinkage engine: every
     pair-scoring engine gives the same levels, and estimation and classification are shared."""
-
     left = prepared[source]
     right = pd.concat([prepared[d].assign(dataset=d) for d in MATCHED_AGAINST[source]],
                       ignore_index=True)
@@ -252,7 +247,6 @@ def _weighed_pairs(run, authority: str, source: str, prepared: dict):
 
 def _explained(pair, left, right, levels, weighed):
     """The explanation table of one pair, comparisons in words."""
-
     one = levels.loc[[pair]]
     table = explain_pair(one.iloc[0], weighed, comparison_weights(one, weighed, left, right)
                          .iloc[0])
@@ -264,7 +258,6 @@ def _examples_in(outcomes: pd.DataFrame, left, right, levels, total, threshold):
     """The pair of a partial match (the middle one by score) and of a near miss (the record
     left unmatched whose best candidate came closest below the threshold), each only where the
     pair's weight is the score the link recorded: {kind: (left position, right position)}."""
-
     at_left = pd.Series(range(len(left)), index=left["record_id"].to_numpy())
     at_right = pd.Series(range(len(right)), index=pd.MultiIndex.from_arrays(
         [right["record_id"].to_numpy(), right["dataset"].to_numpy()]))
@@ -299,7 +292,6 @@ def explain_examples(run, authority: str) -> list[tuple[str, object]]:
     Each example is a waterfall figure and its table of comparison levels and weights; the pair
     is named by neither names nor record ids, and no value of a record appears. An example the
     link has none of is a one-line note instead: (note, None)."""
-
     engine = run.scenario.linkage.engine
     if not engines.get(engine).scores_pairs:
         return [(f"{engine_label(engine)} does not weigh comparisons: no match weight to "

@@ -23,6 +23,7 @@ from cme_eval.config import (
     available_overlays,
     available_scenarios,
     resolve_authorities,
+    resolved_settings,
 )
 from cme_eval.evaluate.compare import parse_overlays
 from cme_eval.exceptions import CmeEvalError
@@ -374,11 +375,11 @@ def _run(args: argparse.Namespace) -> None:
 
     scenario = load_scenario(args.scenario, seed=args.seed, scale=args.scale,
                              authorities=list(args.authorities) or None)
-    out = args.out or run_folder.default_folder(scenario, load_scenario(args.scenario),
+    out = args.out or run_folder.default_folder(scenario, resolved_settings(args.scenario),
                                                 Path("reports"))
     folder = run(RunRequest(args.scenario, out, args.authorities, args.seed, args.scale,
                             args.workers, force=args.force, progress=not args.quiet,
-                            replicates_from=args.replicates_from))
+                            replicates_from=args.replicates_from, loaded=scenario))
     print(f"Report written to {folder / 'report.html'}")
 
 

@@ -58,14 +58,15 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9.+]+", "-", text.lower()).strip("-") or "run"
 
 
-def default_folder(scenario: Scenario, as_written: Scenario, base: Path) -> Path:
-    """``base/NAME`` for the scenario as written; otherwise the name says what differs."""
+def default_folder(scenario: Scenario, as_written: dict[str, Any], base: Path) -> Path:
+    """``base/NAME`` for the scenario as written (``as_written``: its resolved settings, read,
+    not loaded again); otherwise the name says what differs."""
     parts = [_slug(scenario.name)]
-    if list(scenario.authorities) != list(as_written.authorities):
+    if list(scenario.authorities) != list(as_written.get("authorities") or {}):
         parts.append("+".join(wales.get(a).slug for a in scenario.authorities))
-    if scenario.seed != as_written.seed:
+    if scenario.seed != as_written.get("seed"):
         parts.append(f"seed{scenario.seed}")
-    if scenario.scale != as_written.scale:
+    if scenario.scale != as_written.get("scale"):
         parts.append(f"s{scenario.scale:g}")
     return base / "--".join(parts)
 

@@ -35,7 +35,7 @@ from papermill.log import logger as pm_logger
 from tqdm import tqdm
 
 from cme_eval import shipped, wales
-from cme_eval.config import resolved_settings
+from cme_eval.config import Scenario, resolved_settings
 from cme_eval.exceptions import CmeEvalError
 from cme_eval.run import folder as run_folder
 from cme_eval.run.scenario import load as load_scenario
@@ -91,6 +91,9 @@ class RunRequest:
     # ``cme-eval replicate`` folder of the same scenario, seed, scale and LAs: copied into the
     # run folder (``replicates/``) so the report shows the replicates' range beside its figures.
     replicates_from: Path | None = None
+    # The scenario as the command already loaded and checked it with these parameters (one
+    # load per command); None: loaded here.
+    loaded: Scenario | None = None
 
 
 def in_workers(authorities: list[str], workers: int, cwd: Path, work) -> None:
@@ -300,9 +303,9 @@ def run(request: RunRequest) -> Path:
 
     if request.workers < 1:
         raise PipelineError(f"--workers must be at least 1, got {request.workers}")
-    scenario = load_scenario(request.scenario, seed=request.seed, scale=request.scale,
-                             authorities=list(request.authorities) or None,
-                             overrides=request.overrides)
+    scenario = request.loaded or load_scenario(
+        request.scenario, seed=request.seed, scale=request.scale,
+        authorities=list(request.authorities) or None, overrides=request.overrides)
     replicates = None
     if request.replicates_from is not None:
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cme_eval.config import ConfigError, scenario_path
+from cme_eval.config import ConfigError, merge, scenario_path
 from cme_eval.fileio import write_csv
 from cme_eval.report.outputs import Pooling, pooled
 from cme_eval.rng import keyed_int
@@ -83,20 +83,12 @@ def replicate_seeds(seed: int, n: int) -> list[int]:
     return [keyed_int(seed, "replicate", k) for k in range(1, n + 1)]
 
 
-def _merged(a: dict, b: dict) -> dict:
-    out = dict(a)
-    for key, value in b.items():
-        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(
-            out.get(key), dict) else value
-    return out
-
-
 def measure(variant: Variant, work: Path, *, keep: bool = False
             ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run one variant through the library stages in a fresh folder under ``work`` and return
     its measures per LA and its published comparison. The folder is removed unless ``keep``
     (then it is ``work/base``, for variants that ``reuse`` it)."""
-    overrides = _merged(REPLICATE_OVERRIDES, variant.overrides)
+    overrides = merge(REPLICATE_OVERRIDES, variant.overrides)
     per_la: dict[str, list[pd.DataFrame]] = {}
     if variant.reuse:
         scenario = load_scenario(variant.scenario, seed=variant.seed, scale=variant.scale,

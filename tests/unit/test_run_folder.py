@@ -9,16 +9,18 @@ import pytest
 
 from cme_eval.run import folder as run_folder
 from cme_eval.config import load_scenario
+from cme_eval.config import resolved_settings
 from cme_eval.run.folder import RunFolderError, claim, default_folder
 
 
 def test_the_scenario_as_written_gets_its_plain_name():
     smoke = load_scenario("smoke")
-    assert default_folder(smoke, smoke, Path("reports")) == Path("reports/smoke")
+    assert default_folder(smoke, resolved_settings("smoke"), Path("reports")) == Path(
+        "reports/smoke")
 
 
 def test_a_run_that_differs_says_how_in_its_folder_name():
-    written = load_scenario("pilot-2025")
+    written = resolved_settings("pilot-2025")
     run = load_scenario("pilot-2025", authorities=["Cardiff", "isle of anglesey"], scale=0.1,
                         seed=7)
     assert default_folder(run, written, Path("reports")) == Path(

@@ -51,11 +51,11 @@ def test_an_engines_own_label_wins_over_the_fallback_table(monkeypatch):
     monkeypatch.setattr(type(engine), "label", "Splink, as the engine names itself", raising=False)
     assert labels.engine("splink") == "Splink, as the engine names itself"
     monkeypatch.setattr(type(engine), "label", "", raising=False)
-    assert labels.engine("splink") == labels.ENGINES["splink"]
+    assert labels.engine("splink") == labels.value("splink")  # no label: words, not a name
 
 
 def test_notebook_words_are_not_machine_names():
-    for table in (labels.ENGINES, labels.DATASETS, labels.OUTCOME_WORDS, labels.FIELDS,
+    for table in (labels.DATASETS, labels.OUTCOME_WORDS, labels.FIELDS,
                   labels.VIEW_COLUMNS, labels.FIGURES):
         for key, words in table.items():
             assert not MACHINE.search(words), (key, words)

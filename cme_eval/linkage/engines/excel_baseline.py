@@ -18,10 +18,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from cme_eval.inputs.schema import NOT_MATCHED, OUT_OF_SCOPE, OUTCOME_COLUMNS, PARTIAL, PERFECT
+from cme_eval.inputs.schema import NOT_MATCHED, OUT_OF_SCOPE
 from cme_eval.linkage.blocking import BlockingPlan, candidates
+from cme_eval.linkage.classify import outcome_frame, outcomes_of, scope
 from cme_eval.linkage.engines import Engine
-from cme_eval.schooling import in_scope_mask
 
 THRESHOLD = 0.80
 FIELDS = ("forename_std", "surname_std", "dob_std", "postcode_std")
@@ -66,31 +66,19 @@ def link(left: pd.DataFrame, right: pd.DataFrame, plan: BlockingPlan, *,
     best = cand.drop_duplicates("left")
     best = best[best["sim"] >= THRESHOLD].set_index("left")
 
-    n = len(left)
-    known = left["dob_parsed"].notna().to_numpy()
-    in_scope = (in_scope_mask(left["dob_parsed"], reference_date).to_numpy() | ~known
-                if plan.spec.school_age_only else np.ones(n, dtype=bool))
-    outcome = np.where(in_scope, NOT_MATCHED, OUT_OF_SCOPE).astype(object)
-    matched_id = np.full(n, "", dtype=object)
-    matched_ds = np.full(n, "", dtype=object)
-    score = np.full(n, np.nan)
+    in_scope = scope(left, plan.spec, reference_date)
     pos = best.index.to_numpy(dtype=int)
     pos = pos[in_scope[pos]]
-    rpos = best.loc[pos, "right"].to_numpy(dtype=int)
     sims = best.loc[pos, "sim"].to_numpy()
-    outcome[pos] = np.where(sims >= 1.0 - 1e-12, PERFECT, PARTIAL)
-    matched_id[pos] = right["record_id"].to_numpy()[rpos]
-    matched_ds[pos] = right["dataset"].to_numpy()[rpos]
+    outcome = outcomes_of(in_scope, pos, sims >= 1.0 - 1e-12)
+    score = np.full(len(left), np.nan)
     score[pos] = sims
     reason = np.where(outcome == OUT_OF_SCOPE, "outside compulsory school age",
                       np.where(outcome == NOT_MATCHED,
                                f"no candidate with similarity >= {THRESHOLD:.2f}",
                                "best candidate by Jaccard similarity"))
-    return pd.DataFrame({"record_id": left["record_id"].to_numpy(),
-                         "source": left["source"].to_numpy(), "outcome": outcome,
-                         "matched_record_id": matched_id, "matched_dataset": matched_ds,
-                         "score": np.round(score, 4), "reason": reason},
-                        columns=list(OUTCOME_COLUMNS))
+    return outcome_frame(left, right, outcome, pos, best.loc[pos, "right"].to_numpy(dtype=int),
+                         score, reason)
 
 
 class ExcelBaseline(Engine):
