@@ -74,9 +74,11 @@ def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpe
 
     for side, frame in (("left", left_std), ("right", right_std)):
         check_standardised(frame, f"standardise -> link ({side} records)")
+    weights: dict[str, list[list[float]]] = {}
     if chosen.scores_pairs:
         levels, weighed, plan, parameters = score(left_std, right_std, spec, engine, plan)
         outcomes = classify(left_std, right_std, levels, weighed, reference_date=reference_date)
+        weights = {c.name: [[lv.m, lv.u] for lv in c.levels] for c in weighed.comparisons}
     else:
         plan, parameters = plan or blocking.plan(left_std, right_std, spec), "not used"
         outcomes = chosen.link(left_std, right_std, plan, reference_date=reference_date)
@@ -85,7 +87,10 @@ def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpe
             "engine": chosen.name, "left_records": len(left_std), "right_records": len(right_std),
             "passes": [list(p) for p in plan.passes], "pair_counts": list(plan.counts),
             "uninformative": list(plan.uninformative), "notes": list(plan.notes),
-            "parameters": parameters})
+            "parameters": parameters,
+            # m and u of each comparison's levels as the link weighed them (parameters, not
+            # data): an explanation of a pair reuses them instead of estimating again
+            "m_u": weights})
     return outcomes
 
 

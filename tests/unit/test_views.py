@@ -1,4 +1,4 @@
-"""What the notebooks show (cme_eval.report.views): words for people, the blocking plan as the
+"""What the notebooks show (cme_eval.run.views): words for people, the blocking plan as the
 link's diagnostics record it, explanations that carry no record's values, the figures a run
 wrote. Everything is written under pytest's temporary folders."""
 
@@ -13,8 +13,8 @@ import pytest
 from cme_eval.fileio import read_csv
 from cme_eval.inputs.ingest import read_authority
 from cme_eval.linkage.engines import engine_names
-from cme_eval.report import labels, views
-from cme_eval.run import stages
+from cme_eval.report import labels
+from cme_eval.run import stages, views
 
 MACHINE = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b")  # a snake_case name: not words for people
 LA = "Isle of Anglesey"  # the smallest pilot LA: its link takes a second or two

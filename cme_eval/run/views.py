@@ -13,13 +13,16 @@ from __future__ import annotations
 import html
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cme_eval.fileio import read_csv
 from cme_eval.inputs.schema import MATCHED_AGAINST, NOT_MATCHED, PARTIAL, RECEIVED_SOURCES
-from cme_eval.linkage import engines, prepare_sources, score, spec_from_settings
+from cme_eval.linkage import engines, estimation, prepare_sources, spec_from_settings
+from cme_eval.linkage.blocking import plan as plan_blocking
 from cme_eval.linkage.central import central_spec
 from cme_eval.linkage.classify import pair_weights
 from cme_eval.linkage.explain import comparison_weights, explain_pair, waterfall
@@ -32,6 +35,8 @@ PARTIAL_MATCH = "A partial match"
 # Scores in outcomes.csv are written with 4 decimals: an explanation whose weights add up to
 # the recorded score within this is the pair as the link weighed it.
 SAME_SCORE = 0.001
+# Records of each kind tried, in order, before an example is given up on.
+TRIED = 25
 NAN = float("nan")  # a pass that made no pairs because it was not used
 
 
@@ -234,15 +239,30 @@ def blocking(run, authority: str) -> list[tuple[str, pd.DataFrame]]:
 # -- explanations ----------------------------------------------------------------------------
 
 
-def _weighed_pairs(run, authority: str, source: str, prepared: dict):
-    """The source's candidate pairs as the link weighed them: (left, right, levels, spec that
-    weighs them, total weight per pair). Levels from the recordlinkage engine: every
-    pair-scoring engine gives the same levels, and estimation and classification are shared."""
+def _weighed_pairs(run, authority: str, source: str, prepared: dict, record_ids):
+    """Candidate pairs of some of the source's records (``record_ids``), weighed as the link
+    weighed them: (those records, right, levels, weighing spec, total weight per pair).
+
+    The blocking plan is the whole link's (made from every record) and the m and u are those
+    the link recorded in its diagnostics, so a pair's weight is the one the link gave it; only
+    these records' pairs are scored, not the LA's. Levels from the package's default engine:
+    every pair-scoring engine gives the same levels."""
     left = prepared[source]
     right = pd.concat([prepared[d].assign(dataset=d) for d in MATCHED_AGAINST[source]],
                       ignore_index=True)
-    levels, weighed, _, _ = score(left, right, _spec(run))
-    return left, right, levels, weighed, pair_weights(levels, weighed, left, right)
+    plan = plan_blocking(left, right, _spec(run))
+    some = left[left["record_id"].isin(set(record_ids))].reset_index(drop=True)
+    # a plan of its own for these records: the whole link's passes and spec, no pairs made yet
+    levels = engines.get().score_pairs(some, right, replace(plan, made={}))
+    recorded = next((e.get("m_u") for _, e, _ in _diagnostics(run, authority)
+                     if e.get("source") == source and e.get("m_u")), None)
+    if recorded and set(recorded) == {c.name for c in plan.spec.comparisons}:
+        weighed = estimation.with_parameters(
+            plan.spec, {k: np.array([m for m, _ in v]) for k, v in recorded.items()},
+            {k: np.array([u for _, u in v]) for k, v in recorded.items()})
+    else:  # a link made before the diagnostics held m and u: estimate them again
+        weighed, _ = estimation.parameters_for(left, right, levels, plan.spec)
+    return some, right, levels, weighed, pair_weights(levels, weighed, some, right)
 
 
 def _explained(pair, left, right, levels, weighed):
@@ -254,16 +274,10 @@ def _explained(pair, left, right, levels, weighed):
                                     for c in table["comparison"]])
 
 
-def _examples_in(outcomes: pd.DataFrame, left, right, levels, total, threshold):
-    """The pair of a partial match (the middle one by score) and of a near miss (the record
-    left unmatched whose best candidate came closest below the threshold), each only where the
-    pair's weight is the score the link recorded: {kind: (left position, right position)}."""
-    at_left = pd.Series(range(len(left)), index=left["record_id"].to_numpy())
-    at_right = pd.Series(range(len(right)), index=pd.MultiIndex.from_arrays(
-        [right["record_id"].to_numpy(), right["dataset"].to_numpy()]))
-    pairs = pd.DataFrame({"left": levels.index.get_level_values(0),
-                          "right": levels.index.get_level_values(1),
-                          "weight": total.to_numpy()})
+def _tried(outcomes: pd.DataFrame, threshold: float) -> dict[str, pd.DataFrame]:
+    """The records tried as examples, in order: partial matches from the middle one by score
+    outwards, and records left unmatched whose best candidate came closest below the
+    threshold; at most ``TRIED`` of each."""
     outcomes = outcomes.assign(score=pd.to_numeric(outcomes["score"], errors="coerce"))
     partial = outcomes[outcomes["outcome"] == PARTIAL].sort_values(["score", "record_id"],
                                                                    kind="stable")
@@ -271,9 +285,23 @@ def _examples_in(outcomes: pd.DataFrame, left, right, levels, total, threshold):
     partial = partial.iloc[sorted(range(len(partial)), key=lambda i: (abs(i - middle), i))]
     missed = outcomes[(outcomes["outcome"] == NOT_MATCHED) & (outcomes["score"] < threshold)]
     missed = missed.sort_values(["score", "record_id"], ascending=[False, True])
+    return {PARTIAL_MATCH: partial.head(TRIED), NEAR_MISS: missed.head(TRIED)}
+
+
+def _examples_in(tried: dict[str, pd.DataFrame], left, right, levels, total):
+    """The first pair of each kind whose weight is the score the link recorded (for a partial
+    match, with the record it was matched to): {kind: (left position, right position)}."""
+    at_left = pd.Series(range(len(left)), index=left["record_id"].to_numpy())
+    at_right = pd.Series(range(len(right)), index=pd.MultiIndex.from_arrays(
+        [right["record_id"].to_numpy(), right["dataset"].to_numpy()]))
+    pairs = pd.DataFrame({"left": levels.index.get_level_values(0),
+                          "right": levels.index.get_level_values(1),
+                          "weight": total.to_numpy()})
     found = {}
-    for kind, rows in ((PARTIAL_MATCH, partial), (NEAR_MISS, missed)):
+    for kind, rows in tried.items():
         for row in rows.itertuples():
+            if row.record_id not in at_left.index:
+                continue
             mine = pairs[(pairs["left"] == at_left[row.record_id])
                          & ((pairs["weight"] - row.score).abs() < SAME_SCORE)]
             if kind == PARTIAL_MATCH:
@@ -307,9 +335,11 @@ def explain_examples(run, authority: str) -> list[tuple[str, object]]:
         mine = outcomes[outcomes["source"] == source]
         if mine.empty or len(shown) == 2:
             continue
-        left, right, levels, weighed, total = _weighed_pairs(run, authority, source, prepared)
-        for kind, pair in _examples_in(mine, left, right, levels, total,
-                                        threshold).items():
+        tried = _tried(mine, threshold)
+        ids = pd.concat([t["record_id"] for t in tried.values()])
+        left, right, levels, weighed, total = _weighed_pairs(run, authority, source, prepared,
+                                                             ids)
+        for kind, pair in _examples_in(tried, left, right, levels, total).items():
             if kind not in shown:
                 shown[kind] = (_explained(pair, left, right, levels, weighed), threshold)
     items: list[tuple[str, object]] = []
