@@ -37,14 +37,16 @@ browser: /usr/bin/chromium /usr/bin/chromedriver $(AXE)
 run: $(STAMP)
 	$(BIN)/cme-eval run pilot-2025 --out reports/pilot-2025 --force
 
-## The whole test suite: unit, integration and the committed notebooks under nbval, two tests at
-## a time (pytest-xdist; tests/conftest.py keeps each notebook's cells on one worker), the 15
-## slowest named at the end
+## The whole test suite: mypy on the package first ([tool.mypy]), then unit, integration and the
+## committed notebooks under nbval, two tests at a time (pytest-xdist; tests/conftest.py keeps
+## each notebook's cells on one worker), the 15 slowest named at the end
 test: $(STAMP) browser
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -n 2 --durations=15 --nbval --nbval-current-env tests notebooks
 
-## A contributor's fast loop: the unit tests only (no whole runs, no browser), in parallel
+## A contributor's fast loop: mypy, then the unit tests in parallel (no whole runs, no browser)
 test-fast: $(STAMP)
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -n 2 --durations=5 tests/unit
 
 ## Refresh the notebooks' stored outputs (the smoke defaults) after changing a stage

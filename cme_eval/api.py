@@ -36,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -146,8 +147,9 @@ def _settings(spec: LinkSpec | None, school_age_only: bool | None, one_to_one: b
     if spec is None:
 
         spec = spec_from_settings(Linkage())
-    changes = {k: bool(v) for k, v in (("school_age_only", school_age_only),
-                                        ("one_to_one", one_to_one)) if v is not None}
+    changes: dict[str, Any] = {  # Any: replace() checks ** against every field's type
+        k: bool(v) for k, v in (("school_age_only", school_age_only),
+                                ("one_to_one", one_to_one)) if v is not None}
     if twin_guard is False:
         changes["max_level_to_link"] = tuple(g for g in spec.max_level_to_link
                                              if g[0] != "forename")

@@ -20,7 +20,7 @@ def nhs_check_digit(first_nine: str) -> int | None:
     check = 11 - total % 11
     if check == 11:
         return 0
-    return None if check == 10 else check
+    return None if check == 10 else int(check)  # a numpy integer from the weights: as int
 
 
 def is_valid_nhs_number(value: str) -> bool:

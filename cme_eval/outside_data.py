@@ -405,7 +405,7 @@ def constant_surname_task(n: int = 10_000, seed: int = SEED,
                  typo_fields=("first_name", "dob", "address", "postcode"))
 
 
-HOSTILE = {
+HOSTILE: dict[str, Callable[..., LinkTask]] = {  # each called as (n, seed=seed)
     "constant_postcode": constant_postcode_task,
     "shared_surname_dob": shared_surname_dob_task,
     "missing_optional": missing_optional_task,

@@ -63,7 +63,7 @@ def convert(value: Any, tp: Any, where: str, meta: typing.Mapping[str, Any]) -> 
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a mapping, got {value!r}")
-        return build(tp, value, where)
+        return build(typing.cast(type, tp), value, where)  # a dataclass type, not an instance
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         return None if value is None else convert(value, args[0], where, meta)

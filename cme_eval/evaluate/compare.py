@@ -88,7 +88,7 @@ def verdict(table: pd.DataFrame, baseline: str) -> list[str]:
                      " linked to another child's record, so would not be followed up.")
         lines.append(line)
     if gains:
-        best = max(gains, key=gains.get)
+        best = max(gains, key=lambda k: gains[k])
         lines.insert(0, f"Of the what-ifs compared, {best} buys most: it saves "
                         f"{gains[best]:,.0f} of {base['review_hours']:,.0f} review hours on the "
                         "same population.")

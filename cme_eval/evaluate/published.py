@@ -21,6 +21,12 @@ from cme_eval.evaluate.subset import PUBLISHED_SUBSET_FACTS as facts
 from cme_eval.inputs.schema import ALL_AUTHORITIES, TOTAL
 from cme_eval.wales import PILOT_AUTHORITIES
 
+# A tolerance as _verdict reads it, and a compared measure: (measure, published, reproduced,
+# tolerance, note).
+Tolerance = (float | tuple[str, float] | tuple[str, float, float]
+             | tuple[str, float, float, float])
+Measure = tuple[str, float, float, Tolerance, str]
+
 COLUMNS = ["measure", "published", "reproduced", "difference", "within_tolerance", "tolerance",
            "applicable", "note"]
 
@@ -74,7 +80,8 @@ WEAK_NOTE = ("weak evidence: the report gives no per-LA counts, and the re-run's
              "(docs/reporting_subset.md)")
 
 
-def _subset_rows(t51: pd.DataFrame, t61: pd.DataFrame, subset: tuple[str, ...]) -> list:
+def _subset_rows(t51: pd.DataFrame, t61: pd.DataFrame, subset: tuple[str, ...]
+                 ) -> list[Measure]:
     """The published counts of Tables 5.1 and 6.1 beside the same counts on ``subset``."""
 
     total = t51[(t51["source"] == TOTAL) & t51["authority"].isin(subset)]
@@ -137,7 +144,7 @@ def compare(t51: pd.DataFrame, t61: pd.DataFrame, scale: float = 1.0, *,
     nhs = int(t51[(t51["authority"] == ALL_AUTHORITIES) & (t51["source"] == "NWSSP")]
               ["received"].iloc[0])
     full_size = scale == 1.0
-    rows = [
+    rows: list[Measure] = [
         ("perfect match, share of records received", text["perfect_share_overall"],
          pooled["perfect_match"] / rec, 0.03, ""),
         ("partial match, share of records received", text["partial_share_overall"],
@@ -160,7 +167,8 @@ def compare(t51: pd.DataFrame, t61: pd.DataFrame, scale: float = 1.0, *,
          pub61["potential_cme_identified"] / pub_received,
          t61_all["potential_cme_identified"] / rec, ("relative", 0.25), ""),
     ]
-    counts = [("NHS records sent to the seven LAs", 167_000, nhs, ("relative", 0.05), "")]
+    counts: list[Measure] = [
+        ("NHS records sent to the seven LAs", 167_000, nhs, ("relative", 0.05), "")]
     subset_in_run = bool(subset) and set(subset) <= run_las
     if subset_in_run:
         counts += _subset_rows(t51, t61, tuple(subset))

@@ -62,8 +62,8 @@ def table_5_1_for(authority: str, outcomes: pd.DataFrame) -> pd.DataFrame:
     for source in (*RECEIVED_SOURCES, None):
         subset = outcomes if source is None else outcomes[outcomes["source"] == source]
         counts = subset["outcome"].value_counts()
-        row = {"authority": authority, "source": SOURCE_LABELS.get(source, TOTAL),
-               "received": len(subset)}
+        label = TOTAL if source is None else SOURCE_LABELS.get(source, TOTAL)
+        row = {"authority": authority, "source": label, "received": len(subset)}
         row.update({col: int(counts.get(o, 0)) for o, col in _OUTCOME_COLUMN.items()})
         rows.append(row)
     table = pd.DataFrame(rows, columns=TABLE_5_1_COLUMNS)

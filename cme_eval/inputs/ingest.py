@@ -236,7 +236,7 @@ def _found_text(columns: Sequence[str], found: dict[str, list[str]]) -> str:
 
 
 def to_common_schema(frame: pd.DataFrame, name: str, *,
-                     rows: Sequence[int] | None = None) -> Ingested:
+                     rows: Sequence[int] | np.ndarray | None = None) -> Ingested:
     """Map one table in any known layout to the common schema; report what is missing.
 
     ``rows`` are the row numbers a person sees for each of the frame's rows (default: the
@@ -315,7 +315,7 @@ def _stripped(values: pd.Series) -> pd.Series:
                      dtype=object)
 
 
-def _unique_ids(given: np.ndarray, where: Sequence[str], rows: np.ndarray,
+def _unique_ids(given: np.ndarray, where: list[str] | np.ndarray, rows: np.ndarray,
                 earlier: str = "an earlier row") -> tuple[np.ndarray, list[tuple[int, str]]]:
     """Ids unique within a source: a blank or repeated id becomes one made from its table
     (file, sheet) and row, ``where:row7``. Returns the ids and (position, problem) for each

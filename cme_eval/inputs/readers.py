@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -300,14 +301,14 @@ def _blank_rows(cells: np.ndarray) -> np.ndarray:
 
 
 def _remove_nuls(frame: pd.DataFrame, numbers: np.ndarray, label: str) -> list[ReportLine]:
-    report = []
+    report: list[ReportLine] = []
     for column in frame.columns:
         has = frame[column].str.contains(_NUL_MARK, regex=False).to_numpy()
         if has.any():
             report.extend(line(label, "NUL bytes removed from the value", int(r), column)
                           for r in numbers[has])
             frame[column] = frame[column].str.replace(_NUL_MARK, "", regex=False)
-    return sorted(report, key=lambda r: r["row"])
+    return sorted(report, key=lambda r: cast(int, r["row"]))  # each line has a row number
 
 
 # --- spreadsheets ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,8 @@ def pair_weights(levels: pd.DataFrame, spec: LinkSpec, left: pd.DataFrame | None
         level = levels[comparison.name].to_numpy()
         weight = table[level]
         if comparison.name in spec.term_frequency and left is not None and len(levels):
-            share = right[comparison.column].value_counts(normalize=True)
+            # right is given with left
+            share = cast(pd.DataFrame, right)[comparison.column].value_counts(normalize=True)
             li = levels.index.get_level_values(0).to_numpy()
             exact = level == 0
             values = left[comparison.column].to_numpy()[li[exact]]

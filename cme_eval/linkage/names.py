@@ -49,9 +49,9 @@ def _nickname_keys() -> dict[str, set[str]]:
     """Folded name -> keys of its nickname groups (``en:<formal name>``)."""
     from nicknames import name_triplets
 
-    edges = {(fold(a), fold(b)) for a, relation, b in name_triplets()
-             if relation == "has_nickname"}
-    edges = sorted((a, b) for a, b in edges if a and b and a != b)
+    folded = {(fold(a), fold(b)) for a, relation, b in name_triplets()
+              if relation == "has_nickname"}
+    edges = sorted((a, b) for a, b in folded if a and b and a != b)
     # A name given as the nickname of a longer name is itself a nickname (bill, ron, tom): its
     # own entries are read as pairs keyed by the other name, so they join no group of theirs.
     informal = {b for a, b in edges if len(a) > len(b)}

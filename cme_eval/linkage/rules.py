@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -73,7 +74,8 @@ class Rule:
             where = "" if self.column == own_column else f"{thing} "
             return f"{where}JW >= {self.threshold:.2f}"
         if self.kind == "swapped_with":
-            return f"swapped with {COLUMN_WORDS.get(self.other, self.other)}"  # JW as above
+            other = cast(str, self.other)  # swapped_with has one (__post_init__)
+            return f"swapped with {COLUMN_WORDS.get(other, other)}"  # JW as above
         return {"name_variant": "known variant", "shared_word": "shares a word",
                 "day_month_swapped": "day and month swapped",
                 "one_digit_different": "one digit different"}[self.kind]
@@ -193,19 +195,21 @@ def holds(rule: Rule, left: Mapping[str, np.ndarray] | PairCache,
           ) -> np.ndarray:
     """Whether ``rule`` holds for each aligned pair (``left[column][i]``, ``right[column][i]``),
     or only for the pairs at positions ``idx`` (given a :class:`PairCache` for ``left``)."""
-    cache = left if isinstance(left, PairCache) else PairCache(left, right)
+    # a mapping for left comes with one for right
+    cache = left if isinstance(left, PairCache) else PairCache(
+        left, cast("Mapping[str, np.ndarray]", right))
     c = rule.column
     if idx is None:
         idx = np.arange(len(cache.values("l", c)))
     both = cache.present(c)[idx]
-    if rule.kind == "swapped_with":
-        both &= cache.present(rule.other)[idx]
+    if rule.kind == "swapped_with":  # which has an other column (__post_init__)
+        both &= cache.present(cast(str, rule.other))[idx]
     sel = idx[both]
     hit = np.zeros(len(idx), dtype=bool)
     if not len(sel):
         return hit
     if rule.kind == "swapped_with":
-        o, t = rule.other, rule.threshold
+        o, t = cast(str, rule.other), rule.threshold
         first = cache.jaro_winkler(c, o, sel) >= t  # the second cross only where the first is
         crossed = sel[first]
         ok = np.zeros(len(sel), dtype=bool)
@@ -277,7 +281,7 @@ def sql(rule: Rule, dialect: str = "duckdb") -> str:
     c = rule.column
     both = f"{present_sql(c, 'l')} AND {present_sql(c, 'r')}"
     if rule.kind == "swapped_with":
-        o = rule.other
+        o = cast(str, rule.other)  # swapped_with has one (__post_init__)
         t = rule.threshold
         return (f"({both} AND {present_sql(o, 'l')} AND {present_sql(o, 'r')} AND "
                 f"{jw}({c}_l, {o}_r) + {JW_TOLERANCE} >= {t} AND "

@@ -264,7 +264,10 @@ def register_udfs(spark) -> None:
     # Shipped to the Python workers by value: they need rapidfuzz, pandas and pyarrow, not
     # this package (a cluster's executors may not have it).
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    spark.udf.register(JW_SPARK_UDF, pandas_udf(_jaro_winkler, DoubleType()))
+    # pyspark's stubs lack pandas_udf(f, returnType) for an f without type hints (at run time
+    # a scalar pandas UDF, the default)
+    jw_udf = pandas_udf(_jaro_winkler, DoubleType())  # type: ignore[call-overload]
+    spark.udf.register(JW_SPARK_UDF, jw_udf)
 
 
 def _jaro_winkler(a, b):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from cme_eval.config import Linkage
 from cme_eval.linkage.rules import (
@@ -250,8 +251,9 @@ def default_spec(partial_min_weight: float | None = None, ambiguity_margin: floa
     (cme_eval/defaults.yaml). Term frequencies and estimation stay off unless asked for, so the
     weights are the declared ones. ``identifiers``: as in :func:`spec_from_settings`.
     """
-    thresholds = {k: v for k, v in (("partial_min_weight", partial_min_weight),
-                                    ("ambiguity_margin", ambiguity_margin)) if v is not None}
+    thresholds: dict[str, Any] = {  # Any: replace() checks ** against every field's type
+        k: v for k, v in (("partial_min_weight", partial_min_weight),
+                          ("ambiguity_margin", ambiguity_margin)) if v is not None}
     settings = replace(Linkage(), term_frequency=list(term_frequency), estimate_u=estimate_u,
                        estimate_m=estimate_m, **thresholds)
     return spec_from_settings(settings, identifiers)
@@ -261,7 +263,7 @@ def spec_from_settings(settings: Linkage, identifiers: tuple[str, ...] = ()) -> 
     """The spec a scenario's ``linkage:`` settings ask for, holding them, and comparing the
     identifiers the scenario shares: a blocking pass for each, an exact comparison for a
     person identifier and a 'same UPRN' address level for the UPRN."""
-    comparisons = DEFAULT_COMPARISONS
+    comparisons: tuple[Comparison, ...] = DEFAULT_COMPARISONS
     if "uprn" in identifiers:
         comparisons = tuple(
             Comparison("address", (A,), ADDRESS_UPRN_LEVELS) if c.name == "address" else c

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from typing import Any
 
 import pandas as pd
 
@@ -114,7 +115,7 @@ def relabelled(table: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns=column)
 
 
-def _number(v: object, share: bool = False, decimals: int = 0) -> str:
+def _number(v: Any, share: bool = False, decimals: int = 0) -> str:  # v: any cell
     if isinstance(v, bool) or v in ("True", "False"):
         return "yes" if v in (True, "True") else "no"
     try:
@@ -173,7 +174,7 @@ def _tolerance(text: object, share: bool) -> str:
     return text
 
 
-def _points(v: object) -> str:
+def _points(v: Any) -> str:
     try:
         return f"{float(v) * 100:+.1f} points"
     except (TypeError, ValueError):

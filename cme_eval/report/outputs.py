@@ -259,7 +259,7 @@ def released(scenario: Scenario, exact: dict[str, pd.DataFrame], has_truth: bool
     if not scenario.report.protect:
         return dict(exact)
     rules = {o.name: o.protect for o in POOLED if applies(o.needs_truth, has_truth)}
-    return {name: rules[name](t) if rules.get(name) else t for name, t in exact.items()}
+    return {name: protect(t) if (protect := rules.get(name)) else t for name, t in exact.items()}
 
 
 def sheets(has_truth: bool, tables: dict[str, pd.DataFrame]) -> list[tuple[str, str, str]]:

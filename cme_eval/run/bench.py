@@ -6,6 +6,7 @@ a fresh process (the CLI and scripts/ do) for a figure that belongs to it alone.
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import multiprocessing
 import re
@@ -18,6 +19,7 @@ import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any, cast
 
 import pandas as pd
 import psutil
@@ -62,7 +64,7 @@ def bench_generate(scenario_name: str, out: Path | None = None,
     """Generate (and write) every LA of a scenario in one process; one row per LA and a total."""
 
     scenario = load_scenario(scenario_name, authorities=authorities, seed=seed, scale=scale)
-    rows = []
+    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(out or tmp)
         started = time.perf_counter()
@@ -302,10 +304,10 @@ def bench_central(scenario_name: str, out: Path, *, engine: str | None = None,
     spec = spec_from_settings(run.scenario.linkage, run.scenario.shared_identifiers())
     rows, first = [], None
     with engines_for(run.scenario, names) as chosen_engines:
-        for engine in chosen_engines:
-            name = engine.name
+        for linker in chosen_engines:
+            name = linker.name
             t0 = time.perf_counter()
-            engine.open()  # a session or a heavy import, timed apart from the link
+            linker.open()  # a session or a heavy import, timed apart from the link
             startup = time.perf_counter() - t0
             gc.collect()
             with PeakRSS() as rss, ChildrenPeakRSS() as children:
@@ -317,7 +319,7 @@ def bench_central(scenario_name: str, out: Path, *, engine: str | None = None,
             judged = accuracy.judge(outcomes.drop(columns="authority"), truth,
                                     {NWSSP: (PLASC, PLASC_WALES)})
             stats = accuracy.summarise(judged)
-            same = ""
+            same: str | bool = ""  # '' for the first engine
             if first is None:
                 first = outcomes
             else:
@@ -398,7 +400,7 @@ def bench_hostile(out: Path, engines: tuple[str, ...] | None = None, *, quick: b
         kwargs = dict(task.link_kwargs)
         pairs, count_note = None, ""
         try:
-            ref = kwargs.get("reference_date")
+            ref = cast(dt.date, kwargs.get("reference_date"))  # every task sets it
             date_order = kwargs.get("date_order", "auto")
             spec = api._settings(kwargs.get("spec"), kwargs.get("school_age_only", True),
                                  kwargs.get("one_to_one", True), date_order)

@@ -320,12 +320,14 @@ def run(request: RunRequest) -> Path:
         copy_summary(replicates, out / REPLICATES_DIR)
     common = {"scenario": SCENARIO_FILE, "run_dir": ".", "seed": scenario.seed,
               "scale": scenario.scale}
-    notebooks_per_la = AUTHORITY_NOTEBOOKS
+    notebooks_per_la: tuple[str, ...] = AUTHORITY_NOTEBOOKS
+    inputs_dir: str | None = None
     if request.inputs_dir is not None:  # an LA's own extracts: nothing to generate
-        common["inputs_dir"] = str(Path(request.inputs_dir).expanduser().resolve())
+        inputs_dir = str(Path(request.inputs_dir).expanduser().resolve())
+        common["inputs_dir"] = inputs_dir
         notebooks_per_la = AUTHORITY_NOTEBOOKS[1:]
     authorities = list(scenario.authorities)
-    stage_run = Run.open(scenario, out, inputs_dir=common.get("inputs_dir"))
+    stage_run = Run.open(scenario, out, inputs_dir=inputs_dir)
     steps = len(authorities) * len(notebooks_per_la) + 1
     started = time.perf_counter()
     with _RunLog(out), tqdm(total=steps, desc=scenario.name, unit="notebook",

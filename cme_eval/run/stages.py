@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -476,7 +477,8 @@ def compare_scenarios(scenario: str, overlay_sets: list[tuple[str, ...]], out: P
     library stages, and write scenario_comparison.csv, its figure and a short report.
     ``progress(items, total)``: a progress bar over the (scenario, LA) steps."""
     rows, names = [], []
-    no_extras = {"report": {"compare_engines": []}}  # what-ifs compare the main engine only
+    # what-ifs compare the main engine only
+    no_extras: dict[str, Any] = {"report": {"compare_engines": []}}
     runs = []
     for overlays in [(), *overlay_sets]:
         label = "+".join(overlays) or "baseline"

@@ -15,13 +15,14 @@ import io
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
 from cme_eval.fileio import read_csv
 from cme_eval.inputs.schema import MATCHED_AGAINST, NOT_MATCHED, PARTIAL, RECEIVED_SOURCES
-from cme_eval.linkage import engines, estimation, prepare_sources, spec_from_settings
+from cme_eval.linkage import LinkSpec, engines, estimation, prepare_sources, spec_from_settings
 from cme_eval.linkage.blocking import plan as plan_blocking
 from cme_eval.linkage.central import central_spec
 from cme_eval.linkage.classify import pair_weights
@@ -145,7 +146,7 @@ def _spec(run):
         run.scenario.linkage, run.scenario.shared_identifiers())
 
 
-def _diagnostics(run, authority: str) -> list[tuple[str, dict, object]]:
+def _diagnostics(run, authority: str) -> list[tuple[str, dict, LinkSpec]]:
     """(whose records, diagnostics entry, spec its passes came from) for every link the run's
     main engine made for the LA: its own, and the central one first under central matching."""
     run.require("link", authority)
@@ -395,8 +396,10 @@ def show(items: list[tuple[str, object]]) -> None:
             display(thing)
         else:  # a matplotlib figure: as a PNG, without the software's name or a timestamp
             import matplotlib.pyplot as plt
+            from matplotlib.figure import Figure
 
+            figure = cast(Figure, thing)
             buffer = io.BytesIO()
-            thing.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
-            plt.close(thing)
+            figure.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+            plt.close(figure)
             display(Markdown(f"**{caption}**"), Image(data=buffer.getvalue()))

@@ -147,7 +147,7 @@ class AddressFactory:
 def cross_border_districts(authority: str) -> tuple[str, ...]:
     """Postcode districts the LA shares with another LA (where NHS allocation goes wrong)."""
     la = wales.get(authority)
-    others = set()
+    others: set[str] = set()
     for name, other in wales.authorities().items():
         if name != authority:
             others.update(other.postcode_districts)

@@ -212,7 +212,9 @@ def synthesise(scenario: Scenario, authority: str) -> SyntheticLA:
     people = pd.concat([residents, inbound, boarders.drop(columns="school_id")],
                        ignore_index=True).astype({"uprn": "int64"})
     ctx = ErrorContext(new_addresses=factory.make_each, people=people)
-    sources, truths, stats = {}, [], []
+    sources: dict[str, pd.DataFrame] = {}
+    truths: list[pd.DataFrame] = []
+    stats: list[dict[str, object]] = []  # per error and source (errors.apply_errors)
 
     def add(source: str, frame: pd.DataFrame) -> None:
         records, truth = _records(scenario, authority, source, frame, ctx, stats)

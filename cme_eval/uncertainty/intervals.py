@@ -161,15 +161,21 @@ def with_replicate_interval(comparison: pd.DataFrame, summary: pd.DataFrame) -> 
     the measure does not apply or the replicates lack it)."""
     pooled = summary[summary["measure"].str.startswith(PUBLISHED_PREFIX)].set_index("measure")
     out = comparison.copy()
-    lows, highs, inside = [], [], []
+    lows: list[float] = []
+    highs: list[float] = []
+    inside: list[bool | str] = []  # '' where not applicable
     for row in out.itertuples(index=False):
         key = PUBLISHED_PREFIX + row.measure
         if (key not in pooled.index or not row.applicable or pd.isna(row.published)
                 or "share" not in row.measure):
-            lows.append(np.nan), highs.append(np.nan), inside.append("")
+            lows.append(np.nan)
+            highs.append(np.nan)
+            inside.append("")
             continue
         lo, hi = float(pooled.loc[key, "p2_5"]), float(pooled.loc[key, "p97_5"])
-        lows.append(lo), highs.append(hi), inside.append(bool(lo <= row.published <= hi))
+        lows.append(lo)
+        highs.append(hi)
+        inside.append(bool(lo <= row.published <= hi))
     out["replicate_p2_5"], out["replicate_p97_5"] = lows, highs
     out["published_in_replicate_interval"] = inside
     return out

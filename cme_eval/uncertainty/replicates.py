@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -59,7 +60,7 @@ from cme_eval.uncertainty.intervals import (  # noqa: F401 - the names replicate
 # passed because a process pool's results arrive as an iterator that has no length.
 Progress = Callable[[Iterable, int], Iterable]
 
-REPLICATE_OVERRIDES = {"report": {"compare_engines": []}}
+REPLICATE_OVERRIDES: dict[str, Any] = {"report": {"compare_engines": []}}
 
 
 @dataclass(frozen=True)

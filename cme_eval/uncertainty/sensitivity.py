@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import difflib
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import pandas as pd
 
@@ -48,6 +48,14 @@ PROBABILITY_STEP = 0.2
 WEIGHT_STEP = 4.0
 FAMILIES = ("errors.<type>", "status_shares.<status>",
             "follow_up.resolve_probability.<status>", "linkage.partial_min_weight")
+
+
+class _LoadOptions(TypedDict):
+    """The run parameters every scenario of a sensitivity study is loaded with."""
+
+    seed: int | None
+    scale: float | None
+    authorities: list[str] | None
 
 
 class ParameterError(ConfigError):
@@ -175,7 +183,7 @@ def sensitivity(scenario: str, out: Path, *, parameters: list[str] | None = None
     (``replicates`` of them, into ``out/replicates``; 0: none, no band on the figures)."""
 
     path = str(scenario_path(scenario))
-    options = dict(seed=seed, scale=scale, authorities=list(authorities) or None)
+    options = _LoadOptions(seed=seed, scale=scale, authorities=list(authorities) or None)
     base = load_scenario(path, **options)
     params = parse_parameters(parameters, base)
     check_values(params, path, base, **options)
@@ -187,13 +195,14 @@ def sensitivity(scenario: str, out: Path, *, parameters: list[str] | None = None
         summary = reps.replicate(path, replicates, out / "replicates", authorities=authorities,
                                  seed=seed, scale=scale, workers=workers,
                                  progress=progress).summary
-    common = dict(scenario=path, seed=base.seed, authorities=tuple(authorities), scale=scale)
+    unchanged = reps.Variant(scenario=path, seed=base.seed, authorities=tuple(authorities),
+                             scale=scale)
     work = out / ".work"
     work.mkdir(parents=True, exist_ok=True)
     try:
-        base_rows, _ = reps.measure(reps.Variant(**common), work, keep=True)
-        variants = [reps.Variant(**common, overrides=p.overrides(base, value),
-                                 reuse=str(work / "base") if p.after_linkage else None)
+        base_rows, _ = reps.measure(unchanged, work, keep=True)
+        variants = [replace(unchanged, overrides=p.overrides(base, value),
+                            reuse=str(work / "base") if p.after_linkage else None)
                     for p in params for value in (p.low, p.high)]
         results = reps.run_variants(variants, work, workers=workers, progress=progress)
     finally:
