@@ -217,7 +217,6 @@ class Linkage:
         default_factory=_default("linkage.min_records_to_estimate"), metadata=_range(1, None))
 
 
-
 @dataclass(frozen=True)
 class CrossBorder:
     """Recommendations about children schooled across an LA border (both off in the pilot)."""

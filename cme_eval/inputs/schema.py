@@ -86,6 +86,7 @@ MATCHED_AGAINST_CENTRALLY: dict[str, tuple[str, ...]] = {
 def matched_against(central: bool) -> dict[str, tuple[str, ...]]:
     return MATCHED_AGAINST_CENTRALLY if central else MATCHED_AGAINST
 
+
 # File layout of one LA's synthetic folder, as `cme-eval generate` writes it and ingest reads it.
 FILE_NAMES = {
     NWSSP: "nhs_extract.csv",
@@ -112,6 +113,7 @@ def inputs_folder(folder):
 
     folder = Path(folder)
     return folder / INPUTS_DIR if (folder / INPUTS_DIR).is_dir() else folder
+
 
 # Outcomes: every received record gets exactly one.
 PERFECT = "perfect"

@@ -210,7 +210,6 @@ class SparkRuntime:
             except Exception:  # noqa: BLE001
                 return None
 
-
     def stop(self) -> None:
         """Stop the session and its JVM, if any, and remove its folders; the next link starts a
         new one (with the settings then current: a JVM keeps the memory it was started with)."""

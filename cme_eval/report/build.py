@@ -75,15 +75,16 @@ def publication(scenario: Scenario, has_truth: bool) -> Publication:
 
 
 def write_outputs(pooling: outputs.Pooling, out: Path, scores: pd.DataFrame, *,
-                  has_truth: bool) -> dict[str, pd.DataFrame]:
+                  has_truth: bool, threshold: float) -> dict[str, pd.DataFrame]:
     """Pool every LA's tables and write every output that applies to the run. ``scores``:
-    every outcome's match weight (the score figure). Returns the tables as released."""
+    every outcome's match weight and ``threshold`` the partial-match weight of the spec that
+    classified them (the score figure). Returns the tables as released."""
     scenario = pooling.scenario
     exact = outputs.pooled(pooling, has_truth)
     released = outputs.released(scenario, exact, has_truth)
     for name, frame in released.items():
         write_csv(frame, out / f"{name}.csv", float_format="%.6f")
-    figs = outputs.draw_figures(outputs.Drawing(scenario, exact, scores), has_truth,
+    figs = outputs.draw_figures(outputs.Drawing(scenario, exact, scores, threshold), has_truth,
                                 out / "figures")
     pub = publication(scenario, has_truth)
     sheets = [spreadsheets.Sheet(name, title, labels.relabelled(released[key]),

@@ -219,7 +219,8 @@ VIEW_COLUMNS = {
     "weight": "Weight", "cumulative": "Running total", "setting": "Setting",
     "value_low": "With the setting low", "value_base": "As the scenario sets it",
     "value_high": "With the setting high", "exceeds_chance": "Moves it more than chance",
-    "not in this run": "Not in this run",
+    "not in this run": "Not in this run", "file": "File", "row": "Row", "field": "Field",
+    "problem": "Problem",
 }
 # Captions of the figures the compile stage writes (``figures/<name>.png``).
 FIGURES = {

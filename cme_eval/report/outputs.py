@@ -15,6 +15,7 @@ is added, renamed or protected in one place and the two kinds of run cannot drif
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,6 +149,14 @@ class Pooled:
     sheet: str = ""
     title: str = ""  # the sheet's title, with its notes ($$noteN$$)
     when: Callable[[Pooling], bool] = lambda pooling: True
+    # A notebook shows its summary rows only (all authorities; for linkage quality every
+    # source and error together, per LA); the sheet and the CSV keep every row.
+    summary: bool = False
+
+    @property
+    def caption(self) -> str:
+        """The table's title for people, without the spreadsheet's note markers."""
+        return re.sub(r"\$\$note\d+\$\$", "", self.title) or self.name
 
 
 def _breakdown(per_la: pd.DataFrame) -> pd.DataFrame:
@@ -213,10 +222,10 @@ POOLED = (
                                                 disclosure.Additivity(group_by="authority")),
            sheet="Potential_CME", title="Potential CME by true status$$note3$$"),
     Pooled("linkage_quality", lambda p, done: accuracy.with_pooled(p.per_la["linkage_quality"]),
-           needs_truth=True, sheet="Linkage_quality",
+           needs_truth=True, summary=True, sheet="Linkage_quality",
            title="Accuracy of each matching method, by source and error$$note5$$"),
     Pooled("method_comparison", lambda p, done: _method_comparison(p.per_la["method_comparison"]),
-           needs_truth=True, sheet="Methods",
+           needs_truth=True, summary=True, sheet="Methods",
            title="Children left unmatched by each matching method"),
     Pooled("method_comparison", lambda p, done: tables.with_pooled_rows(
         p.per_la["method_comparison"][_COUNTS], ["engine"]), needs_truth=False,
@@ -236,7 +245,8 @@ POOLED = (
            when=lambda p: p.replicates is not None, sheet="Replicates",
            title="Headline figures and the range of replicates on other seeds"),
     # Every file of an LA's own extracts, read or listed with the reason (no values).
-    Pooled("ingest_report", lambda p, done: p.ingest, needs_truth=False),
+    Pooled("ingest_report", lambda p, done: p.ingest, needs_truth=False,
+           title="Files of the inputs that could not be read, and why"),
 )
 # The order of the sheets (the tables' order above is the order they are made in).
 SHEET_ORDER = ("Table_5_1", "Table_6_1", "Potential_CME", "Workload", "Published", "Methods",
@@ -279,6 +289,7 @@ class Drawing:
     scenario: Scenario
     exact: dict[str, pd.DataFrame]
     scores: pd.DataFrame
+    threshold: float  # the partial-match weight of the spec that classified
 
 
 @dataclass(frozen=True)
@@ -298,7 +309,7 @@ FIGURES = (
                  lambda d: figures.potential_cme_by_status(pooled_rows(
                      d.exact["potential_cme_breakdown"])), needs_truth=True),
     FigureOutput("score_distribution", lambda d: figures.score_distribution(
-        d.scores, d.scenario.linkage.partial_min_weight)),
+        d.scores, d.threshold)),
     FigureOutput("precision_recall",
                  lambda d: figures.precision_recall(d.exact["linkage_quality"]),
                  needs_truth=True),

@@ -121,7 +121,6 @@ class PeakRSS:
     """
 
     def __init__(self, interval: float = 0.02):
-
         self._process = psutil.Process()
         self._interval = interval
         self.peak_mb = 0.0
@@ -130,7 +129,6 @@ class PeakRSS:
         self.peak_mb = max(self.peak_mb, self._process.memory_info().rss / 2**20)
 
     def __enter__(self):
-
         self._stop = threading.Event()
         self._sample()
 
@@ -162,6 +160,7 @@ def bench_linkage(scenario_name: str, authority: str, out: Path,
 
     engines = default_engines() if engines is None else engines
     scenario = load_scenario(scenario_name, authorities=[authority], seed=seed, scale=scale)
+    authority = next(iter(scenario.authorities))  # the scenario's own spelling
     data = out / "synthetic"
     write_synthetic(synthesise(scenario, authority), data, scenario)
     truth = read_csv(data / "truth" / "truth_records.csv")
@@ -226,7 +225,6 @@ class ChildrenPeakRSS(PeakRSS):
         self.jvm_peak_mb = self.workers_peak_mb = 0.0
 
     def _sample(self) -> None:
-
         jvm = workers = 0
         for child in self._process.children(recursive=True):
             try:
@@ -276,7 +274,6 @@ def bench_central(scenario_name: str, out: Path, *, engine: str | None = None,
     Spark's Python workers' peak memory are sampled too, and ``same_outcomes`` says whether
     every record got the same outcome, match and score as with the engine it mirrors. Writes ``bench_central.csv`` in ``out``.
     """
-
 
     out = Path(out)
     overrides = {"cross_border": {"central_engine": engine}} if engine else None
@@ -384,7 +381,6 @@ def bench_hostile(out: Path, engines: tuple[str, ...] | None = None, *, quick: b
     a tenth of their size (FEBRL is always whole). Writes ``bench_hostile.csv`` in ``out``.
     """
 
-
     engines = default_engines() if engines is None else engines
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -448,7 +444,6 @@ class TreePeakRSS(PeakRSS):
     pool's footprint, sampled as one sum (each process's own peak would overstate it)."""
 
     def _sample(self) -> None:
-
         total = self._process.memory_info().rss
         for child in self._process.children(recursive=True):
             try:
@@ -490,7 +485,6 @@ _TIMED = r"INFO (?P<who>.+?): (?P<notebook>\d\d_(?P<stage>\w+)\.ipynb) ran in (?
 def _library_authority(args: tuple) -> list[tuple[str, float]]:
     """One LA's stages through the library (a worker process): (stage, seconds) each."""
 
-
     scenario_name, folder, authority, seed, scale = args
     run = stages.Run.open(scenario_name, folder, authorities=[authority], seed=seed, scale=scale)
     times = []
@@ -511,7 +505,6 @@ def bench_run(scenario_name: str, out: Path, *, authorities: tuple[str, ...] = (
     called in ``workers`` processes, Excel baseline included, into ``out/library-path``), each
     from an empty folder. Per path and stage: how many ran, their summed seconds, and each
     path's wall time. Writes ``bench_run.csv``."""
-
 
     scenario = load_scenario(scenario_name, seed=seed, scale=scale,
                              authorities=list(authorities) or None)

@@ -78,7 +78,6 @@ def _whole(minimum: int):
 
 
 def _date(text: str) -> str:
-
     try:
         return dt.date.fromisoformat(text.strip()).isoformat()
     except ValueError:
@@ -372,7 +371,6 @@ def _not_a_file(path: Path, flag: str = "--out") -> None:
 def _run(args: argparse.Namespace) -> None:
     from cme_eval.run.pipeline import RunRequest, run
 
-
     scenario = load_scenario(args.scenario, seed=args.seed, scale=args.scale,
                              authorities=list(args.authorities) or None)
     out = args.out or run_folder.default_folder(scenario, resolved_settings(args.scenario),
@@ -384,7 +382,6 @@ def _run(args: argparse.Namespace) -> None:
 
 
 def _generate(args: argparse.Namespace) -> None:
-
     _not_a_file(args.out)
     scenario = load_scenario(args.scenario, seed=args.seed, scale=args.scale,
                              authorities=[args.authority])
@@ -398,7 +395,6 @@ EVALUATE_SCENARIO = "real-extract"
 
 def _evaluate(args: argparse.Namespace) -> None:
     from cme_eval.run.pipeline import RunRequest, run
-
 
     inputs = inputs_folder(args.inputs.expanduser())
     if not inputs.is_dir():
@@ -423,12 +419,8 @@ def _evaluate(args: argparse.Namespace) -> None:
 def _compare(args: argparse.Namespace) -> None:
     from cme_eval.run.stages import compare_scenarios
 
-
     _not_a_file(args.out)
     overlay_sets = parse_overlays(args.overlays)
-    for overlays in [(), *overlay_sets]:  # refuse a bad scenario or overlay before any work
-        load_scenario(args.scenario, overlays=overlays, seed=args.seed, scale=args.scale,
-                      authorities=list(args.authorities) or None)
     path = compare_scenarios(args.scenario, overlay_sets, args.out,
                              seed=args.seed, scale=args.scale,
                              authorities=list(args.authorities) or None,
@@ -448,10 +440,7 @@ def _progress(args: argparse.Namespace, what: str, unit: str = "run"):
 def _replicate(args: argparse.Namespace) -> None:
     from cme_eval.uncertainty.replicates import replicate
 
-
     _not_a_file(args.out)
-    load_scenario(args.scenario, seed=args.seed, scale=args.scale,
-                  authorities=list(args.authorities) or None)  # refuse a bad one first
     result = replicate(args.scenario, args.replicates, args.out, authorities=args.authorities,
                        seed=args.seed, scale=args.scale, workers=args.workers,
                        progress=_progress(args, "replicates"))
@@ -460,7 +449,6 @@ def _replicate(args: argparse.Namespace) -> None:
 
 def _sensitivity(args: argparse.Namespace) -> None:
     from cme_eval.uncertainty.sensitivity import sensitivity
-
 
     _not_a_file(args.out)
     entries = [e for item in args.parameters or () for e in item.split(",") if e.strip()]
@@ -475,13 +463,10 @@ def _sensitivity(args: argparse.Namespace) -> None:
 def _bench(args: argparse.Namespace) -> None:
     from cme_eval.run import bench
 
-
     if getattr(args, "out", None) is not None:
         _not_a_file(args.out)
     if args.bench == "linkage":
-        authority = next(iter(load_scenario(args.scenario, authorities=[args.authority])
-                              .authorities))
-        table = bench.bench_linkage(args.scenario, authority, args.out, tuple(args.engines),
+        table = bench.bench_linkage(args.scenario, args.authority, args.out, tuple(args.engines),
                                     seed=args.seed, scale=args.scale)
         print(f"written to {args.out / 'bench_linkage.csv'}")
     elif args.bench == "hostile":

@@ -467,7 +467,8 @@ def compile_report(run: Run) -> dict[str, pd.DataFrame]:
                                                    keep_default_na=False)
     pooling = outputs.Pooling(run.scenario, per_la,
                               replicates if run.has_truth else None, ingest)
-    return build.write_outputs(pooling, run.run_dir, scores, has_truth=run.has_truth)
+    return build.write_outputs(pooling, run.run_dir, scores, has_truth=run.has_truth,
+                               threshold=run.spec.partial_min_weight)
 
 
 def compare_scenarios(scenario: str, overlay_sets: list[tuple[str, ...]], out: Path, *,
@@ -479,12 +480,14 @@ def compare_scenarios(scenario: str, overlay_sets: list[tuple[str, ...]], out: P
     rows, names = [], []
     # what-ifs compare the main engine only
     no_extras: dict[str, Any] = {"report": {"compare_engines": []}}
+    # every scenario loaded (a bad one refused) before any folder is made
+    loaded = [(overlays, load_scenario(scenario, seed=seed, scale=scale, overlays=overlays,
+                                       overrides=no_extras))
+              for overlays in [(), *overlay_sets]]
     runs = []
-    for overlays in [(), *overlay_sets]:
+    for overlays, loaded_scenario in loaded:
         label = "+".join(overlays) or "baseline"
-        run = Run.open(scenario, out / "runs" / label, seed=seed, scale=scale,
-                       authorities=authorities,
-                       overlays=overlays, overrides=no_extras)
+        run = Run.open(loaded_scenario, out / "runs" / label, authorities=authorities)
         names.append(run.scenario.name)
         # Central matching links every LA, but only the LAs asked for are reported.
         runs += [(run, authority) for authority in authorities or run.scenario.authorities]

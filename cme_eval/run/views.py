@@ -20,6 +20,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
+from cme_eval.evaluate.without_truth import WITHOUT_TRUTH
 from cme_eval.fileio import read_csv
 from cme_eval.inputs.schema import MATCHED_AGAINST, NOT_MATCHED, PARTIAL, RECEIVED_SOURCES
 from cme_eval.linkage import LinkSpec, engines, estimation, prepare_sources, spec_from_settings
@@ -27,7 +28,7 @@ from cme_eval.linkage.blocking import plan as plan_blocking
 from cme_eval.linkage.central import central_spec
 from cme_eval.linkage.classify import pair_weights
 from cme_eval.linkage.explain import comparison_weights, explain_pair, waterfall
-from cme_eval.report import labels
+from cme_eval.report import labels, outputs
 from cme_eval.run.stages import DIAGNOSTICS, compare_engines, linked_records
 from cme_eval.run.stages import shown as stage_table
 
@@ -99,6 +100,50 @@ def table(frame: pd.DataFrame, caption: str = "") -> Table:
 def shown(tables: dict[str, pd.DataFrame], name: str, *, pooled: bool = False) -> Table:
     """``stages.shown`` (a table of a stage's result, or a note why it is not there), in words."""
     return table(stage_table(tables, name, pooled=pooled))
+
+
+def la_tables(run, result: dict[str, pd.DataFrame]) -> list[Table]:
+    """Every table the evaluate stage made for one LA (``report.outputs.PER_LA``, the working
+    lists aside), in the registry's order; a run without truth gets a note for each table it
+    cannot make."""
+    made = [Table(readable(result[o.name]), _caption(o.name, run.has_truth))
+            for o in outputs.per_la(run.has_truth) if not o.working_list and o.name in result]
+    return made + _absent(run, [o.name for o in outputs.PER_LA])
+
+
+def _caption(name: str, has_truth: bool) -> str:
+    """A table's title: that of the report table it is pooled into."""
+    return next((o.caption for o in outputs.POOLED
+                 if o.name == name and outputs.applies(o.needs_truth, has_truth)),
+                labels.heading(name))
+
+
+def report_tables(run, tables: dict[str, pd.DataFrame]) -> list[Table]:
+    """Every table the compile stage made (``report.outputs.POOLED``), in the registry's order,
+    each under its title (summary rows only where the registry says so); a run without truth
+    gets a note for each table it cannot make."""
+    made = []
+    for out in outputs.POOLED:
+        if outputs.applies(out.needs_truth, run.has_truth) and out.name in tables:
+            made.append(Table(readable(stage_table(tables, out.name, pooled=out.summary)),
+                              out.caption))
+    return made + _absent(run, [o.name for o in outputs.POOLED])
+
+
+def _absent(run, names: list[str]) -> list[Table]:
+    """A one-line note for each table a run without truth cannot make, saying why."""
+    if run.has_truth:
+        return []
+    return [Table(pd.DataFrame({"Not in this run": [why]}), _caption(name, True))
+            for name, why in WITHOUT_TRUTH.items() if name in names]
+
+
+def display_all(items: list[Table]) -> None:
+    """Display tables one after the other in a notebook."""
+    from IPython.display import display  # notebooks only
+
+    for item in items:
+        display(item)
 
 
 def about(run, authority: str | None = None) -> Table:
@@ -330,7 +375,7 @@ def explain_examples(run, authority: str) -> list[tuple[str, object]]:
     sources, prepared = linked_records(run, authority)
     if prepared is None:
         prepared = prepare_sources(sources, run.scenario.dates.nhs_extract)
-    threshold = run.scenario.linkage.partial_min_weight
+    threshold = run.spec.partial_min_weight
     shown: dict[str, tuple] = {}
     for source in RECEIVED_SOURCES:
         mine = outcomes[outcomes["source"] == source]

@@ -44,7 +44,6 @@ SUMMARY_COLUMNS = ["measure", "authority", "mean", "sd", "p2_5", "p50", "p97_5",
 META_FILE = "replicates.json"
 
 
-
 def measures_of(tables: dict[str, pd.DataFrame], engine: str) -> pd.DataFrame:
     """One row per LA and ``All``: the columns of :data:`MEASURES`, from a run's report tables."""
     t51 = tables["table_5_1"]
@@ -65,7 +64,6 @@ def measures_of(tables: dict[str, pd.DataFrame], engine: str) -> pd.DataFrame:
     out = out.join(quality[["precision", "recall"]])
     out = out.reset_index()
     return out[["authority", *MEASURES]]
-
 
 
 def summarise(frame: pd.DataFrame, value_columns: list[str],
@@ -90,7 +88,6 @@ def summarise(frame: pd.DataFrame, value_columns: list[str],
     return pd.DataFrame(rows)
 
 
-
 def summary_table(rows: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
     """``replicate_summary.csv``: every measure per LA, then each published measure (pooled,
     its name prefixed ``published: ``)."""
@@ -101,7 +98,6 @@ def summary_table(rows: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
     if len(pub):
         pub["measure"] = pub.pop("name")
     return pd.concat([per_la, pub], ignore_index=True)[SUMMARY_COLUMNS]
-
 
 
 def read_replicates(folder: Path) -> tuple[dict, pd.DataFrame]:
@@ -116,7 +112,6 @@ def read_replicates(folder: Path) -> tuple[dict, pd.DataFrame]:
     return meta, pd.read_csv(summary_path)
 
 
-
 def check_same_run(meta: dict, scenario, flag: str) -> None:
     """Refuse replicates of another scenario, seed, scale or set of LAs than ``scenario``."""
     wanted = {"scenario": scenario.name, "scenario_seed": scenario.seed,
@@ -126,7 +121,6 @@ def check_same_run(meta: dict, scenario, flag: str) -> None:
             raise ConfigError(f"{flag}: the replicates are of {key} {meta.get(key)!r}, this run "
                              f"is of {value!r}; make replicates of the same scenario, seed, "
                              "scale and LAs")
-
 
 
 def copy_summary(folder: Path, into: Path) -> None:
@@ -142,7 +136,6 @@ HEADLINE = ("received", "perfect_match", "partial_match", "not_matched",
 """The figures the report shows with the replicates' range beside them."""
 
 
-
 def headline_intervals(this_run: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     """The pooled headline figures of a run (its :func:`measures_of` rows) beside the mean
     and 95% range of the replicates: ``measure, this_run, mean, p2_5, p97_5, n``."""
@@ -152,7 +145,6 @@ def headline_intervals(this_run: pd.DataFrame, summary: pd.DataFrame) -> pd.Data
                                                                       "n"]].to_dict()}
             for m in HEADLINE if m in pooled.index]
     return pd.DataFrame(rows, columns=["measure", "this_run", "mean", "p2_5", "p97_5", "n"])
-
 
 
 def with_replicate_interval(comparison: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
