@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cme_eval.run.cli import main
 from cme_eval.fileio import read_csv
+from cme_eval.run.cli import main
 
 pytestmark = pytest.mark.slow
 
@@ -26,8 +26,8 @@ def test_bench_central_links_every_nhs_record_in_wales_and_judges_it(tmp_path, c
 
 
 def test_bench_hostile_quick_writes_one_row_per_task_and_engine(tmp_path, capsys):
-    from cme_eval.run.bench import HOSTILE_COLUMNS
     from cme_eval.outside_data import FEBRL_SETS, HOSTILE
+    from cme_eval.run.bench import HOSTILE_COLUMNS
 
     assert main(["bench", "hostile", "--quick", "--out", str(tmp_path)]) == 0
     assert "bench_hostile.csv" in capsys.readouterr().out

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from cme_eval.run import stages
 from cme_eval.report.manifest import table_hashes
+from cme_eval.run import stages
 
 pytestmark = pytest.mark.slow
 

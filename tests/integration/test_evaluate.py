@@ -9,8 +9,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from cme_eval.run.cli import main
 from cme_eval.fileio import read_csv
+from cme_eval.run.cli import main
 
 LA = "Powys"
 SCALE = "0.1"

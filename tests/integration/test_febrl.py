@@ -67,8 +67,8 @@ def test_recordlinkage_never_makes_more_candidate_pairs_than_the_budget(name, bu
                                                                         monkeypatch):
     setting = _budget_setting()
     from cme_eval import api
-    from cme_eval.run.bench import count_candidate_pairs
     from cme_eval.linkage import engines
+    from cme_eval.run.bench import count_candidate_pairs
 
     task = _task(name)
     kwargs = dict(task.link_kwargs)

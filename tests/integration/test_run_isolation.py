@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cme_eval.run.pipeline import RunRequest, run
 from cme_eval.report.manifest import table_hashes
+from cme_eval.run.pipeline import RunRequest, run
 
 from ..conftest import run_cli
 

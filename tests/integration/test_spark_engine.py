@@ -19,6 +19,8 @@ from pandas.testing import assert_frame_equal
 
 from cme_eval.config import load_scenario
 from cme_eval.inputs.ingest import read_authority
+from cme_eval.inputs.schema import MATCHED_AGAINST, NWSSP
+from cme_eval.inputs.standardise import prepare
 from cme_eval.linkage import (
     blocking,
     default_spec,
@@ -28,8 +30,6 @@ from cme_eval.linkage import (
     spec_from_settings,
 )
 from cme_eval.linkage import spark as spark_session
-from cme_eval.inputs.schema import MATCHED_AGAINST, NWSSP
-from cme_eval.inputs.standardise import prepare
 from cme_eval.synth.sources import synthesise, write_synthetic
 
 # The Spark session is owned by the splink-spark engine (its runtime), opened by its links.
@@ -84,8 +84,8 @@ def test_an_las_link_on_spark_gives_every_record_the_same_outcome(tmp_path):
 
 
 def test_central_matching_on_spark_gives_every_record_the_same_outcome(tmp_path):
-    from cme_eval.run.bench import central_inputs
     from cme_eval.linkage.central import link_central
+    from cme_eval.run.bench import central_inputs
     from cme_eval.run.stages import Run, link_centrally
 
     run = Run.open("wales-2025", tmp_path / "run", scale=0.01, overlays=("central-all-wales",),

@@ -11,10 +11,10 @@ import pytest
 from numpy.testing import assert_allclose
 from pandas.testing import assert_frame_equal, assert_series_equal
 
+from cme_eval.inputs.schema import OUTCOME_COLUMNS
 from cme_eval.linkage import link_source
 from cme_eval.linkage.classify import one_to_one, pair_weights
 from cme_eval.linkage.spec import LinkSpec, default_spec
-from cme_eval.inputs.schema import OUTCOME_COLUMNS
 
 REF = dt.date(2025, 4, 30)
 

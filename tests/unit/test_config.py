@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from cme_eval.config import ConfigError
-from cme_eval.run.scenario import load as load_scenario
 from cme_eval.inputs.schema import STATUSES
+from cme_eval.run.scenario import load as load_scenario
 from cme_eval.synth.errors import REGISTRY
 
 PILOT_LAS = ["Cardiff", "Rhondda Cynon Taf", "Carmarthenshire", "Powys", "Gwynedd",

@@ -8,9 +8,6 @@ import pytest
 
 from cme_eval import wales
 from cme_eval.config import ConfigError
-from cme_eval.run.scenario import load as load_scenario
-from cme_eval.linkage import default_spec, link_authority, link_prepared
-from cme_eval.linkage.central import CENTRAL_BLOCKING, central_spec, link_central
 from cme_eval.inputs.schema import (
     NEIGHBOUR_ENROLMENTS,
     NOT_MATCHED,
@@ -22,6 +19,9 @@ from cme_eval.inputs.schema import (
     PLASC_WALES,
 )
 from cme_eval.inputs.standardise import prepare
+from cme_eval.linkage import default_spec, link_authority, link_prepared
+from cme_eval.linkage.central import CENTRAL_BLOCKING, central_spec, link_central
+from cme_eval.run.scenario import load as load_scenario
 from cme_eval.synth.sources import synthesise
 
 LA = "Powys"  # long borders: many children schooled or living across them

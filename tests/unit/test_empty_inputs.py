@@ -6,8 +6,8 @@ import datetime as dt
 
 import pandas as pd
 
-from cme_eval.linkage import default_spec, link_source
 from cme_eval.inputs.standardise import standardise
+from cme_eval.linkage import default_spec, link_source
 
 COLUMNS = ["record_id", "source", "forename", "surname", "dob", "address", "postcode"]
 

@@ -8,9 +8,9 @@ from pandas.testing import assert_frame_equal
 
 from cme_eval.config import load_scenario
 from cme_eval.inputs.ingest import read_authority
-from cme_eval.linkage import blocking, default_spec, engines, link_prepared
 from cme_eval.inputs.schema import MATCHED_AGAINST, NWSSP, OUTCOMES
 from cme_eval.inputs.standardise import prepare
+from cme_eval.linkage import blocking, default_spec, engines, link_prepared
 from cme_eval.synth.sources import synthesise, write_synthetic
 
 LA = "Monmouthshire"

@@ -10,8 +10,8 @@ import pkgutil
 import pytest
 
 import cme_eval
-from cme_eval.run import cli
 from cme_eval.exceptions import CmeEvalError
+from cme_eval.run import cli
 
 
 def _errors_defined_in_the_package() -> dict[str, type]:

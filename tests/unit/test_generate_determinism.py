@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cme_eval.run import cli
 from cme_eval.config import load_scenario
+from cme_eval.run import cli
 from cme_eval.synth.returns import LAYOUTS
 from cme_eval.synth.sources import synthesise, write_synthetic
 

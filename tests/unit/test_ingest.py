@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from cme_eval.inputs.ingest import IngestError, _split_full_name, read_authority, read_records, report_of
+from cme_eval.inputs.ingest import (
+    IngestError,
+    _split_full_name,
+    read_authority,
+    read_records,
+    report_of,
+)
 
 HEADER = "record_id,forename,surname,dob,address,postcode\n"
 

@@ -9,9 +9,9 @@ import pandas as pd
 
 from cme_eval.evaluate.accuracy import QUALITY_COLUMNS
 from cme_eval.evaluate.quality import linkage_quality, lost_at_blocking_flags
-from cme_eval.linkage.spec import DEFAULT_BLOCKING
 from cme_eval.inputs.schema import MATCHED_AGAINST
 from cme_eval.inputs.standardise import prepare
+from cme_eval.linkage.spec import DEFAULT_BLOCKING
 
 REF = dt.date(2024, 1, 15)
 FIELDS = ["record_id", "forename", "surname", "dob", "address", "postcode"]

@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cme_eval.inputs.standardise import prepare
 from cme_eval.linkage import blocking, estimation, link_prepared
 from cme_eval.linkage.blocking import LinkWarning
 from cme_eval.linkage.classify import pair_weights
 from cme_eval.linkage.spec import default_spec
-from cme_eval.inputs.standardise import prepare
 
 REF = dt.date(2025, 3, 1)
 FIRST = ["olivia", "amelia", "isla", "ava", "mia", "ivy", "lily", "rhys", "dylan", "osian",

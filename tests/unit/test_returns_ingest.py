@@ -13,7 +13,13 @@ import pandas as pd
 import pytest
 
 from cme_eval.fileio import write_csv, write_xlsx
-from cme_eval.inputs.ingest import REPORT_COLUMNS, IngestError, read_authority, read_records, report_of
+from cme_eval.inputs.ingest import (
+    REPORT_COLUMNS,
+    IngestError,
+    read_authority,
+    read_records,
+    report_of,
+)
 from cme_eval.synth.returns import LAYOUTS, file_name, record_ids, write_return
 
 FIELDS = ["forename", "surname", "dob", "address", "postcode"]

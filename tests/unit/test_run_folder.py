@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from cme_eval.config import load_scenario, resolved_settings
 from cme_eval.run import folder as run_folder
-from cme_eval.config import load_scenario
-from cme_eval.config import resolved_settings
 from cme_eval.run.folder import RunFolderError, claim, default_folder
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from jupyter_core.utils import run_sync
 
-from cme_eval.run.pipeline import worker_kernel, fresh
+from cme_eval.run.pipeline import fresh, worker_kernel
 
 
 def _run(km, code: str) -> dict:

@@ -8,9 +8,9 @@ import sys
 import pytest
 
 from cme_eval.config import ConfigError, Spark
-from cme_eval.run.scenario import load as load_scenario
 from cme_eval.linkage import default_spec, engines, link_prepared
 from cme_eval.linkage import spark as spark_session
+from cme_eval.run.scenario import load as load_scenario
 
 EXTRA = 'pip install "cme-eval[spark]"'
 

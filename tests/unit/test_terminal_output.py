@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cme_eval.run import bench, cli
 from cme_eval.report import labels
+from cme_eval.run import bench, cli
 
 
 def _refused(capsys, *argv: str) -> str:
