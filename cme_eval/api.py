@@ -43,7 +43,7 @@ import pandas as pd
 from cme_eval.config import Linkage
 from cme_eval.exceptions import CmeEvalError
 from cme_eval.inputs.standardise import prepare
-from cme_eval.linkage import link_prepared, score, spec_from_settings
+from cme_eval.linkage import engines, link_prepared, score, spec_from_settings
 from cme_eval.linkage.comparisons import compare
 from cme_eval.linkage.explain import comparison_weights, explain_pair, waterfall
 from cme_eval.linkage.spec import TWIN_GUARD, LinkSpec
@@ -158,6 +158,35 @@ def _settings(spec: LinkSpec | None, school_age_only: bool | None, one_to_one: b
     return dataclasses.replace(spec, **changes)
 
 
+def _reference_date(value: dt.date | str | None) -> dt.date:
+    """The reference date as a date: a date, an ISO date text (2025-04-30) or None (today)."""
+    if value is None:
+        return dt.date.today()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise LinkInputError(f"reference_date: expected an ISO date such as 2025-04-30, "
+                                 f"got {value!r}") from None
+    raise LinkInputError(f"reference_date: expected a date or an ISO date text such as "
+                         f"2025-04-30, got {type(value).__name__}")
+
+
+def _engine(name: str | None) -> str | None:
+    """``name`` if it is an engine of ``linkage.engines`` (None: the default); else a
+    LinkInputError naming the allowed ones."""
+    if name is None:
+        return None
+    allowed = engines.engine_names()
+    if not isinstance(name, str) or name not in allowed:
+        raise LinkInputError(f"engine: unknown engine {name!r}; allowed: {', '.join(allowed)}")
+    return name
+
+
 def _prepared(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, ref: dt.date,
               date_order: str):
     """Both frames as records in the common schema, and standardised (the right one carries
@@ -170,21 +199,24 @@ def _prepared(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, ref: dt
 
 
 def link(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, *,
-         engine: str | None = None, reference_date: dt.date | None = None,
+         engine: str | None = None, reference_date: dt.date | str | None = None,
          spec: LinkSpec | None = None, school_age_only: bool | None = None,
          one_to_one: bool | None = None, date_order: str = "auto",
          twin_guard: bool | None = None) -> pd.DataFrame:
     """One outcome row per left record (see the module docstring).
 
     ``reference_date`` decides compulsory school age (out_of_scope) and the century of
-    two-digit years; default: today. ``school_age_only``, ``one_to_one``, ``twin_guard`` and
+    two-digit years: a date or an ISO date text ("2025-04-30"); default: today. ``engine``: a
+    name of ``linkage.engines`` (default: the package's); any other raises LinkInputError.
+    ``school_age_only``, ``one_to_one``, ``twin_guard`` and
     ``date_order``: see the module docstring.
     """
 
-    ref = reference_date or dt.date.today()
+    ref = _reference_date(reference_date)
+    chosen = _engine(engine)
     spec = _settings(spec, school_age_only, one_to_one, date_order, twin_guard)
     lrec, rrec, lstd, rstd = _prepared(left, right, columns, ref, date_order)
-    out = link_prepared(lstd, rstd, spec, engine=engine, reference_date=ref)
+    out = link_prepared(lstd, rstd, spec, engine=chosen, reference_date=ref)
     index_of = dict(zip(lrec["record_id"], left.index, strict=True))
     right_of = dict(zip(rrec["record_id"], right.index, strict=True))
     out.index = pd.Index([index_of[r] for r in out["record_id"]], name=left.index.name)
@@ -195,7 +227,7 @@ def link(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, *,
 
 
 def explain(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, left_key,
-            right_key=None, *, reference_date: dt.date | None = None,
+            right_key=None, *, reference_date: dt.date | str | None = None,
             spec: LinkSpec | None = None, figure: bool = False,
             school_age_only: bool | None = None, one_to_one: bool | None = None,
             date_order: str = "auto", twin_guard: bool | None = None):
@@ -208,7 +240,7 @@ def explain(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, left_key,
     two only matter for finding the matched record).
     """
 
-    ref = reference_date or dt.date.today()
+    ref = _reference_date(reference_date)
     spec = _settings(spec, school_age_only, one_to_one, date_order, twin_guard)
     _, _, lrec, rrec = _prepared(left, right, columns, ref, date_order)
     lpos = left.index.get_loc(left_key)

@@ -98,6 +98,19 @@ class Dates:
     nhs_extract: dt.date = field(default_factory=_default("dates.nhs_extract"))
     plasc_census: dt.date = field(default_factory=_default("dates.plasc_census"))
 
+    def __post_init__(self) -> None:
+        # Children's ages are worked out from these dates (19 years either side), so a date
+        # near the calendar's ends would fail deep inside with "year 10000 is out of range".
+        for name in ("nhs_extract", "plasc_census"):
+            value = getattr(self, name)
+            if not EARLIEST_DATE <= value <= LATEST_DATE:
+                raise ConfigError(f"dates.{name}: {value.isoformat()} is out of range; "
+                                  f"allowed: {EARLIEST_DATE.isoformat()} to "
+                                  f"{LATEST_DATE.isoformat()}")
+
+
+EARLIEST_DATE, LATEST_DATE = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
+
 
 @dataclass(frozen=True)
 class Population:

@@ -17,6 +17,7 @@ spellings are recognised. A key the toolkit does not know is refused with the fi
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,29 @@ class InputsLayout:
 
     def path(self, folder: Path, standard: str) -> Path:
         return folder / self.files.get(standard, standard)
+
+
+def _check_inside(folder: Path, key: str, name: str) -> None:
+    """``name`` (stripped), resolved against ``folder`` with symlinks followed, must lie inside
+    the folder (resolved too); otherwise refused with the key and why, never the value."""
+    try:
+        base = folder.resolve()
+        target = (base / name).resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        why = "this one is a symlink that cannot be followed"
+    else:
+        if target != base and target.is_relative_to(base):
+            return
+        written = Path(os.path.normpath(base / name))
+        if target == base:
+            why = "this one is the folder itself"
+        elif Path(name).is_absolute() and not written.is_relative_to(base):
+            why = "this one is an absolute path outside it"
+        elif not written.is_relative_to(base):
+            why = "this one leads out of it with .."
+        else:
+            why = "this one is a symlink pointing out of it"
+    raise LayoutError(f"{LAYOUT_FILE}: files: {key}: give a file name inside the folder; {why}")
 
 
 def read_layout(folder: Path) -> InputsLayout:
@@ -69,9 +93,9 @@ def read_layout(folder: Path) -> InputsLayout:
         if key not in standard:
             raise LayoutError(f"{LAYOUT_FILE}: files: unknown file {key!r}; allowed: "
                               + ", ".join(standard))
-        if not isinstance(value, str) or not value.strip() or Path(value).is_absolute() \
-                or ".." in Path(value).parts:
+        if not isinstance(value, str) or not value.strip():
             raise LayoutError(f"{LAYOUT_FILE}: files: {key}: give a file name inside the folder")
+        _check_inside(Path(folder), key, value.strip())
     spellings: dict[str, tuple[str, ...]] = {}
     for key, value in headers.items():
         if key not in FIELDS:

@@ -20,6 +20,13 @@ Row numbers are those a person sees on opening the file: 1-based, the header row
 counted (a CSV row is a record, as a spreadsheet shows it, so a quoted line break does not move
 the rows below it). Blank rows are not records. No problem text quotes a cell: problems name
 the file, sheet, row and column only, never a value from a record.
+
+A broken CSV row is never merged into its neighbours (issue 22): when a record has another
+field count than the header, or a quote left open swallows the lines after it, the file is
+re-read line by line; good lines are records (numbered by line), each bad line is rejected and
+reported with its line number and why. A carriage return alone inside a line of an LF or CRLF
+file stays inside its field (a space), reported. Only the used cells of a sheet are kept: a
+stray cell far away adds one row and one column, and a sheet whose range is huge is streamed.
 """
 
 from __future__ import annotations
@@ -29,13 +36,15 @@ import csv
 import datetime as dt
 import io
 import itertools
+import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
+import openpyxl  # type: ignore[import-untyped]
 import pandas as pd
 
 from cme_eval.exceptions import CmeEvalError
@@ -44,6 +53,10 @@ Score = Callable[[Sequence[str]], int]  # how many known pupil columns a row of 
 ReportLine = dict[str, object]
 
 HEADER_SCAN_ROWS = 20  # the header is looked for in this many rows from the top
+# A worksheet whose range (first to last cell) spans more cells than this is streamed row by
+# row (openpyxl, read-only) rather than loaded by calamine, which holds the whole range in
+# memory: one stray cell at XFD3000 would cost 49 million cells (1.5 GB) there.
+MAX_LOADED_CELLS = 2_000_000
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 SHEET_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 READABLE_SUFFIXES = TEXT_SUFFIXES + SHEET_SUFFIXES
@@ -57,6 +70,8 @@ _ZIP, _OLE2 = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # xlsx/xlsm/od
 # NUL characters are swapped for this private-use character before parsing (the csv module of
 # Python 3.10 refuses NUL; pandas' parser cuts a value at it), found per cell, then removed.
 _NUL_MARK = "\ue000"
+_CR_MARK = "\ue001"  # a carriage return that does not end a line (the line ends are LF/CRLF)
+_BARE_CR = re.compile(r"\r(?!\n)")
 NO_HEADER = (f"no pupil columns found: none of the first {HEADER_SCAN_ROWS} rows names a known "
              "column such as Forename, Surname or Date of Birth (is the header row missing?)")
 
@@ -197,11 +212,88 @@ def _read_text(text: str, name: str, score: Score,
     nul = "\x00" in text
     if nul:
         text = text.replace("\x00", _NUL_MARK)
+    crs = "\n" in text and "\r" in text and _BARE_CR.search(text) is not None
+    if crs:  # a bare CR inside a line is kept inside its field, not taken as a line end
+        text = _BARE_CR.sub(_CR_MARK, text)
     delimiter, width = sniff_delimiter(text, score, tab_first=tab_first)
-    table = build_table(parse_delimited(text, delimiter, width), name, score, nul=nul)
+    checked = check_records(text, delimiter, name, score)
+    if checked is None:
+        table = build_table(parse_delimited(text, delimiter, width), name, score, nul=nul)
+        rejected: list[ReportLine] = []
+    else:
+        grid, numbers, rejected = checked
+        table = build_table(grid, name, score, nul=nul, rows=numbers)
     if table is None:
         raise ReadError(NO_HEADER)
+    if crs:
+        table.report[:0] = _remove_mark(table.frame, table.rows, name, _CR_MARK, "\r",
+                                        "carriage return inside a field (line {row}): kept "
+                                        "in one row, replaced by a space", " ")
+    table.report[:0] = rejected
     return [table], []
+
+
+def check_records(text: str, delimiter: str, name: str,
+                  score: Score) -> tuple[pd.DataFrame, np.ndarray, list[ReportLine]] | None:
+    """None when every record of a delimited text is well formed: as many fields as the header
+    (or more, empty), and spanning several lines only when that keeps the header's count (a
+    quoted line break). Otherwise the grid of the good records, each one's line number, and a
+    report line per rejected line: a quote left open (which would swallow the lines after it
+    into one field) or a wrong field count. Every non-blank line is a record or is rejected."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    spans: list[tuple[int, int, list[str]]] = []
+    start = 1
+    try:
+        for record in reader:
+            spans.append((start, reader.line_num, record))
+            start = reader.line_num + 1
+    except csv.Error:
+        spans.append((start, -1, []))  # the rest cannot be parsed: re-read line by line
+    head = [score(r) for _, _, r in spans[:HEADER_SCAN_ROWS]]
+    if not head or max(head) == 0:
+        return None
+    top = head.index(max(head))
+    width = len(spans[top][2])
+
+    def fits(fields: list[str]) -> bool:
+        return len(fields) == width or (len(fields) > width
+                                        and not "".join(fields[width:]).strip())
+
+    bad = [i for i, (first, last, fields) in enumerate(spans)
+           if last < 0 or (i > top and "".join(fields).strip() and not fits(fields))]
+    if not bad:
+        return None
+    lines = re.split(r"\r\n|\n|\r", text)  # as the csv module counts them
+    kept: list[tuple[int, list[str]]] = []
+    report: list[ReportLine] = []
+    broken = set(bad)
+    for i, (first, last, fields) in enumerate(spans):
+        if i not in broken:
+            kept.append((first, fields))
+            continue
+        for number in range(first, (last if last > 0 else len(lines)) + 1):
+            physical = lines[number - 1].rstrip("\r") if number <= len(lines) else ""
+            if not physical.strip():
+                continue
+            if physical.count('"') % 2:
+                why = "unbalanced quote (a quote opened and not closed on the line)"
+            else:
+                try:
+                    one = next(csv.reader([physical], delimiter=delimiter), [])
+                except csv.Error:
+                    one = None
+                if one is not None and fits(one):
+                    kept.append((number, one))
+                    continue
+                why = (f"field count {len(one)}, header has {width}" if one is not None else
+                       f"a field longer than {csv.field_size_limit()} characters")
+            report.append(line(name, f"line {number} rejected: {why}; the row is not read",
+                               number))
+    kept.sort(key=lambda k: k[0])
+    wide = max(len(f) for _, f in kept)
+    grid = pd.DataFrame([f + [""] * (wide - len(f)) for _, f in kept],
+                        columns=range(wide), dtype=object)
+    return grid, np.array([n for n, _ in kept], dtype=int), report
 
 
 def parse_delimited(text: str, delimiter: str, width: int) -> pd.DataFrame:
@@ -251,13 +343,19 @@ def sniff_delimiter(text: str, score: Score, tab_first: bool = False) -> tuple[s
 
 # --- one table from rows of text ------------------------------------------------------------
 
-def build_table(grid: pd.DataFrame, label: str, score: Score,
-                nul: bool = False) -> Table | None:
+def build_table(grid: pd.DataFrame, label: str, score: Score, nul: bool = False,
+                rows: np.ndarray | None = None,
+                columns: np.ndarray | None = None) -> Table | None:
     """The table below the header row of a grid of text (row i of the grid is row i + 1 of
-    the file). The header is the row among the first ``HEADER_SCAN_ROWS`` that names most
-    known columns (the first of equals); None when no row names any. Blank rows are dropped,
-    and columns without a name (reported when they hold values)."""
-    scan = grid.iloc[:HEADER_SCAN_ROWS].to_numpy().tolist()
+    the file, or ``rows[i]``; column j is column j + 1, or ``columns[j] + 1``). The header is
+    the row among the first ``HEADER_SCAN_ROWS`` of the file that names most known columns (the
+    first of equals); None when no row names any. Blank rows are dropped, and columns without
+    a name (reported when they hold values); a row with values only under such columns is not
+    a record (reported)."""
+    all_rows = np.arange(1, len(grid) + 1) if rows is None else np.asarray(rows, dtype=int)
+    places = np.arange(grid.shape[1]) if columns is None else np.asarray(columns, dtype=int)
+    scan_rows = int(np.searchsorted(all_rows, HEADER_SCAN_ROWS, side="right"))
+    scan = grid.iloc[:scan_rows].to_numpy().tolist()
     scores = [score(r) for r in scan]
     if not scores or max(scores) == 0:
         return None
@@ -265,7 +363,7 @@ def build_table(grid: pd.DataFrame, label: str, score: Score,
     header = [str(c).replace(_NUL_MARK, "").strip() for c in scan[top]]
     body = grid.iloc[top + 1:]
     blank = _blank_rows(body.to_numpy())
-    numbers = np.arange(top + 2, top + 2 + len(body))[~blank]
+    numbers = all_rows[top + 1:][~blank]
     if blank.any():
         body = body[~blank]
     report: list[ReportLine] = []
@@ -275,7 +373,8 @@ def build_table(grid: pd.DataFrame, label: str, score: Score,
         if not title:
             if body.iloc[:, i].str.strip().ne("").any():
                 report.append(line(label, "values under a column with no name in the header "
-                                          "row: not read", column=f"column {i + 1}"))
+                                          "row: not read",
+                                   column=f"column {int(places[i]) + 1}"))
             names.append("")
             continue
         used[title] += 1
@@ -283,6 +382,12 @@ def build_table(grid: pd.DataFrame, label: str, score: Score,
     named = [i for i, n in enumerate(names) if n]
     frame = body.iloc[:, named].set_axis([names[i] for i in named], axis=1)
     frame = frame.reset_index(drop=True)
+    if len(named) < len(names) and len(frame):
+        stray = _blank_rows(frame.to_numpy())
+        if stray.any():
+            report.extend(line(label, "values only under columns with no name in the header "
+                                      "row: not a record", int(r)) for r in numbers[stray])
+            frame, numbers = frame[~stray].reset_index(drop=True), numbers[~stray]
     if nul:
         report.extend(_remove_nuls(frame, numbers, label))
     return Table(label, frame, numbers, report)
@@ -301,13 +406,22 @@ def _blank_rows(cells: np.ndarray) -> np.ndarray:
 
 
 def _remove_nuls(frame: pd.DataFrame, numbers: np.ndarray, label: str) -> list[ReportLine]:
+    return _remove_mark(frame, numbers, label, _NUL_MARK, "", "NUL bytes removed from the value",
+                        "")
+
+
+def _remove_mark(frame: pd.DataFrame, numbers: np.ndarray, label: str, mark: str, also: str,
+                 problem: str, by: str) -> list[ReportLine]:
+    """Replace a marker character (and ``also``, if given) in every cell; a report line per
+    cell (``{row}`` in the problem is its row)."""
     report: list[ReportLine] = []
     for column in frame.columns:
-        has = frame[column].str.contains(_NUL_MARK, regex=False).to_numpy()
+        text = frame[column].astype(str)
+        has = text.str.contains(mark, regex=False).to_numpy()
         if has.any():
-            report.extend(line(label, "NUL bytes removed from the value", int(r), column)
+            report.extend(line(label, problem.format(row=int(r)), int(r), column)
                           for r in numbers[has])
-            frame[column] = frame[column].str.replace(_NUL_MARK, "", regex=False)
+            frame[column] = text.str.replace(mark, by, regex=False)
     return sorted(report, key=lambda r: cast(int, r["row"]))  # each line has a row number
 
 
@@ -329,6 +443,7 @@ def _read_workbook(data: bytes, name: str, score: Score) -> tuple[list[Table], l
             raise
         raise ReadError("unreadable: the workbook cannot be opened (damaged, password-protected "
                         f"or not a spreadsheet; {type(exc).__name__})") from None
+    streamed = _large_sheets(data)
     several = len(sheets) > 1
     tables: list[Table] = []
     skipped: list[ReportLine] = []
@@ -341,18 +456,20 @@ def _read_workbook(data: bytes, name: str, score: Score) -> tuple[list[Table], l
             skipped.append(line(label, f"{where} skipped: not a worksheet (chart or macro sheet)"))
             continue
         try:
-            grid = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            if meta.name in streamed:
+                grid, numbers, places = _compact(streamed[meta.name].iter_rows(values_only=True))
+            else:
+                grid, numbers, places = _compact(book.get_sheet_by_name(meta.name).iter_rows())
         except BaseException as exc:  # noqa: B036
             if not _calamine_failure(exc):
                 raise
             skipped.append(line(label, f"unreadable {where}: skipped ({type(exc).__name__})"))
             continue
-        rows = [[cell_text(c) for c in row] for row in grid]
-        if not any(any(row) for row in rows):
+        if grid.empty:
             empty += 1
             skipped.append(line(label, f"empty {where}: skipped"))
             continue
-        table = build_table(pd.DataFrame(rows, dtype=object).fillna(""), label, score)
+        table = build_table(grid, label, score, rows=numbers, columns=places)
         if table is None:
             skipped.append(line(label, f"{where} skipped: {NO_HEADER}"))
             continue
@@ -366,6 +483,45 @@ def _read_workbook(data: bytes, name: str, score: Score) -> tuple[list[Table], l
                         f"no pupil columns found in any of its {len(sheets)} sheets: none of "
                         f"the first {HEADER_SCAN_ROWS} rows of a sheet names a known column")
     return tables, skipped
+
+
+def _large_sheets(data: bytes) -> dict[str, Any]:
+    """The worksheets of an .xlsx/.xlsm whose range spans more than ``MAX_LOADED_CELLS``
+    cells (or is not declared), by name, opened read-only for streaming; {} for other formats
+    or when openpyxl cannot open the workbook (calamine then reads it as before)."""
+    if not data.startswith(_ZIP):
+        return {}
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheets = book.worksheets
+        return {ws.title: ws for ws in sheets
+                if not ws.max_row or not ws.max_column
+                or ws.max_row * ws.max_column > MAX_LOADED_CELLS}
+    except Exception:  # noqa: BLE001 - not an OOXML workbook (.ods) or one openpyxl refuses
+        return {}
+
+
+def _compact(rows: Iterable[Sequence[object]]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The cells of a sheet as text, without its empty rows and columns: the grid, each row's
+    number (1-based) and each column's place (0-based). A stray cell far away costs one row
+    and one column, not the whole range up to it."""
+    kept: list[list[str]] = []
+    numbers: list[int] = []
+    used: set[int] = set()
+    for number, row in enumerate(rows, start=1):
+        cells = list(row)
+        if cells.count(None) + cells.count("") == len(cells):  # fast: blank rows are common
+            continue
+        texts = [cell_text(c) for c in cells]
+        filled = [i for i, t in enumerate(texts) if t]
+        if filled:
+            kept.append(texts)
+            numbers.append(number)
+            used.update(filled)
+    places = np.array(sorted(used), dtype=int)
+    grid = pd.DataFrame([[r[i] if i < len(r) else "" for i in places] for r in kept],
+                        columns=range(len(places)), dtype=object)
+    return grid, np.array(numbers, dtype=int), places
 
 
 def cell_text(value: object) -> str:

@@ -2,7 +2,8 @@
 following the Analysis Function's guidance) and tables.ods (the same tables, open format).
 
 Both are written with fixed timestamps (``fileio.pin_zip_times``) so a re-run gives the same
-bytes.
+bytes. Each sheet's table goes through ``fileio.neutralised``: no cell a spreadsheet would
+execute.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cme_eval.fileio import pin_zip_times
+from cme_eval.fileio import neutralised, pin_zip_times
 
 SYNTHETIC_SOURCE = "cme-eval synthetic re-run of the CME database pilot evaluation"
 
@@ -34,8 +35,10 @@ SHORTHANDS = f"{NOT_AVAILABLE}: not available or not applicable (for example a p
 
 
 def _filled(table: pd.DataFrame) -> pd.DataFrame:
-    """No empty cell: the Analysis Function's guidance asks for a shorthand with its reason."""
-    return table.astype(object).where(table.notna(), NOT_AVAILABLE).replace("", NOT_AVAILABLE)
+    """No empty cell: the Analysis Function's guidance asks for a shorthand with its reason;
+    and nothing a spreadsheet would execute (``fileio.neutralised``)."""
+    filled = table.astype(object).where(table.notna(), NOT_AVAILABLE)
+    return neutralised(filled.replace("", NOT_AVAILABLE))
 
 
 def write_xlsx(path: Path, sheets: list[Sheet], title: str, intro: list[str],

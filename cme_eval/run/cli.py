@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
 import logging
 import math
 import sys
@@ -25,8 +26,10 @@ from cme_eval.config import (
     resolve_authorities,
     resolved_settings,
 )
+from cme_eval.config.settings import EARLIEST_DATE, LATEST_DATE
 from cme_eval.evaluate.compare import parse_overlays
 from cme_eval.exceptions import CmeEvalError
+from cme_eval.inputs.layout import read_layout
 from cme_eval.inputs.schema import FILE_NAMES, NWSSP, inputs_folder
 from cme_eval.linkage.engines import default_engines, engine_names, scoring_engines
 from cme_eval.run import folder as run_folder
@@ -79,9 +82,14 @@ def _whole(minimum: int):
 
 def _date(text: str) -> str:
     try:
-        return dt.date.fromisoformat(text.strip()).isoformat()
+        date = dt.date.fromisoformat(text.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+    if not EARLIEST_DATE <= date <= LATEST_DATE:
+        raise argparse.ArgumentTypeError(
+            f"{date.isoformat()} is out of range; allowed: {EARLIEST_DATE.isoformat()} to "
+            f"{LATEST_DATE.isoformat()}")
+    return date.isoformat()
 
 
 def _authority_name(text: str) -> str:
@@ -154,7 +162,10 @@ def _parser() -> argparse.ArgumentParser:
         prog="cme-eval",
         description="Re-run, extend and stress-test the evaluation of the 2025 children "
         "missing education (CME) database pilot on a synthetic Welsh population.",
-        epilog="Each command has its own help: cme-eval run --help",
+        epilog="Each command has its own help: cme-eval run --help. Exit codes: 0 done; "
+        f"{EXIT_REFUSED} refused or failed, one line on stderr says why (a flag, a setting, a "
+        f"file, a folder, a full disk); {EXIT_STOPPED} stopped with Ctrl-C (run the same "
+        "command again to resume).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -399,12 +410,14 @@ def _evaluate(args: argparse.Namespace) -> None:
     inputs = inputs_folder(args.inputs.expanduser())
     if not inputs.is_dir():
         raise ConfigError(f"INPUTS_DIR {args.inputs}: not a folder")
-    if not (inputs / FILE_NAMES[NWSSP]).is_file():
-        raise ConfigError(f"INPUTS_DIR {args.inputs}: no {FILE_NAMES[NWSSP]} in it; the folder "
-                          "is laid out like the inputs/ that cme-eval generate writes")
+    run_folder.check_apart(args.out, {"INPUTS_DIR": inputs})  # before anything reads --out
+    layout = read_layout(inputs)  # inputs.yaml, if any: the LA's own file names
+    nhs = layout.files.get(FILE_NAMES[NWSSP], FILE_NAMES[NWSSP])
+    if not layout.path(inputs, FILE_NAMES[NWSSP]).is_file():
+        raise ConfigError(f"INPUTS_DIR {args.inputs}: no {nhs} in it; the folder is laid out "
+                          "like the inputs/ that cme-eval generate writes, or as its "
+                          "inputs.yaml says")
     _not_a_file(args.out)
-    if args.out.expanduser().resolve().is_relative_to(inputs.resolve()):
-        raise ConfigError(f"--out {args.out}: inside INPUTS_DIR; give a folder outside it")
     overrides: dict = {"report": {"real_data": True,
                                   "release_unprotected": bool(args.no_disclosure_control)}}
     if args.extract_date:
@@ -504,14 +517,40 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(args)
     try:
         COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("cme-eval: stopped; run the same command again to resume (finished stages are "
+              "kept)", file=sys.stderr)
+        return EXIT_STOPPED
     except CmeEvalError as exc:  # every error raised on purpose: one line, never a traceback
         print(f"cme-eval: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # a folder that cannot be written, a disk that is full
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"cme-eval: error: {where}{exc.strerror or exc}", file=sys.stderr)
-        return 2
+        return EXIT_REFUSED
+    except Exception as exc:
+        cause = system_error(exc)
+        if cause is None:
+            raise  # a bug: its traceback is what fixes it
+        where = f"{cause.filename}: " if cause.filename else ""
+        resume = (" (free some space and run the same command again to resume)"
+                  if cause.errno == errno.ENOSPC else "")
+        print(f"cme-eval: error: {where}{cause.strerror or cause}{resume}", file=sys.stderr)
+        return EXIT_REFUSED
     return 0
+
+
+EXIT_REFUSED = 2  # one line on stderr says why: a bad flag, setting, file or folder
+EXIT_STOPPED = 130  # stopped with Ctrl-C (128 + SIGINT, as shells report it)
+
+
+def system_error(exc: BaseException) -> OSError | None:
+    """The operating system's error behind ``exc``, if any: itself, or one it was raised from
+    or while handling (papermill reports a full disk as a notebook it could not read back)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, OSError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 if __name__ == "__main__":

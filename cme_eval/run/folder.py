@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -90,12 +92,39 @@ def _write_identity(folder: Path, ident: dict[str, Any]) -> None:
     (folder / IDENTITY_FILE).write_text(json.dumps(ident, indent=2) + "\n", encoding="utf-8")
 
 
-def claim(folder: Path, scenario: Scenario, *, force: bool = False, flag: str = "--out") -> Path:
+def _spellings(path: Path) -> set[Path]:
+    """``path`` as given (made absolute, ``..`` folded) and with every symlink followed."""
+    path = path.expanduser()
+    return {Path(os.path.abspath(path)), path.resolve()}
+
+
+def _overlap(a: Path, b: Path) -> bool:
+    return a == b or a.is_relative_to(b) or b.is_relative_to(a)
+
+
+def check_apart(folder: Path, inputs: Mapping[str, Path | None], *, flag: str = "--out") -> None:
+    """Refuse a run folder that equals, holds or lies inside one of the run's inputs (label ->
+    folder or file, e.g. ``{"INPUTS_DIR": ...}``), compared as given and with symlinks
+    followed: a run folder is written and may be cleared, and inputs are never touched."""
+    for label, given in inputs.items():
+        if given is None:
+            continue
+        if any(_overlap(out, inp) for out in _spellings(folder) for inp in _spellings(given)):
+            raise RunFolderError(
+                f"{flag} {folder} and {label} {given}: one is, holds or lies inside the other "
+                f"(symlinks followed), and the run folder is written and may be cleared; give "
+                f"a {flag} outside {label} that does not hold it")
+
+
+def claim(folder: Path, scenario: Scenario, *, force: bool = False, flag: str = "--out",
+          inputs: Mapping[str, Path | None] | None = None) -> Path:
     """Make ``folder`` this run's folder, or refuse with a message naming ``flag``.
 
     Empty or new: taken. Same run: resumed. Another run: refused, or cleared with ``force``.
-    Files that are not a run: refused whatever ``force`` says.
+    Files that are not a run: refused whatever ``force`` says. A folder that is, holds or lies
+    inside one of ``inputs`` (label -> path): refused (see ``check_apart``).
     """
+    check_apart(folder, inputs or {}, flag=flag)
     folder = folder.expanduser().resolve()
     if folder.exists() and not folder.is_dir():
         raise RunFolderError(f"{flag} {folder}: is a file, not a folder; give a folder name")

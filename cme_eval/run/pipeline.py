@@ -312,7 +312,9 @@ def run(request: RunRequest) -> Path:
         meta, _ = read_replicates(request.replicates_from)
         check_same_run(meta, scenario, "--replicates-from")
         replicates = Path(request.replicates_from)
-    out = run_folder.claim(request.out, scenario, force=request.force)
+    out = run_folder.claim(request.out, scenario, force=request.force,
+                           inputs={"INPUTS_DIR": request.inputs_dir,
+                                   "--replicates-from": request.replicates_from})
     _write_scenario(request, out)
     shutil.rmtree(out / REPLICATES_DIR, ignore_errors=True)  # none from an earlier run
     if replicates is not None:

@@ -85,13 +85,20 @@ def code_fingerprint() -> str:
 
 
 def inputs_fingerprint(folder: Path) -> str:
-    """Names, sizes and modification times of an inputs folder's files (never their content:
-    cheap, and nothing of the data enters the run folder)."""
+    """SHA-256 of an inputs folder's files: each file's path (relative to ``folder``) and its
+    bytes, read in 1 MiB chunks (a large extract is never held in memory). Content, not
+    modification times: a file copied or touched is the same input, a file edited in place
+    (same size, time put back) is not. Only this one digest enters the run folder, never the
+    data."""
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        stat = path.stat()
-        digest.update(f"{path.relative_to(folder).as_posix()}|{stat.st_size}|"
-                      f"{stat.st_mtime_ns}\n".encode())
+        name = path.relative_to(folder).as_posix().encode()
+        digest.update(len(name).to_bytes(8, "big") + name)
+        content = hashlib.sha256()
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                content.update(chunk)
+        digest.update(content.digest())
     return digest.hexdigest()
 
 

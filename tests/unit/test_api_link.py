@@ -221,3 +221,28 @@ def test_explain_takes_the_same_keywords():
     table = explain(_left(), _right(), BOTH, "d", reference_date=REF, school_age_only=False)
     assert table["comparison"].tolist()[:3] == ["forename", "surname", "dob"]
     assert table["cumulative"].iloc[-1] > 0
+
+
+def test_a_reference_date_may_be_an_iso_date_text():
+    as_text = cme_eval.link(_left(), _right(), BOTH, reference_date="2025-04-30")
+    as_date = cme_eval.link(_left(), _right(), BOTH, reference_date=REF)
+    pd.testing.assert_frame_equal(as_text, as_date)
+
+
+@pytest.mark.parametrize("value", ["30/04/2025", "2025-02-30", "tomorrow", ""])
+def test_a_reference_date_that_is_not_an_iso_date_is_refused(value):
+    with pytest.raises(LinkInputError, match=r"reference_date: expected an ISO date such as "
+                                             r"2025-04-30") as refused:
+        cme_eval.link(_left(), _right(), BOTH, reference_date=value)
+    assert "Siân" not in str(refused.value) and "Jones" not in str(refused.value)
+    assert refused.value.__cause__ is None and refused.value.__suppress_context__
+
+
+def test_an_unknown_engine_names_the_allowed_ones():
+    from cme_eval.linkage.engines import engine_names
+
+    with pytest.raises(LinkInputError, match=r"engine: unknown engine 'splonk'; allowed: ") \
+            as refused:
+        cme_eval.link(_left(), _right(), BOTH, reference_date=REF, engine="splonk")
+    assert all(name in str(refused.value) for name in engine_names())
+    assert "Siân" not in str(refused.value)

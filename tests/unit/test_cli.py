@@ -103,3 +103,67 @@ def test_quiet_and_verbose_set_what_the_terminal_shows():
     cli._configure_logging(argparse.Namespace(quiet=False, verbose=False))
     assert logging.getLogger().handlers[0].level == logging.WARNING
     assert logging.getLogger().level == logging.INFO  # run.log still receives INFO
+
+
+def test_ctrl_c_is_one_line_saying_how_to_resume(monkeypatch, capsys):
+    from cme_eval.run import cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.COMMANDS, "generate", interrupted)
+    code = cli.main(["generate", "smoke", "--authority", "Powys", "--out", "unused"])
+    err = capsys.readouterr().err.strip()
+    assert code == cli.EXIT_STOPPED == 130
+    assert err.count("\n") == 0 and "run the same command again to resume" in err
+
+
+def test_a_full_disk_behind_another_error_is_one_line(monkeypatch, capsys, tmp_path):
+    """papermill reports a full disk as a notebook it could not read back (NotJSONError raised
+    in a finally:); the one line names the operating system's error, not that."""
+    import errno
+
+    from cme_eval.run import cli
+
+    def full(args):
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "x.ipynb"))
+        finally:
+            raise ValueError("Notebook does not appear to be JSON")
+
+    monkeypatch.setitem(cli.COMMANDS, "generate", full)
+    code = cli.main(["generate", "smoke", "--authority", "Powys", "--out", "unused"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.count("\n") == 0
+    assert "No space left on device" in err and "run the same command again" in err
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch):
+    from cme_eval.run import cli
+
+    def bug(args):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setitem(cli.COMMANDS, "generate", bug)
+    with pytest.raises(ZeroDivisionError):
+        cli.main(["generate", "smoke", "--authority", "Powys", "--out", "unused"])
+
+
+def test_help_documents_the_exit_codes(capsys):
+    from cme_eval.run import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Exit codes: 0 done; 2 refused" in out and "130 stopped with Ctrl-C" in out
+
+
+def test_an_extract_date_out_of_range_is_blamed_on_the_flag(capsys, tmp_path):
+    from cme_eval.run import cli
+
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["evaluate", str(tmp_path), "--authority", "Powys", "--out",
+                  str(tmp_path / "out"), "--extract-date", "9999-12-31"])
+    err = capsys.readouterr().err.strip()
+    assert stop.value.code == 2 and err.count("\n") == 0
+    assert "--extract-date" in err and "9999-12-31 is out of range" in err

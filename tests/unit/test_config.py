@@ -633,3 +633,10 @@ def test_the_published_subset_must_be_five_pilot_authorities():
         load_scenario("pilot-2025", overrides={"report": {"published_subset": ["Newport"]}})
     with pytest.raises(ConfigError, match=r"rest on 5 LAs; got 4 different names"):
         load_scenario("pilot-2025", overrides={"report": {"published_subset": five[:4]}})
+
+
+@pytest.mark.parametrize("date", ["9999-12-31", "0001-01-01", "1900-06-30"])
+def test_a_reference_date_far_from_now_is_refused_in_one_line(date):
+    with pytest.raises(ConfigError, match=rf"dates.nhs_extract: {date} is out of range; "
+                                          "allowed: 1990-01-01 to 2100-12-31"):
+        load_scenario("smoke", overrides={"dates": {"nhs_extract": date}})

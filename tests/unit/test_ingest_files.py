@@ -14,6 +14,8 @@ import base64
 import datetime as dt
 import io
 import re
+import subprocess
+import sys
 import warnings
 import zlib
 from pathlib import Path
@@ -30,7 +32,7 @@ from cme_eval.inputs.ingest import (
     read_records,
     report_of,
 )
-from cme_eval.inputs.readers import READABLE_SUFFIXES, sniff_delimiter
+from cme_eval.inputs.readers import READABLE_SUFFIXES, read_tables, sniff_delimiter
 
 HEADER = ["record_id", "forename", "surname", "dob", "address", "postcode"]
 CORE = ("nhs_extract.csv", "plasc.csv", "ehe.csv", "eotas.csv", "ooc.csv", "cme_register.csv")
@@ -399,14 +401,25 @@ def test_a_nul_byte_is_removed_and_reported_not_cutting_the_name(tmp_path):
          "problem": "NUL bytes removed from the value"}]
 
 
-def test_values_beyond_the_named_columns_are_reported(tmp_path):
-    # Row 300 is wider than any row near the top (pandas' fast parser gives way to the csv
-    # module); the values it holds past the header are reported, the record kept.
+def test_a_row_with_more_fields_than_the_header_is_rejected_by_line(tmp_path):
+    # Row 300 is wider than the header (and than any row near the top): its values may be
+    # shifted (an unquoted comma), so it is rejected and reported by line, the others kept
+    # (issue 22, point 3; it was read with its extra value dropped before).
     rows = [["Forename", "Surname", "DOB"]] + [["A", "B", "2014-01-02"]] * 298
     rows.append(["C", "D", "2014-01-02", "extra"])
     path = _text(tmp_path / "school.csv", rows)
     frame = read_records(path, "independent", "Powys")
-    assert len(frame) == 299 and frame["forename"].iloc[-1] == "C"
+    assert len(frame) == 298 and frame["forename"].eq("A").all()
+    assert {"file": "school.csv", "row": 300, "field": "",
+            "problem": "line 300 rejected: field count 4, header has 3; the row is not read"
+            } in _report(frame)
+
+
+def test_values_under_a_column_with_no_name_are_reported(tmp_path):
+    path = _text(tmp_path / "school.csv", [["Forename", "Surname", "DOB", ""],
+                                           ["A", "B", "2014-01-02", "extra"]])
+    frame = read_records(path, "independent", "Powys")
+    assert len(frame) == 1
     assert {"file": "school.csv", "row": "", "field": "column 4",
             "problem": "values under a column with no name in the header row: not read"
             } in _report(frame)
@@ -601,3 +614,126 @@ def test_an_error_on_a_record_quotes_neither_the_ids_nor_the_cells(tmp_path):
         read_records(path, "plasc", "Powys")
     assert str(caught.value).startswith("plasc.csv: no pupil columns found")
     assert _leaks(str(caught.value)) == []
+
+
+# --- issue 22, point 6: a stray cell far away costs nothing -----------------------------------
+
+_PEAK_READ = """
+import resource, sys
+from pathlib import Path
+from cme_eval.inputs.ingest import header_score
+from cme_eval.inputs.readers import read_tables
+tables, _ = read_tables(Path(sys.argv[1]), "school.xlsx", header_score)
+print(sum(len(t.frame) for t in tables), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+@pytest.mark.parametrize("stray", ["XFD3000", "Z200000"])
+def test_a_stray_cell_far_away_costs_nothing_and_makes_no_record(tmp_path, stray):
+    # One pupil and one stray value at the last column or far down: before, the whole range up
+    # to the stray cell was held in memory (2.4 GB, 20 s for XFD3000) and made an empty record.
+    book = openpyxl.Workbook()
+    book.active.append(RETURN_HEADER)
+    book.active.append(PUPIL)
+    book.active[stray] = "stray"
+    path = tmp_path / "school.xlsx"
+    book.save(path)
+    tables, _ = read_tables(path, "school.xlsx", header_score)
+    assert [len(t.frame) for t in tables] == [1]
+    frame = read_records(path, "independent", "Powys")
+    assert frame["forename"].tolist() == [SECRET["forename"]]
+    assert {"file": "school.xlsx", "row": int(stray.lstrip("XFDZ")), "field": "",
+            "problem": "values only under columns with no name in the header row: not a "
+                       "record"} in _report(frame)
+    done = subprocess.run([sys.executable, "-c", _PEAK_READ, str(path)], capture_output=True,
+                          text=True, check=True, timeout=120)
+    records, peak_kb = (int(v) for v in done.stdout.split())
+    assert records == 1 and peak_kb < 500 * 1024
+
+
+# --- issue 22, point 3: broken CSV rows are reported by line, never merged ---------------------
+
+def _pupils_csv(n: int = 10) -> list[list[str]]:
+    """A header and n pupils whose every value is unique (to be found if it leaks)."""
+    return [["Record ID", *RETURN_HEADER]] + [
+        [f"IDqx{i:02d}", f"Forqx{i:02d}", f"Surqx{i:02d}", f"{10 + i}/04/2013",
+         f"{i} Qxlane Street", f"QX{i} 9QZ"] for i in range(1, n + 1)]
+
+
+def _csv_with(tmp_path: Path, rows: list[list[str]], line: int, raw: str,
+              newline: str) -> Path:
+    """The rows as CSV, line ``line`` (1-based, the header is line 1) replaced by ``raw``."""
+    lines = [",".join(r) for r in rows]
+    lines[line - 1] = raw
+    path = tmp_path / "nhs_extract.csv"
+    path.write_bytes((newline.join(lines) + newline).encode("utf-8"))
+    return path
+
+
+def _read_all(path: Path) -> tuple[pd.DataFrame, list[dict], list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = read_records(path, "nwssp", "Powys")
+    report = _report(frame)
+    return frame, report, [str(v) for r in report for v in r.values()] + [
+        str(w.message) for w in caught]
+
+
+def _leaked(rows: list[list[str]], texts: list[str]) -> list[str]:
+    values = {v for r in rows[1:] for v in r} | {p for r in rows[1:] for p in r[4].split()[1:]}
+    return [t for t in texts if any(v.lower() in t.lower() for v in values)]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("case, raw, reason", [
+    ("unbalanced quote", 'IDqx04,Forqx04,"Surqx04,13/04/2013,4 Qxlane Street,QX4 9QZ',
+     "unbalanced quote"),
+    ("too many fields", "IDqx04,Forqx04,Surqx04,13/04/2013,4 Qxlane, Street,QX4 9QZ",
+     "field count 7, header has 6"),
+])
+def test_a_broken_csv_row_is_rejected_by_line_and_no_good_row_is_lost(tmp_path, newline, case,
+                                                                      raw, reason):
+    # The row of pupil 4 is line 5; before, an open quote merged the rows below it into one
+    # address, unreported, and a row with an extra field was read shifted.
+    rows = _pupils_csv()
+    frame, report, texts = _read_all(_csv_with(tmp_path, rows, 5, raw, newline))
+    rejected = [r for r in report if "rejected" in r["problem"]]
+    assert [(r["file"], r["row"]) for r in rejected] == [("nhs_extract.csv", 5)]
+    assert rejected[0]["problem"].startswith(f"line 5 rejected: {reason}")
+    assert frame["record_id"].tolist() == [r[0] for r in rows[1:] if r[0] != "IDqx04"]
+    assert frame["address"].tolist() == [r[4] for r in rows[1:] if r[0] != "IDqx04"]
+    assert len(frame) + len(rejected) == len(rows) - 1  # every data line accounted for
+    assert _leaked(rows, texts) == []
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_bare_carriage_return_inside_a_field_keeps_the_row_whole_and_is_reported(tmp_path,
+                                                                                 newline):
+    # Before, the CR split pupil 3's row in two and only one half was flagged.
+    rows = _pupils_csv()
+    raw = "IDqx03,Forqx03,Surqx03,12/04/2013,3 Qxlane\rStreet,QX3 9QZ"
+    frame, report, texts = _read_all(_csv_with(tmp_path, rows, 4, raw, newline))
+    assert frame["record_id"].tolist() == [r[0] for r in rows[1:]]
+    assert frame["address"].tolist() == [r[4] for r in rows[1:]]  # the CR made a space
+    assert [(r["row"], r["field"]) for r in report] == [(4, "Address")]
+    assert "carriage return inside a field" in report[0]["problem"]
+    assert _leaked(rows, texts) == []
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_quoted_line_break_is_legal_csv_and_stays_one_record(tmp_path, newline):
+    rows = _pupils_csv()
+    raw = f'IDqx03,Forqx03,Surqx03,12/04/2013,"3 Qxlane{newline}Street",QX3 9QZ'
+    frame, report, _ = _read_all(_csv_with(tmp_path, rows, 4, raw, newline))
+    assert frame["record_id"].tolist() == [r[0] for r in rows[1:]]
+    assert frame["address"].iloc[2].replace("\r", "") == "3 Qxlane\nStreet"
+    assert frame["forename"].iloc[3:].tolist() == [r[1] for r in rows[4:]]
+    assert report == []
+
+
+def test_a_quote_left_open_to_the_end_of_a_large_file_rejects_one_line_only(tmp_path):
+    rows = _pupils_csv(400)
+    raw = 'IDqx07,Forqx07,"Surqx07,16/04/2013,7 Qxlane Street,QX7 9QZ'
+    frame, report, texts = _read_all(_csv_with(tmp_path, rows, 8, raw, "\n"))
+    assert [r["row"] for r in report] == [8]
+    assert len(frame) == 399 and _leaked(rows, texts) == []

@@ -8,6 +8,7 @@ from pandas.testing import assert_frame_equal
 
 from cme_eval.config import load_scenario
 from cme_eval.inputs.ingest import IngestError, read_authority
+from cme_eval.inputs.layout import LayoutError, read_layout
 from cme_eval.synth.sources import synthesise, write_synthetic
 
 LA = "Gwynedd"
@@ -71,3 +72,54 @@ def test_a_bad_inputs_yaml_is_refused_naming_the_file_and_key(generated, tmp_pat
     with pytest.raises(IngestError, match=r"^inputs\.yaml: .*") as caught:
         read_authority(own, LA)
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("value, why", [
+    ('" ../x.csv"', "leads out of it with .."),
+    ('" {outside}"', "absolute path outside it"),
+    ('"sub/../../x.csv"', "leads out of it with .."),
+    ('"link.csv"', "symlink pointing out of it"),
+    ('" linked/x.csv"', "symlink pointing out of it"),
+    ('"."', "the folder itself"),
+])
+def test_a_file_named_outside_the_folder_is_refused_after_stripping_and_resolving(
+        tmp_path, value, why):
+    """Issue 22: values are stripped, resolved against the folder (symlinks followed) and only
+    then checked, so neither spaces, .. nor a symlink reach a file outside it."""
+    own, outside = tmp_path / "own", tmp_path / "x.csv"
+    (own / "sub").mkdir(parents=True)
+    outside.write_text("forename\nSecret\n", encoding="utf-8")
+    (own / "link.csv").symlink_to(outside)
+    (own / "linked").symlink_to(tmp_path, target_is_directory=True)
+    (own / "inputs.yaml").write_text(
+        "files:\n  plasc.csv: " + value.format(outside=outside) + "\n", encoding="utf-8")
+    with pytest.raises(LayoutError) as caught:
+        read_layout(own)
+    message = str(caught.value)
+    assert message.startswith("inputs.yaml: files: plasc.csv: give a file name inside the "
+                              "folder; ") and why in message and "\n" not in message
+    assert "Secret" not in message and "x.csv" not in message
+    with pytest.raises(IngestError, match=r"^inputs\.yaml: files: plasc\.csv: "):
+        read_authority(own, LA)
+
+
+def test_a_file_named_inside_the_folder_is_read_whatever_its_spelling(tmp_path):
+    own = tmp_path / "own"
+    (own / "sub").mkdir(parents=True)
+    (own / "PLASC Jan.csv").write_text("x\n", encoding="utf-8")
+    (own / "alias.csv").symlink_to(own / "PLASC Jan.csv")  # a link that stays inside: fine
+    (own / "inputs.yaml").write_text(
+        'files:\n  plasc.csv: "  sub/../PLASC Jan.csv "\n  ehe.csv: alias.csv\n'
+        f"  ooc.csv: {own / 'PLASC Jan.csv'}\n", encoding="utf-8")
+    layout = read_layout(own)
+    assert layout.path(own, "plasc.csv").resolve() == (own / "PLASC Jan.csv").resolve()
+    assert layout.path(own, "ooc.csv").resolve() == (own / "PLASC Jan.csv").resolve()
+    assert layout.path(own, "ehe.csv").name == "alias.csv"
+
+
+def test_the_readme_example_names_the_nhs_extract(tmp_path):
+    (tmp_path / "inputs.yaml").write_text("files: {nhs_extract.csv: NWSSP April.xlsx}\n",
+                                          encoding="utf-8")
+    (tmp_path / "NWSSP April.xlsx").write_bytes(b"")
+    named = read_layout(tmp_path).path(tmp_path, "nhs_extract.csv")
+    assert named == tmp_path / "NWSSP April.xlsx"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,42 @@ def test_a_stage_on_a_folder_of_another_run_is_refused(tmp_path):
     Run.open("smoke", tmp_path, authorities=["Cardiff"])  # another LA of the same run: fine
     with pytest.raises(RunFolderError, match="run_dir .*holds another run"):
         Run.open("smoke", tmp_path, authorities=["Powys"], seed=3)
+
+
+@pytest.mark.parametrize("where", ["inputs inside", "out inside", "same", "link inside",
+                                   "out through a link", "an input file"])
+def test_a_run_folder_overlapping_an_input_is_refused_even_with_force(tmp_path, where):
+    """Issue 22: --force never clears an input, however the two are nested or linked."""
+    out, inputs = tmp_path / "out", tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "nhs_extract.csv").write_text("kept\n")
+    claim(out, load_scenario("smoke"))  # another run's folder: --force would clear it
+    given = inputs
+    if where == "inputs inside":
+        given = out / "la_inputs"
+        shutil.copytree(inputs, given)
+    elif where == "out inside":
+        out = inputs / "run"
+    elif where == "same":
+        out = inputs
+    elif where == "link inside":
+        given = out / "link"
+        given.symlink_to(inputs, target_is_directory=True)
+    elif where == "out through a link":
+        (tmp_path / "link").symlink_to(inputs, target_is_directory=True)
+        out = tmp_path / "link" / "run"
+    elif where == "an input file":
+        given = inputs / "nhs_extract.csv"
+        out = inputs
+    before = {p: p.read_bytes() for p in given.resolve().parent.rglob("*") if p.is_file()}
+    with pytest.raises(RunFolderError, match=r"^--out .* and INPUTS_DIR .*: one is, holds or "
+                                             r"lies inside the other.*give a --out outside"):
+        claim(out, load_scenario("smoke", authorities=["Powys"]), force=True,
+              inputs={"INPUTS_DIR": given})
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_folders_beside_each_other_are_apart(tmp_path):
+    run_folder.check_apart(tmp_path / "run", {"INPUTS_DIR": tmp_path / "run-inputs",
+                                              "--replicates-from": None})
+    run_folder.check_apart(tmp_path / "a" / "out", {"INPUTS_DIR": tmp_path / "b"})
