@@ -41,7 +41,7 @@ from typing import Any
 import pandas as pd
 
 from cme_eval.config import Linkage
-from cme_eval.exceptions import CmeEvalError
+from cme_eval.exceptions import DATA_SHAPES, CmeEvalError, columns_text, shape
 from cme_eval.inputs.standardise import prepare
 from cme_eval.linkage import engines, link_prepared, score, spec_from_settings
 from cme_eval.linkage.comparisons import compare
@@ -99,6 +99,28 @@ def _joined(parts: list[pd.Series]) -> pd.Series:
     return pd.Series([", ".join(v for v in row if v) for row in rows], index=parts[0].index)
 
 
+def _columns_text(frame: pd.DataFrame) -> str:
+    """A frame's columns for a message: named when they are header strings (text, none shaped
+    like a date, postcode or number: a record read as a header row has at least its date of
+    birth), otherwise counted and described by shape, since they may be a child's record."""
+    names = list(frame.columns)
+    header = all(isinstance(c, str) for c in names) and not any(
+        shape(c) in DATA_SHAPES for c in names)
+    return ("columns: " if header else "the frame has ") + columns_text(names, header)
+
+
+def _position(frame: pd.DataFrame, key: object, name: str) -> int:
+    """The row of ``key`` in a frame's index; a missing key is a LinkInputError that does not
+    repeat it (an LA's record id may be an NHS number)."""
+    try:
+        found = frame.index.get_loc(key)
+    except (KeyError, TypeError):
+        raise LinkInputError(f"{name}: not in the frame's index") from None
+    if not isinstance(found, int):
+        raise LinkInputError(f"{name}: matches more than one row of the frame's index")
+    return found
+
+
 def _to_records(frame: pd.DataFrame, mapping: Mapping, side: str) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
         raise LinkInputError(f"{side}: expected a pandas DataFrame, got {type(frame).__name__}")
@@ -119,7 +141,7 @@ def _to_records(frame: pd.DataFrame, mapping: Mapping, side: str) -> pd.DataFram
         for column in names:
             if isinstance(column, (list, tuple, dict, set)) or column not in frame.columns:
                 raise LinkInputError(f"{side}: column {column!r} (for {field}) not found; "
-                                     f"columns: {', '.join(map(str, frame.columns))}")
+                                     f"{_columns_text(frame)}")
         if frame.columns.duplicated().any():
             repeated = [c for c in names if (frame.columns == c).sum() > 1]
             if repeated:
@@ -243,7 +265,7 @@ def explain(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, left_key,
     ref = _reference_date(reference_date)
     spec = _settings(spec, school_age_only, one_to_one, date_order, twin_guard)
     _, _, lrec, rrec = _prepared(left, right, columns, ref, date_order)
-    lpos = left.index.get_loc(left_key)
+    lpos = _position(left, left_key, "left_key")
     if right_key is None:
         matched = link(left, right, columns, reference_date=ref, spec=spec,
                        school_age_only=school_age_only, one_to_one=one_to_one,
@@ -255,10 +277,10 @@ def explain(left: pd.DataFrame, right: pd.DataFrame, columns: Mapping, left_key,
     if right_key is None:
         mine = candidates.index[candidates.index.get_level_values(0) == lpos]
         if len(mine) == 0:
-            raise LinkInputError(f"left: record {left_key!r} has no candidate to explain")
+            raise LinkInputError("left_key: the record has no candidate to explain")
         pairs = mine
     else:
-        pairs = pd.MultiIndex.from_tuples([(lpos, right.index.get_loc(right_key))])
+        pairs = pd.MultiIndex.from_tuples([(lpos, _position(right, right_key, "right_key"))])
     levels = compare(lrec, rrec, pairs, weighed.comparisons)
     weights = comparison_weights(levels, weighed, lrec, rrec)
     best = weights.sum(axis=1).idxmax()

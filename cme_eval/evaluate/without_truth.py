@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cme_eval.inputs.ingest import LA_ID_COLUMNS
 from cme_eval.inputs.schema import NOT_MATCHED, NWSSP, OUT_OF_SCOPE, PARTIAL, PERFECT
 
 RESTRICTED = "restricted"
@@ -42,10 +43,17 @@ def method_counts(by_engine: dict[str, pd.DataFrame], authority: str) -> pd.Data
     return pd.DataFrame(rows, columns=METHOD_COUNT_COLUMNS)
 
 
-def _records(sources: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    frames = [f[["record_id", *RECORD_FIELDS]].assign(dataset=name)
+def _fields(sources: dict[str, pd.DataFrame]) -> list[str]:
+    """The fields a working list shows of each record: what the LA calls it, when ingest named
+    it by the toolkit's id (``LA_ID_COLUMNS``), then the record's own fields."""
+    named = any(set(LA_ID_COLUMNS) <= set(f.columns) for f in sources.values())
+    return [*LA_ID_COLUMNS, *RECORD_FIELDS] if named else RECORD_FIELDS
+
+
+def _records(sources: dict[str, pd.DataFrame], fields: list[str]) -> pd.DataFrame:
+    frames = [f.reindex(columns=["record_id", *fields]).assign(dataset=name)
               for name, f in sources.items() if len(f)]
-    columns = ["record_id", *RECORD_FIELDS, "dataset"]
+    columns = ["record_id", *fields, "dataset"]
     return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns))
 
 
@@ -59,13 +67,14 @@ def working_lists(outcomes: pd.DataFrame, sources: dict[str, pd.DataFrame]
     the match weight and the reason.
     """
     # One lookup of every record by (dataset, id): received records and candidates alike.
-    by_id = _records(sources).drop_duplicates(["dataset", "record_id"]).set_index(
-        ["dataset", "record_id"])[RECORD_FIELDS]
+    fields = _fields(sources)
+    by_id = _records(sources, fields).drop_duplicates(["dataset", "record_id"]).set_index(
+        ["dataset", "record_id"])[fields]
 
     def with_fields(frame: pd.DataFrame, dataset: str, ident: str, prefix: str = ""):
         keys = pd.MultiIndex.from_arrays([frame[dataset], frame[ident]])
         found = pd.DataFrame(by_id.reindex(keys).to_numpy(), index=frame.index,
-                             columns=[f"{prefix}{f}" for f in RECORD_FIELDS])
+                             columns=[f"{prefix}{f}" for f in fields])
         return frame.join(found)
 
     unmatched = outcomes.loc[outcomes["outcome"] == NOT_MATCHED,

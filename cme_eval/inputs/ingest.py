@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cme_eval.exceptions import CmeEvalError
+from cme_eval.exceptions import DATA_SHAPES, CmeEvalError, columns_text, shape
 from cme_eval.inputs import readers
 from cme_eval.inputs.layout import LayoutError, read_layout
 from cme_eval.inputs.schema import (
@@ -167,9 +167,37 @@ def _match(columns: Sequence[str]) -> dict[str, list[str]]:
     return {f: [c for *_, c in sorted(cols)] for f, cols in ranked.items()}
 
 
+PERSON_FIELDS = {"forename", "surname", "full_name", "dob"}
+
+
 def header_score(cells: Sequence[str]) -> int:
-    """How many standard fields a row of cells names: the header row names the most."""
-    return len({found[0] for c in cells if c and (found := field_of(c))})
+    """How many standard fields a row of cells names, if the row looks like a header as a
+    whole; 0 otherwise. The header row is the one that names the most.
+
+    One cell that looks like a column name does not make a header: a surname "Street" or an
+    address "Main Street" would otherwise turn a child's record into the header, and the
+    record into a message. A header has no cell shaped like data (a date, a postcode, a number:
+    every record has a date of birth); it names at least two fields, one of them a name or the
+    date of birth (``PERSON_FIELDS``: address words alone may be a record's address); and
+    known spellings fill at least half of its cells unless it names three fields or more (an
+    LA's extract may carry many columns the toolkit does not read).
+    """
+    filled = [c for c in cells if c and c.strip()]
+    found = [f for c in filled if (f := field_of(c))]
+    fields = {f[0] for f in found}
+    if len(fields) < 2 or not fields & PERSON_FIELDS \
+            or any(shape(c) in DATA_SHAPES for c in filled):
+        return 0
+    if len(fields) < 3 and 2 * len(found) < len(filled):
+        return 0
+    return len(fields)
+
+
+def is_header(cells: Sequence[object]) -> bool:
+    """Whether a row of cells (a table's column names) is a header by the rule above, so that
+    a message may name its cells."""
+    return all(isinstance(c, str) for c in cells) and header_score(
+        [str(c) for c in cells]) > 0
 
 
 def _find(columns: list[str], keys: list[str]) -> list[str]:
@@ -227,12 +255,10 @@ def _split_full_name(names: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"forename": forename, "surname": surname})
 
 
-def _found_text(columns: Sequence[str], found: dict[str, list[str]]) -> str:
-    """The columns a table has, for a message: listed only when at least one is a known name
-    (so the row is a header). Otherwise the row may be a record: only the count is given."""
-    if any(found.values()):
-        return f"found: {', '.join(columns)}"
-    return f"no column name recognised among its {len(columns)} columns"
+def _found_text(columns: Sequence[str]) -> str:
+    """The columns a table has, for a message: named only when the row is a header as a whole
+    (``is_header``); otherwise their count and shapes, since the row may be a record."""
+    return "found: " + columns_text(list(columns), is_header(columns))
 
 
 def to_common_schema(frame: pd.DataFrame, name: str, *,
@@ -257,9 +283,9 @@ def to_common_schema(frame: pd.DataFrame, name: str, *,
         out[["forename", "surname"]] = _split_full_name(frame[found["full_name"][0]])
     else:
         raise _error(name, "no name column (forename and surname, or a full name); "
-                           + _found_text(columns, found))
+                           + _found_text(columns))
     if not found["dob"]:
-        raise _error(name, "no date of birth column; " + _found_text(columns, found))
+        raise _error(name, "no date of birth column; " + _found_text(columns))
     out["dob"] = _stripped(frame[found["dob"][0]])
 
     if found["address"]:
@@ -379,20 +405,36 @@ def _dedupe(frame: pd.DataFrame) -> list[dict[str, object]]:
             for i, problem in problems]
 
 
-def _finish(frame: pd.DataFrame, report: list[dict[str, object]]) -> pd.DataFrame:
+# With ``toolkit_ids``, the columns that keep what an LA calls each record (restricted/ only).
+LA_ID_COLUMNS = ["la_record_id", "la_location"]
+
+
+def _finish(frame: pd.DataFrame, report: list[dict[str, object]], source: str,
+            toolkit_ids: bool = False) -> pd.DataFrame:
+    """The records without their private columns. With ``toolkit_ids`` each record is named
+    ``<source>:<n>`` (n-th record read, from 1) and what the LA's files call it (its id, and
+    file, sheet and row) moves to ``LA_ID_COLUMNS``: an LA's ids may be NHS numbers, so they
+    may appear only in ``restricted/``."""
+    if toolkit_ids:
+        given = frame["record_id"].astype(str).to_numpy() if len(frame) else []
+        where = (frame[_WHERE].astype(str) + " row " + frame[_ROW].astype(str)
+                 if len(frame) and _WHERE in frame.columns else pd.Series([], dtype=object))
+        frame = frame.assign(record_id=[f"{source}:{n}" for n in range(1, len(frame) + 1)],
+                             la_record_id=list(given), la_location=where.to_numpy())
     frame = frame.drop(columns=[_WHERE, _ROW], errors="ignore")
     frame.attrs["ingest_report"] = report
     return frame
 
 
-def read_records(path: Path, source: str, authority: str, *, label: str | None = None):
+def read_records(path: Path, source: str, authority: str, *, label: str | None = None,
+                 toolkit_ids: bool = False):
     """One file as records in the common schema (values as text, nothing dropped): every sheet
     of a workbook that holds pupils, the header found below any title rows."""
     frame, report = _read_file(Path(path), source, authority, label or Path(path).name)
-    return _finish(frame, report)
+    return _finish(frame, report, source, toolkit_ids)
 
 
-def read_returns(folder: Path, authority: str) -> pd.DataFrame:
+def read_returns(folder: Path, authority: str, toolkit_ids: bool = False) -> pd.DataFrame:
     """Every independent school's return in ``folder``, as one source.
 
     A file that cannot be read (or is not a return: a lock file, a PDF, a folder) is listed in
@@ -424,18 +466,20 @@ def read_returns(folder: Path, authority: str) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
     if not frames:
         return _finish(pd.DataFrame(columns=RECORD_COLUMNS).assign(
-            source=INDEPENDENT, authority=authority), report)
+            source=INDEPENDENT, authority=authority), report, INDEPENDENT, toolkit_ids)
     combined = _concat(frames)
     report.extend(_dedupe(combined))
-    return _finish(combined, report)
+    return _finish(combined, report, INDEPENDENT, toolkit_ids)
 
 
-def read_authority(folder: Path, authority: str) -> dict[str, pd.DataFrame]:
+def read_authority(folder: Path, authority: str, *,
+                   toolkit_ids: bool = False) -> dict[str, pd.DataFrame]:
     """Every source of one LA from a folder laid out as ``cme-eval generate`` writes its
     ``inputs/`` (the folder itself, or the folder holding ``inputs/``), or as its
     ``inputs.yaml`` says (other file names, further header spellings: see inputs_layout).
 
     Each frame's ``attrs['ingest_report']`` lists what could not be read (see ``report_of``).
+    ``toolkit_ids`` (an LA's own extracts): records are named by the toolkit (see ``_finish``).
     """
 
     folder = inputs_folder(folder)
@@ -450,14 +494,23 @@ def read_authority(folder: Path, authority: str) -> dict[str, pd.DataFrame]:
         for source in (NWSSP, *LA_DATASETS, *OPTIONAL_DATASETS):
             path = layout.path(folder, FILE_NAMES[source])
             if source in OPTIONAL_DATASETS and not path.is_file():
-                out[source] = pd.DataFrame(columns=RECORD_COLUMNS).assign(source=source,
-                                                                        authority=authority)
+                out[source] = _finish(pd.DataFrame(columns=RECORD_COLUMNS).assign(
+                    source=source, authority=authority), [], source, toolkit_ids)
             else:
-                out[source] = read_records(path, source, authority)
-        out[INDEPENDENT] = read_returns(layout.path(folder, RETURNS_DIR), authority)
+                out[source] = read_records(path, source, authority, toolkit_ids=toolkit_ids)
+        out[INDEPENDENT] = read_returns(layout.path(folder, RETURNS_DIR), authority,
+                                        toolkit_ids)
     finally:
         _LA_SPELLINGS.reset(token)
     return out
+
+
+def record_ids(sources: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The key from the toolkit's ids to the LA's (``toolkit_ids``): for ``restricted/`` only."""
+    columns = ["source", "record_id", *LA_ID_COLUMNS]
+    frames = [f[columns] for f in sources.values() if set(LA_ID_COLUMNS) <= set(f.columns)]
+    return (pd.concat(frames, ignore_index=True) if frames
+            else pd.DataFrame(columns=columns))
 
 
 def report_of(sources: dict[str, pd.DataFrame]) -> pd.DataFrame:

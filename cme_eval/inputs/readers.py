@@ -47,7 +47,7 @@ import numpy as np
 import openpyxl  # type: ignore[import-untyped]
 import pandas as pd
 
-from cme_eval.exceptions import CmeEvalError
+from cme_eval.exceptions import CmeEvalError, one_line, shape
 
 Score = Callable[[Sequence[str]], int]  # how many known pupil columns a row of cells names
 ReportLine = dict[str, object]
@@ -73,7 +73,19 @@ _NUL_MARK = "\ue000"
 _CR_MARK = "\ue001"  # a carriage return that does not end a line (the line ends are LF/CRLF)
 _BARE_CR = re.compile(r"\r(?!\n)")
 NO_HEADER = (f"no pupil columns found: none of the first {HEADER_SCAN_ROWS} rows names a known "
-             "column such as Forename, Surname or Date of Birth (is the header row missing?)")
+             "column such as Forename, Surname or Date of Birth as a header row does (is the "
+             "header row missing?)")
+
+
+def no_header(grid: pd.DataFrame) -> str:
+    """NO_HEADER with what the table holds instead, by shape only: its column count and, per
+    column, the commonest shape of the values in the rows scanned ("text, text, date")."""
+    scan = grid.iloc[:HEADER_SCAN_ROWS]
+    kinds = []
+    for j in range(scan.shape[1]):
+        seen = Counter(k for v in scan.iloc[:, j] if (k := shape(v)) != "empty")
+        kinds.append(seen.most_common(1)[0][0] if seen else "empty")
+    return f"{NO_HEADER}; it has {scan.shape[1]} columns shaped {', '.join(kinds)}"
 
 
 class ReadError(CmeEvalError, ValueError):
@@ -95,8 +107,8 @@ class Table:
 
 
 def line(file: str, problem: str, row: object = "", column: str = "") -> ReportLine:
-    """One ingest report line (file, row, field, problem)."""
-    return {"file": file, "row": row, "field": column, "problem": problem}
+    """One ingest report line (file, row, field, problem), the problem in its final form."""
+    return {"file": file, "row": row, "field": column, "problem": one_line(problem)}
 
 
 def skip_reason(path: Path) -> str | None:
@@ -218,13 +230,14 @@ def _read_text(text: str, name: str, score: Score,
     delimiter, width = sniff_delimiter(text, score, tab_first=tab_first)
     checked = check_records(text, delimiter, name, score)
     if checked is None:
-        table = build_table(parse_delimited(text, delimiter, width), name, score, nul=nul)
+        grid = parse_delimited(text, delimiter, width)
+        table = build_table(grid, name, score, nul=nul)
         rejected: list[ReportLine] = []
     else:
         grid, numbers, rejected = checked
         table = build_table(grid, name, score, nul=nul, rows=numbers)
     if table is None:
-        raise ReadError(NO_HEADER)
+        raise ReadError(no_header(grid))
     if crs:
         table.report[:0] = _remove_mark(table.frame, table.rows, name, _CR_MARK, "\r",
                                         "carriage return inside a field (line {row}): kept "
@@ -447,7 +460,7 @@ def _read_workbook(data: bytes, name: str, score: Score) -> tuple[list[Table], l
     several = len(sheets) > 1
     tables: list[Table] = []
     skipped: list[ReportLine] = []
-    empty = 0
+    empty, unheaded = 0, ""
     for meta in sheets:
         label = f"{name}:{meta.name}" if several else name
         hidden = meta.visible != calamine.SheetVisibleEnum.Visible
@@ -471,7 +484,8 @@ def _read_workbook(data: bytes, name: str, score: Score) -> tuple[list[Table], l
             continue
         table = build_table(grid, label, score, rows=numbers, columns=places)
         if table is None:
-            skipped.append(line(label, f"{where} skipped: {NO_HEADER}"))
+            unheaded = no_header(grid)
+            skipped.append(line(label, f"{where} skipped: {unheaded}"))
             continue
         if hidden:
             table.report.insert(0, line(label, "hidden sheet read: check it is not an old copy"))
@@ -479,7 +493,7 @@ def _read_workbook(data: bytes, name: str, score: Score) -> tuple[list[Table], l
     if not tables:
         if empty == len(sheets):
             raise ReadError("empty workbook: no sheet holds any data")
-        raise ReadError(NO_HEADER if not several else
+        raise ReadError(unheaded if not several and unheaded else
                         f"no pupil columns found in any of its {len(sheets)} sheets: none of "
                         f"the first {HEADER_SCAN_ROWS} rows of a sheet names a known column")
     return tables, skipped

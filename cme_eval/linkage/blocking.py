@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from cme_eval.exceptions import one_line
 from cme_eval.inputs.standardised import (
     BIRTH_YEAR,
     DOB_STD,
@@ -48,7 +49,7 @@ class LinkWarning(UserWarning):
 
 
 def warn(message: str) -> None:
-    warnings.warn(message, LinkWarning, stacklevel=3)
+    warnings.warn(one_line(message), LinkWarning, stacklevel=3)
 
 
 def _keys(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:

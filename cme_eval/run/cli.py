@@ -28,7 +28,7 @@ from cme_eval.config import (
 )
 from cme_eval.config.settings import EARLIEST_DATE, LATEST_DATE
 from cme_eval.evaluate.compare import parse_overlays
-from cme_eval.exceptions import CmeEvalError
+from cme_eval.exceptions import CmeEvalError, one_line
 from cme_eval.inputs.layout import read_layout
 from cme_eval.inputs.schema import FILE_NAMES, NWSSP, inputs_folder
 from cme_eval.linkage.engines import default_engines, engine_names, scoring_engines
@@ -522,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
               "kept)", file=sys.stderr)
         return EXIT_STOPPED
     except CmeEvalError as exc:  # every error raised on purpose: one line, never a traceback
-        print(f"cme-eval: error: {exc}", file=sys.stderr)
+        print(f"cme-eval: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_REFUSED
     except Exception as exc:
         cause = system_error(exc)

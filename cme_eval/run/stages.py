@@ -30,7 +30,7 @@ from cme_eval.evaluate.follow_up import follow_up, true_status_of
 from cme_eval.evaluate.without_truth import WITHOUT_TRUTH
 from cme_eval.fileio import read_csv, write_csv
 from cme_eval.inputs import seams
-from cme_eval.inputs.ingest import read_authority, read_records, report_of
+from cme_eval.inputs.ingest import read_authority, read_records, record_ids, report_of
 from cme_eval.inputs.schema import (
     ALL_AUTHORITIES,
     FILE_NAMES,
@@ -256,7 +256,7 @@ def _link(run: Run, authority: str) -> pd.DataFrame:
     central_outcomes = None
     if run.scenario.cross_border.central_matching:
         central_outcomes = read_csv(central(run))
-    sources = read_authority(run.inputs_dir(authority), authority)
+    sources = read_records_of(run, authority)
     for name, frame in sources.items():  # the seam where ingest hands over
         seams.check_records(frame, name, f"{authority}: ingest -> link")
     main, ref = run.scenario.linkage.engine, run.scenario.dates.nhs_extract
@@ -271,6 +271,10 @@ def _link(run: Run, authority: str) -> pd.DataFrame:
         seams.check_outcomes(outcomes, sources, f"{authority}: link -> evaluate")
         write_csv(outcomes, run.la_dir(authority) / "outcomes.csv")
         write_csv(report_of(sources), run.la_dir(authority) / "ingest_report.csv")
+        if not run.has_truth:  # the toolkit's ids to the LA's own: restricted, like the lists
+            restricted_dir = run.run_dir / outputs.RESTRICTED
+            restricted_dir.mkdir(exist_ok=True)
+            write_csv(record_ids(sources), restricted_dir / "record_ids.csv")
         if run.has_truth:  # synthetic records only: an LA's own extracts are never copied
             pd.to_pickle({"sources": sources, "prepared": prepared},
                          run.synthetic_dir(authority) / STANDARDISED)
@@ -299,7 +303,13 @@ def linked_records(run: Run, authority: str) -> tuple[dict, dict | None]:
     if handed is not None and handed.is_file() and run.is_done("link", authority):
         both = pd.read_pickle(handed)
         return both["sources"], both["prepared"]
-    return read_authority(run.inputs_dir(authority), authority), None
+    return read_records_of(run, authority), None
+
+
+def read_records_of(run: Run, authority: str) -> dict[str, pd.DataFrame]:
+    """The LA's received and held records as ingest reads them; on an LA's own extracts named
+    by the toolkit's ids (``toolkit_ids``), so that no LA id leaves ``restricted/``."""
+    return read_authority(run.inputs_dir(authority), authority, toolkit_ids=not run.has_truth)
 
 
 def write_diagnostics(diagnostics: list[dict], path: Path) -> None:

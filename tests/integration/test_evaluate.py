@@ -87,11 +87,12 @@ def test_the_working_lists_are_under_restricted_and_nowhere_else(exact):
 
 
 def _personal_values(inputs) -> set[str]:
-    """Postcodes and dates of birth as written in the inputs: strings no output may hold."""
+    """Postcodes, dates of birth and the LA's own record ids as written in the inputs: strings
+    no output may hold outside restricted/ (issue 22: an LA's ids may be NHS numbers)."""
     values = set()
     for path in inputs.glob("*.csv"):
         frame = read_csv(path)
-        for column in ("postcode", "dob", "date_of_birth"):
+        for column in ("postcode", "dob", "date_of_birth", "record_id"):
             if column in frame:
                 values |= {v for v in frame[column] if len(v) >= 6}
     return values
@@ -110,6 +111,20 @@ def test_no_record_level_value_outside_restricted(extracts, exact, protected):
             text = path.read_text(encoding="utf-8")
             found = [v for v in values if v in text]
             assert found == [], (path.relative_to(folder), found[:3])
+
+
+def test_records_are_named_by_toolkit_ids_keyed_to_the_las_in_restricted(extracts, exact):
+    outcomes = read_csv(exact / "authorities" / "powys" / "outcomes.csv")
+    key = read_csv(exact / "restricted" / "record_ids.csv")
+    nhs = read_csv(extracts / "generated" / "inputs" / "nhs_extract.csv")
+    assert outcomes["record_id"].str.fullmatch(r"[a-z_]+:\d+").all()
+    assert set(outcomes["record_id"]) <= set(key["record_id"])
+    mine = key[key["source"] == "nwssp"]
+    assert list(mine["la_record_id"]) == list(nhs["record_id"])  # in the file's order
+    assert mine["la_location"].iloc[0] == "nhs_extract.csv row 2"
+    partial = read_csv(exact / "restricted" / "partial_for_review.csv")
+    assert partial["la_record_id"].isin(key["la_record_id"]).all()
+    assert partial["candidate_la_record_id"].ne("").mean() > 0.9
 
 
 def test_disclosure_control_is_on_by_default(protected):

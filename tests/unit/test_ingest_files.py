@@ -214,8 +214,9 @@ def test_an_xls_workbook_is_read_with_its_title_row_hidden_lookup_and_dates(tmp_
     assert _report(frame) == [{
         "file": "independent_returns/school.xls:Lookup", "row": "", "field": "",
         "problem": "hidden sheet skipped: no pupil columns found: none of the first 20 rows "
-                   "names a known column such as Forename, Surname or Date of Birth (is the "
-                   "header row missing?)"}]
+                   "names a known column such as Forename, Surname or Date of Birth as a "
+                   "header row does (is the header row missing?); it has 2 columns shaped "
+                   "text, text"}]
 
 
 def test_an_ods_workbook_is_read(tmp_path):
