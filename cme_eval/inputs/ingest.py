@@ -388,6 +388,7 @@ def _read_file(path: Path, source: str, authority: str,
     if len(parts) > 1:
         report.extend(_dedupe(frame))
     frame["source"], frame["authority"], frame["file"] = source, authority, name
+    frame.attrs["sheets"] = len(parts)
     return frame, report
 
 
@@ -421,8 +422,10 @@ def _finish(frame: pd.DataFrame, report: list[dict[str, object]], source: str,
                  if len(frame) and _WHERE in frame.columns else pd.Series([], dtype=object))
         frame = frame.assign(record_id=[f"{source}:{n}" for n in range(1, len(frame) + 1)],
                              la_record_id=list(given), la_location=where.to_numpy())
+    sheets = frame.attrs.get("sheets", 0)
     frame = frame.drop(columns=[_WHERE, _ROW], errors="ignore")
     frame.attrs["ingest_report"] = report
+    frame.attrs["sheets"] = sheets
     return frame
 
 
@@ -443,7 +446,14 @@ def read_returns(folder: Path, authority: str, toolkit_ids: bool = False) -> pd.
     """
     folder = Path(folder)
     paths = sorted(folder.iterdir(), key=lambda p: p.name) if folder.is_dir() else []
-    frames, report = [], []
+    frames: list[pd.DataFrame] = []
+    report: list[dict[str, object]] = []
+    if not folder.is_dir():
+        report.append(readers.line(RETURNS_DIR, (
+            "is a file, not a folder" if folder.exists() else "folder not found")
+            + ": no independent school return read"))
+    elif not paths:
+        report.append(readers.line(RETURNS_DIR, "empty folder: no independent school return"))
     for path in paths:
         label = f"{RETURNS_DIR}/{path.name}"
         reason = readers.skip_reason(path)
@@ -463,12 +473,14 @@ def read_returns(folder: Path, authority: str, toolkit_ids: bool = False) -> pd.
             lines.append(readers.line(label, "no records: a header row but no pupils below it"))
         frames.append(frame)
         report.extend(lines)
+    sheets = sum(f.attrs.get("sheets", 0) for f in frames)
     frames = [f for f in frames if len(f)]
     if not frames:
         return _finish(pd.DataFrame(columns=RECORD_COLUMNS).assign(
             source=INDEPENDENT, authority=authority), report, INDEPENDENT, toolkit_ids)
     combined = _concat(frames)
     report.extend(_dedupe(combined))
+    combined.attrs["sheets"] = sheets
     return _finish(combined, report, INDEPENDENT, toolkit_ids)
 
 
@@ -492,16 +504,90 @@ def read_authority(folder: Path, authority: str, *,
     try:
         out = {}
         for source in (NWSSP, *LA_DATASETS, *OPTIONAL_DATASETS):
+            named = layout.files.get(FILE_NAMES[source], FILE_NAMES[source])
             path = layout.path(folder, FILE_NAMES[source])
             if source in OPTIONAL_DATASETS and not path.is_file():
-                out[source] = _finish(pd.DataFrame(columns=RECORD_COLUMNS).assign(
-                    source=source, authority=authority), [], source, toolkit_ids)
+                frame = _no_records(source, authority, toolkit_ids, [])
+                status = "not held (optional)"
             else:
-                out[source] = read_records(path, source, authority, toolkit_ids=toolkit_ids)
+                try:
+                    frame = read_records(path, source, authority, toolkit_ids=toolkit_ids)
+                    status = "read" if len(frame) else "no records (a header row only)"
+                    if not len(frame):
+                        frame.attrs["ingest_report"].append(readers.line(
+                            named, "no records: a header row but nothing below it"))
+                except IngestError as exc:
+                    if source == NWSSP:  # nothing to evaluate without the NHS extract
+                        raise
+                    frame = _no_records(source, authority, toolkit_ids, [readers.line(
+                        named, f"{exc.problem}: not read; the run goes on as if it held no "
+                               "records")])
+                    status = f"not read: {exc.problem}"
+            frame.attrs["read"] = {"file": named, "status": status}
+            out[source] = frame
+        returns = layout.files.get(RETURNS_DIR, RETURNS_DIR)
         out[INDEPENDENT] = read_returns(layout.path(folder, RETURNS_DIR), authority,
                                         toolkit_ids)
+        out[INDEPENDENT].attrs["read"] = {"file": f"{returns}/", "status": _returns_status(
+            layout.path(folder, RETURNS_DIR), out[INDEPENDENT])}
     finally:
         _LA_SPELLINGS.reset(token)
+    return out
+
+
+def _no_records(source: str, authority: str, toolkit_ids: bool,
+                report: list[dict[str, object]]) -> pd.DataFrame:
+    return _finish(pd.DataFrame(columns=RECORD_COLUMNS).assign(source=source,
+                                                               authority=authority),
+                   report, source, toolkit_ids)
+
+
+def _returns_status(folder: Path, frame: pd.DataFrame) -> str:
+    if not folder.is_dir():
+        return "not read: a file, not a folder" if folder.exists() else "not found"
+    files = [p for p in folder.iterdir() if readers.skip_reason(p) is None]
+    read = frame["file"].nunique() if len(frame) else 0
+    if not files:
+        return "no returns (no readable file in the folder)"
+    return "read" if read == len(files) else f"read {read} of {len(files)} files"
+
+
+READ_COLUMNS = ["authority", "source", "file", "sheets", "records", "rows_rejected", "status",
+                "note"]
+_REJECTED = re.compile(r"rejected|not a record")
+
+
+def what_was_read(sources: dict[str, pd.DataFrame], authority: str) -> pd.DataFrame:
+    """For each source and the returns folder, what the run read: file (or folder), sheets,
+    records, rows rejected (each is also a line of the ingest report) and status; ``note``
+    says what a record count cannot: a required field empty in every record. Counts and
+    names only."""
+    rows = []
+    for source, frame in sources.items():
+        read = frame.attrs.get("read", {"file": "", "status": "read"})
+        rejected = sum(1 for r in frame.attrs.get("ingest_report", [])
+                       if r["row"] != "" and _REJECTED.search(str(r["problem"])))
+        empty = [f for f in ("forename", "surname", "dob") if len(frame)
+                 and not frame[f].astype(str).str.strip().ne("").any()]
+        note = "; ".join(f"{FIELD_WORDS[f]} empty in every record" for f in empty)
+        rows.append({"authority": authority, "source": source, "file": read["file"],
+                     "sheets": int(frame.attrs.get("sheets", 0)), "records": len(frame),
+                     "rows_rejected": rejected, "status": read["status"], "note": note})
+    return pd.DataFrame(rows, columns=READ_COLUMNS)
+
+
+FIELD_WORDS = {"forename": "forename", "surname": "surname", "dob": "date of birth"}
+
+
+def read_warnings(table: pd.DataFrame) -> list[str]:
+    """One line per source a user should know about: not read, not found, no records, or a
+    required field empty throughout (optional sources not held are not news)."""
+    out = []
+    for row in table.itertuples(index=False):
+        problems = [p for p in (row.status if row.status not in (
+            "read", "not held (optional)") else "", row.note) if p]
+        if problems:
+            out.append(f"{row.authority}: {row.source} ({row.file}): {'; '.join(problems)}")
     return out
 
 

@@ -267,6 +267,21 @@ def _workload_counts_withheld(story: Story) -> html.Section:
         tables=(("Review workload", story.released["review_workload"]),))
 
 
+def _what_was_read(story: Story) -> html.Section:
+    read = story.exact["what_was_read"]
+    missing = read[~read["status"].isin(["read", "not held (optional)"]) | read["note"].ne("")]
+    said = (f"{len(missing)} of them need attention: a source not read or without records "
+            "is matched against as if it held no records, so the children it would have "
+            "matched count as not matched." if len(missing) else
+            "Every source was read.")
+    return html.Section(
+        "What was read",
+        ("For each of the LA's sources and its folder of independent school returns: the file, "
+         "the sheets, the records read, the rows rejected (each one is in the ingest report "
+         "below, by line) and the status. " + said,),
+        tables=(("What was read", read),))
+
+
 def _ingest(story: Story) -> html.Section:
     ingest = story.exact["ingest_report"]
     return html.Section(
@@ -319,6 +334,7 @@ PARTS = (
     Part(_methods_counted, needs_truth=False),
     Part(_workload, needs_truth=True),
     Part(_workload_counts_withheld, needs_truth=False),
+    Part(_what_was_read, needs_truth=False),
     Part(_ingest, needs_truth=False),
     Part(_cannot_say, needs_truth=False),
 )

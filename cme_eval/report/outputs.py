@@ -135,6 +135,7 @@ class Pooling:
     per_la: dict[str, pd.DataFrame]
     replicates: pd.DataFrame | None = None
     ingest: pd.DataFrame | None = None  # every LA's ingest report
+    read: pd.DataFrame | None = None  # every LA's sources: what was read
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,9 @@ POOLED = (
         measures_of(done, p.scenario.linkage.engine), p.replicates), needs_truth=True,
            when=lambda p: p.replicates is not None, sheet="Replicates",
            title="Headline figures and the range of replicates on other seeds"),
+    # Each source of an LA's own extracts: file, sheets, records, rows rejected, status.
+    Pooled("what_was_read", lambda p, done: p.read, needs_truth=False,
+           title="What was read from each source"),
     # Every file of an LA's own extracts, read or listed with the reason (no values).
     Pooled("ingest_report", lambda p, done: p.ingest, needs_truth=False,
            title="Files of the inputs that could not be read, and why"),

@@ -406,6 +406,7 @@ EVALUATE_SCENARIO = "real-extract"
 
 def _evaluate(args: argparse.Namespace) -> None:
     from cme_eval.run.pipeline import RunRequest, run
+    from cme_eval.run.stages import read_warnings
 
     inputs = inputs_folder(args.inputs.expanduser())
     if not inputs.is_dir():
@@ -425,6 +426,8 @@ def _evaluate(args: argparse.Namespace) -> None:
     folder = run(RunRequest(EVALUATE_SCENARIO, args.out, (args.authority,), workers=args.workers,
                             force=args.force, progress=not args.quiet, inputs_dir=inputs,
                             overrides=overrides))
+    for warning in read_warnings(folder):
+        print(f"cme-eval: warning: {one_line(warning)}", file=sys.stderr)
     print(f"Report written to {folder / 'report.html'}; working lists (record-level, "
           f"restricted) in {folder / 'restricted'}")
 

@@ -30,7 +30,14 @@ from cme_eval.evaluate.follow_up import follow_up, true_status_of
 from cme_eval.evaluate.without_truth import WITHOUT_TRUTH
 from cme_eval.fileio import read_csv, write_csv
 from cme_eval.inputs import seams
-from cme_eval.inputs.ingest import read_authority, read_records, record_ids, report_of
+from cme_eval.inputs.ingest import (
+    read_authority,
+    read_records,
+    record_ids,
+    report_of,
+    what_was_read,
+)
+from cme_eval.inputs.ingest import read_warnings as ingest_warnings
 from cme_eval.inputs.schema import (
     ALL_AUTHORITIES,
     FILE_NAMES,
@@ -271,6 +278,7 @@ def _link(run: Run, authority: str) -> pd.DataFrame:
         seams.check_outcomes(outcomes, sources, f"{authority}: link -> evaluate")
         write_csv(outcomes, run.la_dir(authority) / "outcomes.csv")
         write_csv(report_of(sources), run.la_dir(authority) / "ingest_report.csv")
+        write_csv(what_was_read(sources, authority), run.la_dir(authority) / WHAT_WAS_READ)
         if not run.has_truth:  # the toolkit's ids to the LA's own: restricted, like the lists
             restricted_dir = run.run_dir / outputs.RESTRICTED
             restricted_dir.mkdir(exist_ok=True)
@@ -289,6 +297,15 @@ def _link(run: Run, authority: str) -> pd.DataFrame:
 
 
 DIAGNOSTICS = "linkage_diagnostics.json"
+WHAT_WAS_READ = "what_was_read.csv"  # per LA: each source's file, sheets, records, status
+
+
+def read_warnings(run_dir: Path) -> list[str]:
+    """What a user should hear about the sources the link stage read (see
+    ``ingest.read_warnings``), every LA of a run folder in turn; for the console once the run
+    is done (the link stage runs in a notebook kernel, whose output the console never sees)."""
+    return [line for path in sorted(Path(run_dir).glob(f"authorities/*/{WHAT_WAS_READ}"))
+            for line in ingest_warnings(read_csv(path))]
 # The link stage's records as read and as standardised, handed to the evaluate stage of a
 # synthetic run so that it does not read and standardise the same files again (a third of its
 # time). Beside the synthetic inputs it is made from; never written for an LA's own extracts.
@@ -482,8 +499,9 @@ def compile_report(run: Run) -> dict[str, pd.DataFrame]:
     replicates = pd.read_csv(summary) if summary.is_file() else None  # --replicates-from
     ingest = None if run.has_truth else _read_each(run, "ingest_report.csv", dtype=str,
                                                    keep_default_na=False)
+    read = None if run.has_truth else _read_each(run, WHAT_WAS_READ, keep_default_na=False)
     pooling = outputs.Pooling(run.scenario, per_la,
-                              replicates if run.has_truth else None, ingest)
+                              replicates if run.has_truth else None, ingest, read)
     return build.write_outputs(pooling, run.run_dir, scores, has_truth=run.has_truth,
                                threshold=run.spec.partial_min_weight)
 

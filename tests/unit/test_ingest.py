@@ -14,6 +14,7 @@ from cme_eval.inputs.ingest import (
     read_authority,
     read_records,
     report_of,
+    what_was_read,
 )
 
 HEADER = "record_id,forename,surname,dob,address,postcode\n"
@@ -175,9 +176,29 @@ def test_read_authority_without_returns_gives_an_empty_independent_frame(tmp_pat
 
 
 def test_read_authority_names_a_missing_file(tmp_path):
-    _write(tmp_path / "nhs_extract.csv", HEADER)
-    with pytest.raises(IngestError, match=re.escape("plasc.csv: file not found")):
-        read_authority(tmp_path, "Powys")
+    _write(tmp_path / "nhs_extract.csv", HEADER + "N1,A,B,2014-01-02,,\n")
+    sources = read_authority(tmp_path, "Powys")
+    read = what_was_read(sources, "Powys").set_index("source")
+    assert read.loc["plasc", "status"] == "not read: file not found"
+    assert read.loc["independent", "status"] == "not found"
+    assert read.loc["nwssp", ["records", "status"]].tolist() == [1, "read"]
+    assert "plasc.csv" in set(report_of(sources)["file"])
+    with pytest.raises(IngestError, match=re.escape("nhs_extract.csv: file not found")):
+        read_authority(tmp_path / "nowhere", "Powys")
+
+
+def test_what_was_read_counts_sheets_rows_rejected_and_empty_fields(tmp_path):
+    _write(tmp_path / "nhs_extract.csv", HEADER + 'N1,A,B,,,\nN2,"C,D,,,\nN3,E,F,,,\n')
+    _write(tmp_path / "plasc.csv", HEADER)
+    _write(tmp_path / "independent_returns" / "a.csv", HEADER + "S1,Q,R,2014-01-01,,\n")
+    _write(tmp_path / "independent_returns" / "b.pdf", "not a return")
+    _write(tmp_path / "independent_returns" / "c.csv", "nothing,known\n1,2\n")
+    read = what_was_read(read_authority(tmp_path, "Powys"), "Powys").set_index("source")
+    nhs = read.loc["nwssp"]
+    assert (nhs["records"], nhs["rows_rejected"], nhs["sheets"]) == (2, 1, 1)
+    assert nhs["note"] == "date of birth empty in every record"
+    assert read.loc["plasc", "status"] == "no records (a header row only)"
+    assert read.loc["independent", ["records", "status"]].tolist() == [1, "read 1 of 2 files"]
 
 
 @pytest.mark.parametrize("full, forename, surname", [

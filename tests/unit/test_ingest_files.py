@@ -30,7 +30,9 @@ from cme_eval.inputs.ingest import (
     header_score,
     read_authority,
     read_records,
+    read_warnings,
     report_of,
+    what_was_read,
 )
 from cme_eval.inputs.readers import READABLE_SUFFIXES, read_tables, sniff_delimiter
 
@@ -529,12 +531,24 @@ def test_a_core_file_in_cp1252_with_semicolons_and_a_title_row_is_read(tmp_path)
     (bytes(range(256)) * 8, "plasc.csv: unreadable: not text"),
     (b"A,B,2014-01-02\n", "plasc.csv: no pupil columns found"),
 ])
-def test_an_unreadable_core_file_stops_the_run_naming_the_file(tmp_path, content, problem):
+def test_an_unreadable_la_file_is_reported_and_read_as_holding_no_records(tmp_path, content,
+                                                                          problem):
+    # Issue 22, point 3: a source that cannot be read is a line of the ingest report and a
+    # status in what was read (a warning on the console); only the NHS extract stops the run.
     folder = _core_folder(tmp_path)
     (folder / "plasc.csv").write_bytes(content)
-    with pytest.raises(IngestError, match=re.escape(problem)) as caught:
+    sources = read_authority(folder, "Powys")
+    assert sources["plasc"].empty
+    lines = report_of(sources).query("file == 'plasc.csv'")
+    assert len(lines) == 1 and lines["problem"].iloc[0].startswith(
+        problem.removeprefix("plasc.csv: "))
+    read = what_was_read(sources, "Powys").set_index("source")
+    assert read.loc["plasc", "status"].startswith("not read: " + problem.removeprefix(
+        "plasc.csv: "))
+    assert read_warnings(read.reset_index())[0].startswith("Powys: plasc (plasc.csv): not read")
+    (folder / "nhs_extract.csv").write_bytes(content)
+    with pytest.raises(IngestError, match=re.escape(problem.replace("plasc", "nhs_extract"))):
         read_authority(folder, "Powys")
-    assert caught.value.file == "plasc.csv"
 
 
 # --- no personal data in any message --------------------------------------------------------

@@ -143,6 +143,7 @@ def test_the_report_of_a_folder_names_each_return_by_its_path(tmp_path):
     sources = read_authority(tmp_path, "Gwynedd")
     assert len(sources["independent"]) == 2 * len(pupils)
     report = report_of(sources)
+    report = report[report["file"].str.startswith("independent_returns")]
     assert report.to_dict("records") == [
         {"file": "independent_returns/a-school.csv", "row": 3, "field": "dob",
          "problem": "empty"},
