@@ -109,6 +109,15 @@ def _columns_text(frame: pd.DataFrame) -> str:
     return ("columns: " if header else "the frame has ") + columns_text(names, header)
 
 
+def _named(column: object) -> str:
+    """A column the caller named, for a message: quoted when it reads as a column name, by its
+    shape when it is shaped like data (a frame read without its header row has a child's
+    values for column names, and a mapping may repeat them)."""
+    if isinstance(column, str) and shape(column) not in DATA_SHAPES:
+        return repr(column)
+    return f"<a {shape(column)}>"
+
+
 def _position(frame: pd.DataFrame, key: object, name: str) -> int:
     """The row of ``key`` in a frame's index; a missing key is a LinkInputError that does not
     repeat it (an LA's record id may be an NHS number)."""
@@ -140,16 +149,16 @@ def _to_records(frame: pd.DataFrame, mapping: Mapping, side: str) -> pd.DataFram
         names = _column_names(spec, field, side)
         for column in names:
             if isinstance(column, (list, tuple, dict, set)) or column not in frame.columns:
-                raise LinkInputError(f"{side}: column {column!r} (for {field}) not found; "
+                raise LinkInputError(f"{side}: column {_named(column)} (for {field}) not found; "
                                      f"{_columns_text(frame)}")
         if frame.columns.duplicated().any():
             repeated = [c for c in names if (frame.columns == c).sum() > 1]
             if repeated:
-                raise LinkInputError(f"{side}: column {repeated[0]!r} (for {field}) appears "
+                raise LinkInputError(f"{side}: column {_named(repeated[0])} (for {field}) appears "
                                      "more than once; give each column its own name")
         text = _joined([_as_text(frame[column]) for column in names])
         if field in REQUIRED and len(frame) and text.eq("").all():
-            raise LinkInputError(f"{side}: column {names[0]!r} (for {field}) is empty in "
+            raise LinkInputError(f"{side}: column {_named(names[0])} (for {field}) is empty in "
                                  "every row")
         out[field] = text.to_numpy()
     out.insert(0, "record_id", [str(v) for v in frame.index])

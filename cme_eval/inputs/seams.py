@@ -5,9 +5,9 @@ its messages show row positions and the shape of a bad value instead of ids).
 
 ``check_records`` and ``check_outcomes`` return the frame they are given, unchanged, or raise a
 ``SeamError`` whose one-line message names the seam (``where``), each column and rule broken,
-and how many rows break it, with at most three example record ids. Ids are toolkit-made
-identifiers; no other cell value (names, dates, addresses, scores, reasons) ever appears in a
-message.
+and how many rows break it, with at most three example record ids: an id the toolkit made is
+shown (``TOOLKIT_ID``), any other by its shape; no other cell value (names, dates, addresses,
+scores, reasons) ever appears in a message.
 
 The column rules are pandera schemas, validated lazily so that every broken rule is reported at
 once; pandera's failure cases hold cell values, so only their column, check and row index are
@@ -17,6 +17,7 @@ plain pandas.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import cache
 
@@ -149,10 +150,21 @@ def _count(n: int, noun: str = "row") -> str:
     return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
+# Ids the toolkit makes, which a message may show: ``source:n`` (an LA's own extracts, issue 22),
+# ``file:row7`` (made for a blank or repeated id) and the synthetic population's ``NHS-W06...-1``.
+# Any other id is an LA's own, perhaps an NHS number: shown by its shape only.
+TOOLKIT_ID = re.compile(r"[a-z_]+:\d+|.+:row\d+(?:#\d+)?|[A-Z]{3}-W\d{8}-\d+")
+
+
+def _id(value: object) -> str:
+    text = str(value)
+    return repr(text) if TOOLKIT_ID.fullmatch(text) else f"<{_shape(text)}>"
+
+
 def _ids(values: Iterable) -> str:
     """'id'/'ids' and up to three distinct ids, each quoted with repr so that no id can break
-    the one-line message."""
-    shown = list(dict.fromkeys(repr(str(v)) for v in values))[:EXAMPLE_IDS]
+    the one-line message (an id the toolkit did not make: by its shape)."""
+    shown = list(dict.fromkeys(_id(v) for v in values))[:EXAMPLE_IDS]
     return f"{'id' if len(shown) == 1 else 'ids'} {', '.join(shown)}"
 
 
@@ -329,7 +341,7 @@ def _coverage(outcomes: pd.DataFrame, received) -> list[str]:
     def show(idx: pd.Index) -> str:
         if not by_source:
             return _ids(idx[:EXAMPLE_IDS])
-        shown = [f"{rid!r} ({src})" for src, rid in idx[:EXAMPLE_IDS]]
+        shown = [f"{_id(rid)} ({src})" for src, rid in idx[:EXAMPLE_IDS]]
         return f"{'id' if len(shown) == 1 else 'ids'} {', '.join(shown)}"
 
     got, expected = index(outcomes), index(keys)
