@@ -227,15 +227,9 @@ def _read_text(text: str, name: str, score: Score,
     crs = "\n" in text and "\r" in text and _BARE_CR.search(text) is not None
     if crs:  # a bare CR inside a line is kept inside its field, not taken as a line end
         text = _BARE_CR.sub(_CR_MARK, text)
-    delimiter, width = sniff_delimiter(text, score, tab_first=tab_first)
-    checked = check_records(text, delimiter, name, score)
-    if checked is None:
-        grid = parse_delimited(text, delimiter, width)
-        table = build_table(grid, name, score, nul=nul)
-        rejected: list[ReportLine] = []
-    else:
-        grid, numbers, rejected = checked
-        table = build_table(grid, name, score, nul=nul, rows=numbers)
+    delimiter, _ = sniff_delimiter(text, score, tab_first=tab_first)
+    grid, numbers, rejected = check_records(text, delimiter, name, score)
+    table = build_table(grid, name, score, nul=nul, rows=numbers)
     if table is None:
         raise ReadError(no_header(grid))
     if crs:
@@ -246,41 +240,45 @@ def _read_text(text: str, name: str, score: Score,
     return [table], []
 
 
-def check_records(text: str, delimiter: str, name: str,
-                  score: Score) -> tuple[pd.DataFrame, np.ndarray, list[ReportLine]] | None:
-    """None when every record of a delimited text is well formed: as many fields as the header
-    (or more, empty), and spanning several lines only when that keeps the header's count (a
-    quoted line break). Otherwise the grid of the good records, each one's line number, and a
-    report line per rejected line: a quote left open (which would swallow the lines after it
-    into one field) or a wrong field count. Every non-blank line is a record or is rejected."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    spans: list[tuple[int, int, list[str]]] = []
-    start = 1
-    try:
-        for record in reader:
-            spans.append((start, reader.line_num, record))
-            start = reader.line_num + 1
+def check_records(text: str, delimiter: str, name: str, score: Score
+                  ) -> tuple[pd.DataFrame, np.ndarray | None, list[ReportLine]]:
+    """The grid of a delimited text's records, read once by the csv module, checked as read.
+
+    Every record is well formed when it has as many fields as the header (or more, empty) and
+    spans several lines only when that keeps the header's count (a quoted line break); the
+    grid then holds every record (blank lines as blank rows) and the row numbers are None (row
+    i is record i + 1). Otherwise the grid holds the good records, each with its line number,
+    and a report line per rejected line: a quote left open (which would swallow the lines after
+    it into one field) or a wrong field count. Every non-blank line is a record or is rejected.
+    """
+    try:  # the common case in one call; where each record ends is read only when needed
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        ends: list[int] | None = None
     except csv.Error:
-        spans.append((start, -1, []))  # the rest cannot be parsed: re-read line by line
-    head = [score(r) for _, _, r in spans[:HEADER_SCAN_ROWS]]
-    if not head or max(head) == 0:
-        return None
-    top = head.index(max(head))
-    width = len(spans[top][2])
+        records, ends = _records_and_ends(text, delimiter)
+    head = [score(r) for r in records[:HEADER_SCAN_ROWS]]
+    top = head.index(max(head)) if head and max(head) > 0 else -1
+    width = len(records[top]) if top >= 0 else 0
 
     def fits(fields: list[str]) -> bool:
         return len(fields) == width or (len(fields) > width
                                         and not "".join(fields[width:]).strip())
 
-    bad = [i for i, (first, last, fields) in enumerate(spans)
-           if last < 0 or (i > top and "".join(fields).strip() and not fits(fields))]
+    widths = np.fromiter(map(len, records), dtype=np.int64, count=len(records))
+    odd = np.flatnonzero(widths != width) if top >= 0 else np.array([], dtype=np.int64)
+    cut = {len(records) - 1} if ends is not None and ends[-1:] == [-1] else set()
+    bad = sorted({i for i in odd.tolist() if i > top and "".join(records[i]).strip()
+                  and not fits(records[i])} | cut) if top >= 0 else []
     if not bad:
-        return None
+        return _grid(records, widths), None, []
+    if ends is None:
+        records, ends = _records_and_ends(text, delimiter)
+    starts = [1, *(e + 1 for e in ends[:-1])]
     lines = re.split(r"\r\n|\n|\r", text)  # as the csv module counts them
     kept: list[tuple[int, list[str]]] = []
     report: list[ReportLine] = []
     broken = set(bad)
-    for i, (first, last, fields) in enumerate(spans):
+    for i, (first, last, fields) in enumerate(zip(starts, ends, records)):
         if i not in broken:
             kept.append((first, fields))
             continue
@@ -303,29 +301,34 @@ def check_records(text: str, delimiter: str, name: str,
             report.append(line(name, f"line {number} rejected: {why}; the row is not read",
                                number))
     kept.sort(key=lambda k: k[0])
-    wide = max(len(f) for _, f in kept)
-    grid = pd.DataFrame([f + [""] * (wide - len(f)) for _, f in kept],
-                        columns=range(wide), dtype=object)
+    rows = [f for _, f in kept]
+    grid = _grid(rows, np.fromiter(map(len, rows), dtype=np.int64, count=len(rows)))
     return grid, np.array([n for n, _ in kept], dtype=int), report
 
 
-def parse_delimited(text: str, delimiter: str, width: int) -> pd.DataFrame:
-    """Every record of a delimited text as a row of text (blank lines as blank rows), columns
-    0..n-1. pandas' C parser when no row is wider than ``width`` (the common case, and the fast
-    one); the csv module for the rest."""
+def _records_and_ends(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+    """The records of a delimited text and the line each ends on; a record the csv module
+    cannot parse (and so the rest of the text) is one empty record ending on line -1."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[list[str]] = []
+    ends: list[int] = []
     try:
-        grid = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, names=range(width),
-                           dtype=str, na_filter=False, skip_blank_lines=False, engine="c",
-                           quotechar='"', doublequote=True)
-    except pd.errors.ParserError:  # a row wider than the sample's widest
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        try:
-            rows = list(reader)
-        except csv.Error:
-            raise ReadError("unreadable: not a well-formed delimited file (near line "
-                            f"{reader.line_num})") from None
-        grid = pd.DataFrame(rows, dtype=object).fillna("")
-    return grid
+        for record in reader:
+            records.append(record)
+            ends.append(reader.line_num)
+    except csv.Error:
+        records.append([])
+        ends.append(-1)
+    return records, ends
+
+
+def _grid(records: list[list[str]], widths: np.ndarray) -> pd.DataFrame:
+    """Records as a grid of text, shorter ones (blank lines) padded with ''."""
+    wide = int(widths.max()) if len(widths) and widths.max() > 0 else 1
+    if len(widths) and (widths == wide).all():
+        return pd.DataFrame(records, columns=range(wide), dtype=object)
+    return pd.DataFrame([r + [""] * (wide - len(r)) for r in records], columns=range(wide),
+                        dtype=object)
 
 
 def sniff_delimiter(text: str, score: Score, tab_first: bool = False) -> tuple[str, int]:
