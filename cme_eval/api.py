@@ -24,8 +24,9 @@ Data that are not about school children, or not British, take four keywords:
   (default True: among children, such a pair agreeing on everything else is usually a twin;
   in data without twins, e.g. adults' records whose forename was replaced, it is a match);
 - ``date_order``: how numeric dates such as 03/08/2014 are read: "dmy" (day first), "mdy"
-  (month first, US style) or "auto" (default: per column, month first only when some second
-  field is over 12 and no first field is).
+  (month first, US style) or "auto" (default: per column, month first when at least 90% of
+  the dates that can be read only one way can only be month first, so a few typing errors do
+  not turn a US column; a date valid only the other way round is read so and flagged).
 
 A keyword left out keeps what ``spec`` says (the package defaults when no spec is given).
 Mapping errors raise :class:`LinkInputError`, whose message names the frame and the column.

@@ -151,6 +151,23 @@ _DATE_FORMATS = [
     (re.compile(r"^\d{5}(\.0+)?$"), "excel"),
 ]
 DATE_ORDERS = ("dmy", "mdy", "auto")
+# "auto" reads a column month first when at least this share of its numeric dates that can be
+# read one way only (a first field over 12: day first; a second over 12: month first) can only
+# be month first. So a US column with a few typing errors (91 of 10,233 first fields over 12 in
+# a census sample) is still read month first, and a British one (or a mixed one, or one with no
+# telling value) day first, the pilot's default.
+AUTO_MONTH_FIRST_SHARE = 0.9
+OTHER_ORDER_FLAG = "dob day and month read the other way round"
+
+
+def auto_order(first: pd.Series, second: pd.Series) -> tuple[str, int, int]:
+    """The order "auto" reads a column's numeric dates in (see ``AUTO_MONTH_FIRST_SHARE``), and
+    the counts it decided on: values that can only be day first, and only month first."""
+    day_first = int(((first > 12) & (second <= 12)).sum())
+    month_first = int(((second > 12) & (first <= 12)).sum())
+    telling = day_first + month_first
+    mdy = telling > 0 and month_first >= AUTO_MONTH_FIRST_SHARE * telling
+    return ("mdy" if mdy else "dmy"), day_first, month_first
 
 
 def _from_parts(year, month, day) -> pd.Series:
@@ -171,9 +188,12 @@ def dates_of_birth(series: pd.Series, *, reference_year: int,
     NaT, flagged; no value is dropped.
 
     ``date_order`` says how the numeric d/m/y forms are read: "dmy" (day first), "mdy" (month
-    first, US style) or "auto" (per column: day first if any first field is over 12, else month
-    first if any second field is over 12, else day first). The default stays "dmy" because every
-    pilot source is British; a value that reads both ways is flagged ambiguous whatever the order.
+    first, US style) or "auto" (per column, by preponderance: ``auto_order``); with "auto" a
+    value valid only in the other order (a typing error, or a mixed column) is read that way
+    and flagged (``OTHER_ORDER_FLAG``), not lost. The default stays "dmy" because every pilot
+    source is British; a value that reads both ways is flagged ambiguous whatever the order.
+    The returned dates' ``attrs["date_order"]`` says how the column was read (with "auto", the
+    order chosen and the counts it was chosen on).
     """
     if date_order not in DATE_ORDERS:
         raise ValueError(f"date_order must be one of {', '.join(map(repr, DATE_ORDERS))}; "
@@ -182,6 +202,7 @@ def dates_of_birth(series: pd.Series, *, reference_year: int,
     out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
     flag = pd.Series("", index=series.index, dtype=object)
     remaining = text.ne("")
+    decided = {"order": date_order}
     for pattern, kind in _DATE_FORMATS:
         hit = remaining & text.str.match(pattern)
         if not hit.any():
@@ -201,11 +222,17 @@ def dates_of_birth(series: pd.Series, *, reference_year: int,
             bits = values.str.extract(pattern).astype(int)
             first, second = bits[0], bits[1]
             order = date_order
-            if order == "auto":  # decided once for the column; day first unless shown not
-                month_first = not (first > 12).any() and (second > 12).any()
-                order = "mdy" if month_first else "dmy"
+            if order == "auto":  # decided once for the column, by preponderance
+                order, day_first, month_first = auto_order(first, second)
+                decided = {"order": "auto", "chosen": order, "only_day_first": day_first,
+                           "only_month_first": month_first}
             day, month = (first, second) if order == "dmy" else (second, first)
-            parsed = _from_parts(_full_year(bits[2], reference_year), month, day)
+            year = _full_year(bits[2], reference_year)
+            parsed = _from_parts(year, month, day)
+            if date_order == "auto":  # valid only the other way round: kept, flagged
+                other = parsed.isna() & _from_parts(year, day, month).notna()
+                parsed = parsed.where(~other, _from_parts(year, day, month))
+                flag[other[other].index] = OTHER_ORDER_FLAG
             swap_possible = (first <= 12) & (second <= 12) & (first != second)
             flag[swap_possible[swap_possible].index] = "dob day/month order ambiguous"
         else:  # text month
@@ -218,6 +245,7 @@ def dates_of_birth(series: pd.Series, *, reference_year: int,
     unread = text.ne("") & out.isna()
     flag[unread] = "dob unreadable"
     flag[text.eq("")] = "dob missing"
+    out.attrs["date_order"] = decided
     return out, flag
 
 
@@ -253,8 +281,11 @@ def standardise(records: pd.DataFrame, *, reference_year: int,
     out[FORENAME_STD] = names(out["forename"])
     out[SURNAME_STD] = names(out["surname"])
 
+    decided: dict = {}
+
     def read_dates(dob: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         parsed, flag = dates_of_birth(dob, reference_year=reference_year, date_order=date_order)
+        decided.update(parsed.attrs["date_order"])
         return parsed, flag, parsed.dt.strftime("%Y-%m-%d").fillna("")
 
     out[DOB_PARSED], dob_flag, out[DOB_STD] = _per_distinct(out["dob"], read_dates)
@@ -265,6 +296,7 @@ def standardise(records: pd.DataFrame, *, reference_year: int,
                          "name incomplete", "")
     joined = pd.Series(dob_flag, index=out.index) + "; " + pc_flag + "; " + name_flag
     out[ISSUES] = joined.str.replace(r"(; )+", "; ", regex=True).str.strip("; ")
+    out.attrs["date_order"] = decided  # how the dates were read: for the link's diagnostics
     return out
 
 
@@ -295,4 +327,5 @@ def prepare(records: pd.DataFrame, reference_date, *, date_order: str = "dmy") -
         if ident == "uprn":
             text = text.where(text.str.strip("0") != "", "")  # 0: no UPRN (e.g. abroad)
         std[identifier_column(ident)] = text
+    std.attrs["date_order"] = dict(std.attrs.get("date_order", {"order": date_order}))
     return std

@@ -88,6 +88,9 @@ def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpe
             "passes": [list(p) for p in plan.passes], "pair_counts": list(plan.counts),
             "uninformative": list(plan.uninformative), "notes": list(plan.notes),
             "parameters": parameters,
+            # how each side's numeric dates were read ("auto": the order chosen, and on what)
+            "date_order": {"left": left_std.attrs.get("date_order", {}),
+                           "right": right_std.attrs.get("date_order", {})},
             # m and u of each comparison's levels as the link weighed them (parameters, not
             # data): an explanation of a pair reuses them instead of estimating again
             "m_u": weights})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,9 @@ from pandas.testing import assert_frame_equal, assert_series_equal
 
 from cme_eval.inputs.ingest import _split_full_name
 from cme_eval.inputs.standardise import (
+    OTHER_ORDER_FLAG,
     addresses,
+    auto_order,
     dates_of_birth,
     fold,
     names,
@@ -224,8 +227,9 @@ def test_date_order_mdy_reads_numeric_dates_month_first():
 
 
 @pytest.mark.parametrize("raw, expected", [
-    # a first field over 12: the column is day first
-    (["13/01/2014", "02/03/2014", "01/25/2014"], ["2014-01-13", "2014-03-02", ""]),
+    # as many can only be day first as only month first: day first, the one that can only be
+    # month first kept that way round (flagged, below)
+    (["13/01/2014", "02/03/2014", "01/25/2014"], ["2014-01-13", "2014-03-02", "2014-01-25"]),
     # no first field over 12 but a second one is: the column is month first
     (["01/25/2014", "02/03/2014"], ["2014-01-25", "2014-02-03"]),
     # neither: day first, the UK default
@@ -237,6 +241,49 @@ def test_date_order_auto_decides_for_the_whole_column(raw, expected):
     # the ambiguity flag is as in the other orders: set where both readings are dates
     assert flag.eq(AMBIGUOUS).tolist() == [
         int(r[:2]) <= 12 and int(r[3:5]) <= 12 and r[:2] != r[3:5] for r in raw]
+
+
+def test_date_order_auto_goes_by_preponderance_not_unanimity():
+    # issue 23: a US column with typing errors (about 1% of first fields over 12) is month
+    # first; every date is kept, the ones valid only day first flagged, none unreadable
+    rng = np.random.default_rng(5)
+    months, days = rng.integers(1, 13, 2000), rng.integers(1, 29, 2000)
+    us = [f"{m:02d}/{d:02d}/2014" for m, d in zip(months, days, strict=True)]
+    typos = [f"{d:02d}/{m:02d}/2014" for m, d in zip(months[:20], rng.integers(13, 29, 20),
+                                                     strict=True)]
+    parsed, flag = dates_of_birth(pd.Series(us + typos), reference_year=2025, date_order="auto")
+    assert parsed.attrs["date_order"]["chosen"] == "mdy"
+    assert parsed.attrs["date_order"]["only_day_first"] == 20
+    assert parsed.notna().all() and (flag == OTHER_ORDER_FLAG).sum() == 20
+    assert parsed.iloc[0] == pd.Timestamp(2014, months[0], days[0])
+    # a British column with a few month-first typing errors stays day first
+    uk = [f"{d:02d}/{m:02d}/2014" for m, d in zip(months, days, strict=True)]
+    parsed, _ = dates_of_birth(pd.Series(uk + us[:50]), reference_year=2025, date_order="auto")
+    assert parsed.attrs["date_order"]["chosen"] == "dmy"
+    # below the share, day first: a mixed column is not read month first
+    assert auto_order(pd.Series([13] * 11 + [1] * 89), pd.Series([1] * 11 + [13] * 89))[0] \
+        == "dmy"
+    assert auto_order(pd.Series([13] * 10 + [1] * 90), pd.Series([1] * 10 + [13] * 90))[0] \
+        == "mdy"
+
+
+def test_the_date_order_chosen_reaches_the_links_diagnostics():
+    from cme_eval.linkage import link_prepared
+    from cme_eval.linkage.spec import default_spec
+
+    ref = dt.date(2025, 4, 30)
+    left = prepare(_records(["01/25/2014", "02/13/2013"]).assign(source="nwssp"), ref,
+                   date_order="auto")
+    right = prepare(_records(["25/01/2014", "13/02/2013"]).assign(source="plasc"), ref,
+                    date_order="dmy")
+    diagnostics: list = []
+    with warnings.catch_warnings():  # too few records to estimate: declared m and u
+        warnings.simplefilter("ignore")
+        link_prepared(left, right.assign(dataset="plasc"), default_spec(), reference_date=ref,
+                      diagnostics=diagnostics)
+    assert diagnostics[0]["date_order"] == {
+        "left": {"order": "auto", "chosen": "mdy", "only_day_first": 0, "only_month_first": 2},
+        "right": {"order": "dmy"}}
 
 
 def test_date_order_default_is_day_first():
