@@ -34,7 +34,7 @@ import pandas as pd
 
 from cme_eval.exceptions import DATA_SHAPES, CmeEvalError, columns_text, shape
 from cme_eval.inputs import readers
-from cme_eval.inputs.layout import LayoutError, read_layout
+from cme_eval.inputs.layout import LayoutError, leads_out, read_layout
 from cme_eval.inputs.schema import (
     FILE_NAMES,
     INDEPENDENT,
@@ -47,6 +47,7 @@ from cme_eval.inputs.schema import (
 )
 
 REQUIRED_FIELDS = ("forename", "surname", "dob", "address", "postcode")
+OUTSIDE = "a link pointing out of the inputs folder: not read"
 REPORT_COLUMNS = ["file", "row", "field", "problem"]
 POSTCODE_IN_TEXT = re.compile(r",?\s*([A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2})\s*$")
 RECORD_COLUMNS = ["record_id", *REQUIRED_FIELDS, "source", "authority", "file"]
@@ -456,7 +457,7 @@ def read_returns(folder: Path, authority: str, toolkit_ids: bool = False) -> pd.
         report.append(readers.line(RETURNS_DIR, "empty folder: no independent school return"))
     for path in paths:
         label = f"{RETURNS_DIR}/{path.name}"
-        reason = readers.skip_reason(path)
+        reason = OUTSIDE if leads_out(folder, path) else readers.skip_reason(path)
         if reason:
             report.append(readers.line(label, reason))
             continue
@@ -511,6 +512,8 @@ def read_authority(folder: Path, authority: str, *,
                 status = "not held (optional)"
             else:
                 try:
+                    if path.is_symlink() and leads_out(folder, path):
+                        raise _error(named, OUTSIDE)
                     frame = read_records(path, source, authority, toolkit_ids=toolkit_ids)
                     status = "read" if len(frame) else "no records (a header row only)"
                     if not len(frame):
@@ -526,10 +529,15 @@ def read_authority(folder: Path, authority: str, *,
             frame.attrs["read"] = {"file": named, "status": status}
             out[source] = frame
         returns = layout.files.get(RETURNS_DIR, RETURNS_DIR)
-        out[INDEPENDENT] = read_returns(layout.path(folder, RETURNS_DIR), authority,
-                                        toolkit_ids)
-        out[INDEPENDENT].attrs["read"] = {"file": f"{returns}/", "status": _returns_status(
-            layout.path(folder, RETURNS_DIR), out[INDEPENDENT])}
+        returns_path = layout.path(folder, RETURNS_DIR)
+        if leads_out(folder, returns_path):
+            out[INDEPENDENT] = _no_records(INDEPENDENT, authority, toolkit_ids,
+                                           [readers.line(returns, OUTSIDE)])
+            status = f"not read: {OUTSIDE}"
+        else:
+            out[INDEPENDENT] = read_returns(returns_path, authority, toolkit_ids)
+            status = _returns_status(returns_path, out[INDEPENDENT])
+        out[INDEPENDENT].attrs["read"] = {"file": f"{returns}/", "status": status}
     finally:
         _LA_SPELLINGS.reset(token)
     return out

@@ -44,6 +44,16 @@ class InputsLayout:
         return folder / self.files.get(standard, standard)
 
 
+def leads_out(folder: Path, path: Path) -> bool:
+    """Whether ``path`` (a file or folder the run would read), symlinks followed, lies outside
+    ``folder`` (resolved too) or cannot be resolved: such a path is never read, whatever its
+    name (issue 22, point 5: a link out of the LA's folder could read anything)."""
+    try:
+        return not Path(path).resolve().is_relative_to(Path(folder).resolve())
+    except (OSError, RuntimeError):  # a symlink loop
+        return True
+
+
 def _check_inside(folder: Path, key: str, name: str) -> None:
     """``name`` (stripped), resolved against ``folder`` with symlinks followed, must lie inside
     the folder (resolved too); otherwise refused with the key and why, never the value."""

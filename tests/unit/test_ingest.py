@@ -231,3 +231,29 @@ def test_a_full_name_column_with_particles_is_read_into_forename_and_surname(tmp
     frame = read_records(path, "independent", "Powys")
     assert frame[["forename", "surname"]].values.tolist() == [
         ["Rhys", "ap Gwilym"], ["Anna", "van der Berg"], ["Sion Rhys", "Jones"]]
+
+
+def test_a_link_out_of_the_inputs_folder_is_never_read(tmp_path):
+    # issue 22, point 5: whatever its name, a file or folder whose link leads out of the
+    # folder is not read (the NHS extract: the run stops; another source or a return: a line)
+    outside = tmp_path / "elsewhere"
+    _write(outside / "secret.csv", HEADER + "S1,Q,R,2014-01-01,,\n")
+    folder = tmp_path / "in"
+    _write(folder / "nhs_extract.csv", HEADER + "N1,A,B,2014-01-02,,\n")
+    (folder / "plasc.csv").symlink_to(outside / "secret.csv")
+    (folder / "independent_returns").mkdir()
+    (folder / "independent_returns" / "school.csv").symlink_to(outside / "secret.csv")
+    sources = read_authority(folder, "Powys")
+    assert sources["plasc"].empty and sources["independent"].empty
+    read = what_was_read(sources, "Powys").set_index("source")
+    assert read.loc["plasc", "status"].startswith("not read: a link pointing out")
+    report = report_of(sources)
+    assert report["problem"].str.contains("a link pointing out").sum() == 2
+    (folder / "independent_returns" / "school.csv").unlink()
+    (folder / "independent_returns").rmdir()
+    (folder / "independent_returns").symlink_to(outside, target_is_directory=True)
+    assert read_authority(folder, "Powys")["independent"].empty
+    (folder / "nhs_extract.csv").unlink()
+    (folder / "nhs_extract.csv").symlink_to(outside / "secret.csv")
+    with pytest.raises(IngestError, match="nhs_extract.csv: a link pointing out"):
+        read_authority(folder, "Powys")
