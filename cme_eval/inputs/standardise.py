@@ -202,7 +202,7 @@ def dates_of_birth(series: pd.Series, *, reference_year: int,
     out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
     flag = pd.Series("", index=series.index, dtype=object)
     remaining = text.ne("")
-    decided = {"order": date_order}
+    decided: dict[str, object] = {"order": date_order}
     for pattern, kind in _DATE_FORMATS:
         hit = remaining & text.str.match(pattern)
         if not hit.any():
