@@ -99,6 +99,11 @@ class Comparison:
 
 
 TWIN_GUARD = ("forename", 2)  # worst forename level linked: 'JW >= 0.80'
+# Two records are of the same birth when this comparison is at this level or better (the date
+# of birth exact). A pair of the same birth whose forenames differ is linked unless a twin is
+# there to see (``classify.twin_evidence``): then the forename is a variant the linker does not
+# know, and the pair becomes a partial match for review.
+SAME_BIRTH = ("dob", 0)
 
 
 @dataclass(frozen=True)
@@ -110,9 +115,13 @@ class LinkSpec:
     perfect_on: tuple[str, ...] = ("forename_std", "surname_std", "dob_std", "postcode_std")
     # Guards: a pair is never linked when a comparison is worse than this level (missing is
     # fine). Forenames that are plainly different mean another child of the same household,
-    # usually a twin, however well everything else agrees; weights alone cannot tell, because
-    # surname, date of birth and address agree together for twins.
+    # a sibling or a twin, however well everything else agrees; weights alone cannot tell,
+    # because surname and address agree for siblings, and the date of birth too for twins.
     max_level_to_link: tuple[tuple[str, int], ...] = (TWIN_GUARD,)
+    # ...except that the forename guard (``TWIN_GUARD``'s comparison) lets a pair of the same
+    # birth through when no twin is there to see (issue 23: before, 53% of the Welsh/English
+    # forms unknown to the linker were lost to it). None: the guard holds whatever the birth.
+    same_birth: tuple[str, int] | None = SAME_BIRTH
     # Scope: only children of compulsory school age on the reference date are matched (the
     # pilot's rule); False matches every record (data that are not about school children).
     school_age_only: bool = True

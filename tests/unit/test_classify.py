@@ -263,3 +263,83 @@ def test_a_twin_does_not_take_the_other_twins_record():
     out = link_source(left, right, default_spec(), reference_date=REF)
     assert out["matched_record_id"].tolist() == ["P1", ""]
     assert out["outcome"].tolist() == ["partial", "not_matched"]
+
+
+# ------------------------------------------------------------------------------------------
+# The twin guard looks for the twin (issue 23, point 1)
+
+HOME = ("12 Heol Isaf, Cardiff", "CF24 6TN")
+VARIANT = "forename differs: name variant unknown to the linker?"
+
+
+def test_a_name_variant_the_linker_does_not_know_is_a_partial_match_for_review():
+    # Zebedee and Ziggy (a preferred name) are far apart to Jaro-Winkler and to the
+    # linker's name knowledge; same surname, birth and home, no twin
+    left = _left([("N1", "nwssp", "Zebedee", "Pritchard", "2014-05-06", *HOME)])
+    right = _right([("P1", "plasc", "Ziggy", "Pritchard", "2014-05-06", *HOME)])
+    out = link_source(left, right, default_spec(), reference_date=REF)
+    assert out[["outcome", "matched_record_id"]].values.tolist() == [["partial", "P1"]]
+    assert VARIANT in out["reason"].iloc[0]
+
+
+@pytest.mark.parametrize("twin_on", ["left", "right"])
+def test_with_a_twin_there_to_see_a_different_forename_still_blocks(twin_on):
+    # Zebedee and his twin Zoe. Left: both NHS records (Zoe's at an old address: the birth and
+    # surname are enough), and only Zoe's pupil record on the right: Zebedee must not take it.
+    # Right: Zoe's pupil record and Zebedee's own under another name (Zeb, at an old address):
+    # Zoe's record is not his, because his own agrees better.
+    zebedee = ("N1", "nwssp", "Zebedee", "Pritchard", "2014-05-06", *HOME)
+    zoe = ("P1", "plasc", "Zoe", "Pritchard", "2014-05-06", *HOME)
+    if twin_on == "left":
+        left = _left([zebedee, ("N2", "nwssp", "Zoey", "Pritchard", "2014-05-06",
+                                "4 Oak Road, Cardiff", "CF5 0WQ")])
+        right = _right([zoe])
+    else:
+        left = _left([zebedee])
+        right = _right([zoe, ("P2", "plasc", "Zeb", "Pritchard", "2014-05-06",
+                              "4 Oak Road, Cardiff", "CF5 0WQ")])
+    out = link_source(left, right, default_spec(), reference_date=REF).set_index("record_id")
+    assert out.loc["N1", "matched_record_id"] != "P1"
+    if twin_on == "left":
+        assert out.loc["N2", "matched_record_id"] == "P1"
+        assert "possible twin or sibling" in out.loc["N1", "reason"]
+
+
+def test_an_unrelated_child_of_the_same_name_and_birthday_is_no_twin():
+    # two Thomases born the same day in one LA, at different homes: not evidence of a twin,
+    # because Tomi agrees no better with Max than Macsen does
+    left = _left([("N1", "nwssp", "Macsen", "Thomas", "2009-12-10", *HOME),
+                  ("N2", "nwssp", "Tomi", "Thomas", "2009-12-10", "4 Oak Road, Cardiff",
+                   "CF5 0WQ")])
+    right = _right([("P1", "plasc", "Max", "Thomas", "2009-12-10", *HOME)])
+    out = link_source(left, right, default_spec(), reference_date=REF)
+    assert out["matched_record_id"].tolist() == ["P1", ""]
+
+
+def test_a_sibling_born_another_day_is_never_linked_however_strong_the_rest():
+    left = _left([("N1", "nwssp", "Zebedee", "Pritchard", "2014-05-06", *HOME)])
+    right = _right([("P1", "plasc", "Gwen", "Pritchard", "2016-09-01", *HOME)])
+    out = link_source(left, right, default_spec(8.0), reference_date=REF)
+    assert out["outcome"].tolist() == ["not_matched"]
+
+
+def test_other_guards_hold_whatever_the_birth():
+    from cme_eval.linkage.classify import guarded
+    from cme_eval.linkage.spec import SAME_BIRTH
+
+    spec = default_spec()
+    levels = pd.DataFrame({"forename": [3, 3, 0], "dob": [0, 2, 3]})
+    frame = pd.DataFrame({"surname_std": ["a", "b", "c"], "dob_int": [20140506, 20140507, 0],
+                          "forename_std": ["x", "y", "z"], "postcode_std": ["", "", ""],
+                          "address_std": ["", "", ""]})
+    idx = np.arange(3)
+    blocked, differs = guarded(frame, frame, levels, spec, idx, idx)
+    assert blocked.tolist() == [False, True, False] and differs.tolist() == [True, True, False]
+    dob_guard = spec.__class__(**{**spec.__dict__, "max_level_to_link": (
+        *spec.max_level_to_link, ("dob", 2))})
+    blocked, _ = guarded(frame, frame, levels, dob_guard, idx, idx)
+    assert blocked.tolist() == [False, True, True]  # the central date guard, unconditional
+    unconditional = spec.__class__(**{**spec.__dict__, "same_birth": None})
+    assert guarded(frame, frame, levels, unconditional, idx, idx)[0].tolist() == [
+        True, True, False]
+    assert SAME_BIRTH == ("dob", 0)
