@@ -9,7 +9,7 @@ import pandas as pd
 from cme_eval.inputs.schema import MATCHED_AGAINST, NOT_MATCHED, NWSSP, RECEIVED_SOURCES
 from cme_eval.inputs.seams import check_standardised
 from cme_eval.inputs.standardise import prepare
-from cme_eval.linkage import blocking, engines, estimation
+from cme_eval.linkage import blocking, duplicates, engines, estimation
 from cme_eval.linkage.classify import classify
 from cme_eval.linkage.spec import LinkSpec, default_spec, spec_from_settings
 
@@ -79,6 +79,10 @@ def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpe
         levels, weighed, plan, parameters = score(left_std, right_std, spec, engine, plan)
         outcomes = classify(left_std, right_std, levels, weighed, reference_date=reference_date)
         weights = {c.name: [[lv.m, lv.u] for lv in c.levels] for c in weighed.comparisons}
+        if spec.one_to_one and spec.find_duplicates:  # copies of one child share its match
+            outcomes = duplicates.take_copies_matches(
+                left_std, outcomes, spec, _scored_link(engine),
+                reference_date=reference_date)
     else:
         plan, parameters = plan or blocking.plan(left_std, right_std, spec), "not used"
         outcomes = chosen.link(left_std, right_std, plan, reference_date=reference_date)
@@ -95,6 +99,16 @@ def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpe
             # data): an explanation of a pair reuses them instead of estimating again
             "m_u": weights})
     return outcomes
+
+
+def _scored_link(engine: str | None):
+    """A plain scored link with ``engine`` (no duplicates pass, no diagnostics), for the
+    duplicates pass itself."""
+    def link(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpec, *,
+             reference_date: dt.date) -> pd.DataFrame:
+        levels, weighed, _, _ = score(left_std, right_std, spec, engine)
+        return classify(left_std, right_std, levels, weighed, reference_date=reference_date)
+    return link
 
 
 def prepare_sources(sources: dict[str, pd.DataFrame], reference_date: dt.date

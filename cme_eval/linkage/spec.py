@@ -122,6 +122,10 @@ class LinkSpec:
     # birth through when no twin is there to see (issue 23: before, 53% of the Welsh/English
     # forms unknown to the linker were lost to it). None: the guard holds whatever the birth.
     same_birth: tuple[str, int] | None = SAME_BIRTH
+    # Duplicates: a record left unmatched that is a copy of a matched record of its own extract
+    # takes that record's match (``linkage.duplicates``; with one-to-one only: without it,
+    # copies already share).
+    find_duplicates: bool = True
     # Scope: only children of compulsory school age on the reference date are matched (the
     # pilot's rule); False matches every record (data that are not about school children).
     school_age_only: bool = True

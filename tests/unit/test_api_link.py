@@ -107,7 +107,10 @@ def _duplicates():
 def test_one_to_one_false_lets_duplicates_share_a_right_record():
     left, right = _duplicates()
     once = cme_eval.link(left, right, columns=LEFT_COLS, reference_date=REF)
-    assert once["matched_record_id"].tolist().count("r1") == 1  # one-to-one by default
+    # one-to-one by default: the copy takes its match as a duplicate, for review
+    assert once["matched_record_id"].tolist() == ["r1", "r1", "r2"]
+    assert once["outcome"].tolist().count("perfect") == 2
+    assert once["reason"].str.startswith("duplicate of").sum() == 1
     shared = cme_eval.link(left, right, columns=LEFT_COLS, reference_date=REF,
                            one_to_one=False)
     assert shared["matched_record_id"].tolist() == ["r1", "r1", "r2"]

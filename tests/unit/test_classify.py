@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -194,13 +195,31 @@ def test_a_weak_candidate_is_not_matched_with_its_weight_reported():
     assert out.loc[0, "reason"] == f"best weight {expected:.1f} below 8"
 
 
-def test_reason_for_a_duplicate_that_lost_its_partner_is_not_a_false_weight_claim():
+def test_a_duplicate_that_lost_its_partner_takes_its_copys_match():
+    # issue 23, point 2: one-to-one holds between children, not between copies of one child
     left = _left([("A", "nwssp", "Ffion", "Pritchard", "2014-05-06", *TWIN_HOME),
                   ("B", "nwssp", "Ffion", "Pritchard", "2014-05-06", *TWIN_HOME)])
     right = _right([("R1", "plasc", "Ffion", "Pritchard", "2014-05-06", *TWIN_HOME)])
     out = link_source(left, right, default_spec(), reference_date=REF)
-    assert out["outcome"].tolist() == ["perfect", "not_matched"]
-    assert "below" not in out.loc[1, "reason"]
+    assert out["outcome"].tolist() == ["perfect", "partial"]
+    assert out["matched_record_id"].tolist() == ["R1", "R1"]
+    assert out.loc[1, "reason"] == "duplicate of A: takes its match"
+    without = link_source(left, right, replace(default_spec(), find_duplicates=False),
+                          reference_date=REF)
+    assert without["outcome"].tolist() == ["perfect", "not_matched"]
+    assert "below" not in without.loc[1, "reason"]  # not a false weight claim
+
+
+def test_twins_namesakes_and_siblings_are_not_copies():
+    twin = ("B", "nwssp", "Cerys", "Pritchard", "2014-05-06", *TWIN_HOME)
+    namesake = ("C", "nwssp", "Ffion", "Pritchard", "2014-05-06", "4 Oak Road, Cardiff",
+                "CF5 0WQ")
+    sibling = ("D", "nwssp", "Ffion", "Pritchard", "2016-05-06", *TWIN_HOME)
+    for other in (twin, namesake, sibling):
+        left = _left([("A", "nwssp", "Ffion", "Pritchard", "2014-05-06", *TWIN_HOME), other])
+        right = _right([("R1", "plasc", "Ffion", "Pritchard", "2014-05-06", *TWIN_HOME)])
+        out = link_source(left, right, default_spec(), reference_date=REF)
+        assert out["matched_record_id"].tolist() == ["R1", ""], other
 
 
 def test_an_empty_right_side_leaves_everything_unmatched_or_out_of_scope():
