@@ -14,6 +14,7 @@ warnings pass through it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 
 class CmeEvalError(Exception):
@@ -45,9 +46,9 @@ def shape(value: object) -> str:
     return "text"
 
 
-def shapes(values: object) -> str:
+def shapes(values: Iterable[object]) -> str:
     """The shapes of a row of cells, in order ("text, text, date, text, postcode")."""
-    return ", ".join(shape(v) for v in values)  # type: ignore[attr-defined]
+    return ", ".join(shape(v) for v in values)
 
 
 def columns_text(columns: list[object], names_shown: bool) -> str:

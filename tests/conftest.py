@@ -23,6 +23,17 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     )
 
 
+def generated_inputs(tmp_path_factory, name: str, authority: str, scale: str) -> Path:
+    """One LA's ``inputs/`` from the smoke scenario, as an LA would hold them, in a new folder
+    of this session (tests that change them copy them first)."""
+    from cme_eval.run.cli import main
+
+    root = tmp_path_factory.mktemp(name)
+    assert main(["generate", "smoke", "--authority", authority, "--scale", scale,
+                 "--out", str(root / "data")]) == 0
+    return root / "data" / "inputs"
+
+
 def shared_session_folder(tmp_path_factory, name: str) -> Path:
     """A folder every xdist worker of this session sees (the parent of the workers' own temporary
     folders), or this process's own when the suite runs in one process."""

@@ -23,6 +23,8 @@ import pytest
 from cme_eval.fileio import read_csv
 from cme_eval.run.cli import main
 
+from ..conftest import generated_inputs
+
 LA = "Powys"
 SCALE = "0.03"
 # Values planted in the hostile rows: names shaped like column names or formulas, and an id
@@ -35,10 +37,7 @@ FORMULAS = ["+cmd|' /C calc'!A0", "@SUM(1+1)", "\t=1+1", "-2+3"]
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("bad-inputs")
-    assert main(["generate", "smoke", "--authority", LA, "--scale", SCALE,
-                 "--out", str(root / "data")]) == 0
-    return root / "data" / "inputs"
+    return generated_inputs(tmp_path_factory, "bad-inputs", LA, SCALE)
 
 
 def _values(inputs: Path) -> set[str]:

@@ -15,6 +15,8 @@ import pytest
 from cme_eval.run.cli import main
 from cme_eval.run.folder import IDENTITY_FILE
 
+from ..conftest import generated_inputs
+
 LA = "Powys"
 SCALE = "0.1"
 ANOTHER_RUN = {"scenario": "smoke", "seed": 1, "scale": 0.5, "authorities": ["Cardiff"],
@@ -23,10 +25,7 @@ ANOTHER_RUN = {"scenario": "smoke", "seed": 1, "scale": 0.5, "authorities": ["Ca
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("untouched")
-    assert main(["generate", "smoke", "--authority", LA, "--scale", SCALE,
-                 "--out", str(root / "data")]) == 0
-    return root / "data" / "inputs"
+    return generated_inputs(tmp_path_factory, "untouched", LA, SCALE)
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
