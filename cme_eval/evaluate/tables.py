@@ -15,23 +15,39 @@ Definitions (as written in the report section of every run):
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pandas as pd
 
 from cme_eval.exceptions import CmeEvalError
 from cme_eval.inputs.schema import (
     ALL_AUTHORITIES,
+    CONFIRMED,
+    DUPLICATE_REASON,
+    NAME_VARIANT,
     NOT_MATCHED,
     NWSSP,
     OUT_OF_SCOPE,
     PARTIAL,
     PERFECT,
     RECEIVED_SOURCES,
+    REJECTED,
     SOURCE_LABELS,
     TOTAL,
 )
 
 TABLE_5_1_COLUMNS = ["authority", "source", "received", "perfect_match", "partial_match",
                      "not_matched", "out_of_scope"]
+# Table 5.1's notes: how many of its partial matches and records not matched are of a kind a
+# reader should know of (each a part of a published count, whose meaning is unchanged).
+NOTES = {  # column: (the outcomes it is part of, the part of the reason that says so)
+    "partial_duplicate_of_matched": ((PARTIAL,), DUPLICATE_REASON.split("{")[0]),
+    "partial_forename_differs": ((PARTIAL,), NAME_VARIANT),
+    "matched_confirmed_by_review": ((PERFECT, PARTIAL), CONFIRMED),
+    "not_matched_rejected_by_review": ((NOT_MATCHED,), REJECTED),
+}
+TABLE_5_1_NOTES_COLUMNS = ["authority", "source", *NOTES]
 TABLE_6_1_COLUMNS = ["authority", "cme_known_before", "cme_known_after",
                      "potential_cme_identified"]
 _OUTCOME_COLUMN = {PERFECT: "perfect_match", PARTIAL: "partial_match",
@@ -69,6 +85,26 @@ def table_5_1_for(authority: str, outcomes: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=TABLE_5_1_COLUMNS)
     check_adds_up(table)
     return table
+
+
+def table_5_1_notes_for(authority: str, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """One LA's notes to Table 5.1 (``NOTES``), per source and in total: copies of a matched
+    child that took its match (issue 23), matches whose forename differs (a name the linker
+    does not know, for review) and pairs a reviewer decided (``--decisions``)."""
+    reasons = outcomes["reason"].astype(str)
+    said = {column: reasons.str.contains("(?:^|; )" + re.escape(text)).to_numpy()
+            for column, (_, text) in NOTES.items()}
+    rows = []
+    for source in (*RECEIVED_SOURCES, None):
+        mine = np.ones(len(outcomes), dtype=bool) if source is None else (
+            outcomes["source"] == source).to_numpy()
+        row: dict[str, object] = {"authority": authority,
+                                  "source": TOTAL if source is None else SOURCE_LABELS[source]}
+        for column, (kinds, _) in NOTES.items():
+            row[column] = int((mine & said[column]
+                               & outcomes["outcome"].isin(kinds).to_numpy()).sum())
+        rows.append(row)
+    return pd.DataFrame(rows, columns=TABLE_5_1_NOTES_COLUMNS)
 
 
 def with_pooled_rows(per_la: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -9,10 +9,19 @@ partial match, the candidate: record-level personal data, so they are written on
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from cme_eval.inputs.decisions import MATCH
 from cme_eval.inputs.ingest import LA_ID_COLUMNS
-from cme_eval.inputs.schema import NOT_MATCHED, NWSSP, OUT_OF_SCOPE, PARTIAL, PERFECT
+from cme_eval.inputs.schema import (
+    CONFIRMED,
+    NOT_MATCHED,
+    NWSSP,
+    OUT_OF_SCOPE,
+    PARTIAL,
+    PERFECT,
+)
 
 RESTRICTED = "restricted"
 METHOD_COUNT_COLUMNS = ["authority", "engine", "records_in_scope", "perfect_match",
@@ -64,7 +73,8 @@ def working_lists(outcomes: pd.DataFrame, sources: dict[str, pd.DataFrame]
     ``unmatched_for_follow_up``: NHS records in scope that matched nothing (the potential CME),
     and independent-school pupils that matched nothing, each with the reason.
     ``partial_for_review``: every partial match, the received record beside its candidate, with
-    the match weight and the reason.
+    the match weight, the reason and a ``decision`` column for the reviewer (match / not a
+    match), which ``--decisions`` takes back.
     """
     # One lookup of every record by (dataset, id): received records and candidates alike.
     fields = _fields(sources)
@@ -86,5 +96,9 @@ def working_lists(outcomes: pd.DataFrame, sources: dict[str, pd.DataFrame]
                             "matched_dataset"]]
     partial = with_fields(with_fields(partial, "source", "record_id"),
                           "matched_dataset", "matched_record_id", prefix="candidate_")
+    # For the reviewer to fill in and give back (``--decisions``); a pair already confirmed
+    # by review says so, so a list given back again keeps every decision.
+    partial["decision"] = np.where(
+        partial["reason"].str.startswith(CONFIRMED).to_numpy(dtype=bool), MATCH, "")
     return {"unmatched_for_follow_up": unmatched.reset_index(drop=True),
             "partial_for_review": partial.reset_index(drop=True)}

@@ -127,3 +127,8 @@ OPTIONAL_IDENTIFIERS = ("nhs_number", "uprn", "upn")
 # Every engine's outcomes: one row per received record.
 OUTCOME_COLUMNS = ("record_id", "source", "outcome", "matched_record_id", "matched_dataset",
                    "score", "reason")
+# Parts of a ``reason`` (parts are joined by "; ") that the tables count (Table 5.1's notes).
+DUPLICATE_REASON = "duplicate of {copy}: takes its match"  # a copy of a matched child
+NAME_VARIANT = "forename differs: name variant unknown to the linker?"
+CONFIRMED = "confirmed by review"  # a reviewer's decisions (``--decisions``)
+REJECTED = "not a match by review"

@@ -6,11 +6,13 @@ import datetime as dt
 
 import pandas as pd
 
+from cme_eval.inputs.decisions import DecisionsError
 from cme_eval.inputs.schema import MATCHED_AGAINST, NOT_MATCHED, NWSSP, RECEIVED_SOURCES
 from cme_eval.inputs.seams import check_standardised
 from cme_eval.inputs.standardise import prepare
 from cme_eval.linkage import blocking, duplicates, engines, estimation
-from cme_eval.linkage.classify import classify
+from cme_eval.linkage.classify import classify, exact_pairs
+from cme_eval.linkage.review import Review, with_confirmed_pairs
 from cme_eval.linkage.spec import LinkSpec, default_spec, spec_from_settings
 
 TARGETS = MATCHED_AGAINST  # kept as the linkage package's name for it
@@ -41,11 +43,14 @@ def link_source(
 
 
 def score(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpec,
-          engine: str | None = None, plan: blocking.BlockingPlan | None = None
+          engine: str | None = None, plan: blocking.BlockingPlan | None = None,
+          review: Review | None = None
           ) -> tuple[pd.DataFrame, LinkSpec, blocking.BlockingPlan, str]:
     """Candidate pairs with their levels, the spec that weighs them (uninformative comparisons
     dropped, m and u estimated as the spec asks), the blocking plan and where m and u came from.
     ``plan``: one already made for these records and ``spec`` (see ``link_authority``).
+    ``review``: a reviewer's decisions; confirmed pairs join the candidates, and every decided
+    pair is labelled in the estimate of m (``linkage.review``).
     """
     plan = plan or blocking.plan(left_std, right_std, spec)
     chosen = engines.get(engine)
@@ -53,14 +58,21 @@ def score(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpec,
         levels = chosen.score_pairs(left_std, right_std, plan)
     else:  # every comparison uninformative: the candidates all weigh 0
         levels = pd.DataFrame(index=blocking.candidates(left_std, right_std, plan))
-    weighed, parameters = estimation.parameters_for(left_std, right_std, levels, plan.spec)
+    levels = with_confirmed_pairs(levels, left_std, right_std, plan.spec, review)
+    labels = exact = None
+    if review is not None:
+        labels = review.labels(levels.index)
+        exact = exact_pairs(left_std, right_std, levels.index, plan.spec)
+    weighed, parameters = estimation.parameters_for(left_std, right_std, levels, plan.spec,
+                                                    labels=labels, exact=exact)
     return levels, weighed, plan, parameters
 
 
 def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpec, *,
                   reference_date: dt.date, engine: str | None = None,
                   diagnostics: list | None = None,
-                  plan: blocking.BlockingPlan | None = None) -> pd.DataFrame:
+                  plan: blocking.BlockingPlan | None = None,
+                  decisions: pd.DataFrame | None = None) -> pd.DataFrame:
     """As ``link_source``, for records already standardised (each source once, not per use).
 
     Every engine links from the same blocking plan (``blocking.plan``: pairs counted and
@@ -68,21 +80,30 @@ def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpe
     and classification. ``diagnostics``, when given, receives one dict describing this link
     (passes, pair counts, what was dropped and why, where m and u came from): no record data.
     ``engine``: a name of ``linkage.engines`` (None: the package default).
+    ``decisions``: a reviewer's decisions on pairs of these records (``inputs.decisions``),
+    which override the classifier and label pairs for the estimate of m (``linkage.review``).
     """
     chosen = engines.get(engine)
     chosen.require()  # an optional extra missing: one line naming it, before any work
+    if decisions is not None and len(decisions) and not chosen.scores_pairs:
+        raise DecisionsError(f"review decisions need an engine that scores pairs; "
+                             f"{chosen.name} does not")
 
     for side, frame in (("left", left_std), ("right", right_std)):
         check_standardised(frame, f"standardise -> link ({side} records)")
     weights: dict[str, list[list[float]]] = {}
+    review = None
     if chosen.scores_pairs:
-        levels, weighed, plan, parameters = score(left_std, right_std, spec, engine, plan)
-        outcomes = classify(left_std, right_std, levels, weighed, reference_date=reference_date)
+        review = Review.of(decisions, left_std, right_std)
+        levels, weighed, plan, parameters = score(left_std, right_std, spec, engine, plan,
+                                                  review)
+        outcomes = classify(left_std, right_std, levels, weighed, reference_date=reference_date,
+                            review=review)
         weights = {c.name: [[lv.m, lv.u] for lv in c.levels] for c in weighed.comparisons}
         if spec.one_to_one and spec.find_duplicates:  # copies of one child share its match
             outcomes = duplicates.take_copies_matches(
-                left_std, outcomes, spec, _scored_link(engine),
-                reference_date=reference_date)
+                left_std, outcomes, spec, _scored_link(engine), reference_date=reference_date,
+                decided=None if review is None else review.left)
     else:
         plan, parameters = plan or blocking.plan(left_std, right_std, spec), "not used"
         outcomes = chosen.link(left_std, right_std, plan, reference_date=reference_date)
@@ -92,6 +113,9 @@ def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpe
             "passes": [list(p) for p in plan.passes], "pair_counts": list(plan.counts),
             "uninformative": list(plan.uninformative), "notes": list(plan.notes),
             "parameters": parameters,
+            # decisions given for this link, and how many were on pairs of its records
+            "review": {"given": 0 if decisions is None else len(decisions),
+                       "applied": 0 if review is None else len(review.left)},
             # how each side's numeric dates were read ("auto": the order chosen, and on what)
             "date_order": {"left": left_std.attrs.get("date_order", {}),
                            "right": right_std.attrs.get("date_order", {})},
@@ -121,7 +145,7 @@ def link_authority(
     sources: dict[str, pd.DataFrame], spec: LinkSpec, *, reference_date: dt.date,
     engine: str | None = None, central: pd.DataFrame | None = None,
     diagnostics: list | None = None, prepared: dict[str, pd.DataFrame] | None = None,
-    shared: dict | None = None,
+    shared: dict | None = None, decisions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One outcome row per received record of one LA (NWSSP then independent schools).
 
@@ -132,6 +156,9 @@ def link_authority(
     ``shared``: a dict kept by the caller across calls that link the same ``prepared`` sources
     with the same ``spec`` (one engine, then another): each source's right-hand records,
     blocking plan and candidate pairs are made once and reused.
+
+    ``decisions``: a reviewer's decisions on this LA's pairs (``inputs.decisions.for_authority``),
+    applied to the link of the source they concern.
     """
     if prepared is None:  # standardised once per LA, however many engines link it
         prepared = prepare_sources(sources, reference_date)
@@ -139,6 +166,7 @@ def link_authority(
     outcomes = []
     for source in RECEIVED_SOURCES:
         left = prepared[source]
+        decided = None if decisions is None else decisions[decisions["source"] == source]
         if central is None or source != NWSSP:
             if source not in shared:
                 right = _targets(prepared, source)
@@ -146,7 +174,8 @@ def link_authority(
             right, plan = shared[source]
             outcomes.append(link_prepared(left, right, spec, engine=engine,
                                           reference_date=reference_date,
-                                          diagnostics=_for(diagnostics, source), plan=plan))
+                                          diagnostics=_for(diagnostics, source), plan=plan,
+                                          decisions=decided))
             continue
         right = _targets(prepared, source)
 
@@ -155,7 +184,7 @@ def link_authority(
         rest = left[~left["record_id"].isin(kept["record_id"])].reset_index(drop=True)
         right = right[~right["record_id"].isin(claimed)].reset_index(drop=True)
         local = link_prepared(rest, right, spec, engine=engine, reference_date=reference_date,
-                              diagnostics=_for(diagnostics, source))
+                              diagnostics=_for(diagnostics, source), decisions=decided)
         both = pd.concat([kept, local], ignore_index=True).set_index("record_id")
         outcomes.append(both.loc[left["record_id"]].reset_index()[local.columns])
     return pd.concat(outcomes, ignore_index=True)

@@ -19,7 +19,16 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from cme_eval.inputs.schema import NOT_MATCHED, OUT_OF_SCOPE, OUTCOME_COLUMNS, PARTIAL, PERFECT
+from cme_eval.inputs.schema import (
+    CONFIRMED,
+    NAME_VARIANT,
+    NOT_MATCHED,
+    OUT_OF_SCOPE,
+    OUTCOME_COLUMNS,
+    PARTIAL,
+    PERFECT,
+    REJECTED,
+)
 from cme_eval.inputs.standardised import (
     ADDRESS_STD,
     DOB_INT,
@@ -28,6 +37,7 @@ from cme_eval.inputs.standardised import (
     SURNAME_STD,
     present,
 )
+from cme_eval.linkage.review import Review
 from cme_eval.linkage.rules import jaro_winkler
 from cme_eval.linkage.spec import TWIN_GUARD, LinkSpec
 from cme_eval.schooling import in_scope_mask
@@ -60,7 +70,9 @@ def pair_weights(levels: pd.DataFrame, spec: LinkSpec, left: pd.DataFrame | None
     return pd.Series(total, index=levels.index)
 
 
-def _exact(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.MultiIndex, spec: LinkSpec):
+def exact_pairs(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.MultiIndex,
+                spec: LinkSpec) -> np.ndarray:
+    """Per pair, whether it is exact on every column of ``spec.perfect_on`` (the perfect rule)."""
     li, ri = pairs.get_level_values(0), pairs.get_level_values(1)
     exact = np.ones(len(pairs), dtype=bool)
     for column in spec.perfect_on:
@@ -72,17 +84,24 @@ def _exact(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.MultiIndex, spec: 
 def one_to_one(candidates: pd.DataFrame, *, unique_right: bool = True) -> pd.DataFrame:
     """Greedy best-first assignment: exact pairs first, then by weight; ties broken by position.
 
-    ``candidates`` has columns left, right, exact, weight. Returns the assigned rows. With
+    ``candidates`` has columns left, right, exact, weight, and optionally ``confirmed`` (a
+    reviewer's match, ``linkage.review``): confirmed pairs come first, and may share a right
+    record (the reviewer saw two copies of one child). Returns the assigned rows. With
     ``unique_right=False`` each left record simply takes its best candidate.
     """
+    keys = ["exact", "weight", "left", "right"]
+    if "confirmed" in candidates:
+        keys.insert(0, "confirmed")
     ordered = candidates.sort_values(
-        ["exact", "weight", "left", "right"], ascending=[False, False, True, True], kind="stable"
-    )
+        keys, ascending=[False] * (len(keys) - 2) + [True, True], kind="stable")
     if not unique_right:
         return ordered.drop_duplicates("left")
+    confirmed = (ordered["confirmed"].to_numpy() if "confirmed" in ordered
+                 else np.zeros(len(ordered), dtype=bool))
     used_left, used_right, keep = set(), set(), []
-    for row, lpos, rpos in zip(ordered.index, ordered["left"], ordered["right"], strict=True):
-        if lpos in used_left or rpos in used_right:
+    for row, lpos, rpos, sure in zip(ordered.index, ordered["left"], ordered["right"],
+                                     confirmed, strict=True):
+        if lpos in used_left or (rpos in used_right and not sure):
             continue
         used_left.add(lpos)
         used_right.add(rpos)
@@ -97,10 +116,13 @@ def classify(
     spec: LinkSpec,
     *,
     reference_date: dt.date,
+    review: Review | None = None,
 ) -> pd.DataFrame:
     """One outcome row per left record, in left order (left and right are positionally indexed).
 
     ``left`` and ``right`` are standardised records; ``right`` also has ``dataset``.
+    ``review``: a reviewer's decisions, which override the rules for the pairs they decide:
+    a confirmed pair is assigned first whatever its weight, a rejected one never.
     """
     n = len(left)
     known_dob = left["dob_parsed"].notna().to_numpy()
@@ -111,13 +133,21 @@ def classify(
             "left": levels.index.get_level_values(0).to_numpy(dtype=int),
             "right": levels.index.get_level_values(1).to_numpy(dtype=int),
             "weight": pair_weights(levels, spec, left, right).to_numpy(),
-            "exact": _exact(left, right, levels.index, spec),
+            "exact": exact_pairs(left, right, levels.index, spec),
         }
     )
     cand["guarded"], cand["differs"] = guarded(left, right, levels, spec,
                                                cand["left"].to_numpy(), cand["right"].to_numpy())
+    rejected: set[int] = set()
+    if review is not None:
+        label = review.labels(levels.index)
+        cand["confirmed"] = label == 1
+        rejected = set(cand.loc[label == 0, "left"])
+        cand = cand[label != 0]
     cand = cand[in_scope[cand["left"].to_numpy()]]
-    strong = cand[cand.exact | ((cand.weight >= spec.partial_min_weight) & ~cand.guarded)]
+    sure = cand["confirmed"] if review is not None else False
+    strong = cand[sure | cand.exact
+                  | ((cand.weight >= spec.partial_min_weight) & ~cand.guarded)]
     guarded_only = set(cand.loc[cand.guarded & (cand.weight >= spec.partial_min_weight), "left"])
     had_strong = set(strong["left"])
     assigned = one_to_one(strong, unique_right=spec.one_to_one).set_index("left")
@@ -128,6 +158,8 @@ def classify(
     n_strong = near["left"].value_counts()
 
     differs = set(assigned.index[assigned["differs"].to_numpy()])
+    confirmed = (set(assigned.index[assigned["confirmed"].to_numpy()]) if review is not None
+                 else set())
     pos = assigned.index.to_numpy(dtype=int)
     outcome = outcomes_of(in_scope, pos, assigned["exact"].to_numpy())
     score = np.full(n, np.nan)
@@ -144,10 +176,18 @@ def classify(
             parts.append("outside compulsory school age on the reference date")
         elif outcome[i] == PERFECT:
             parts.append("exact on standardised name, date of birth and postcode")
+            if i in confirmed:
+                parts.append(CONFIRMED)
+        elif i in confirmed:
+            parts.append(f"{CONFIRMED}; match weight {score[i]:.1f}")
         elif outcome[i] == PARTIAL:
             parts.append(f"match weight {score[i]:.1f} >= {spec.partial_min_weight:g}")
             if i in differs:
-                parts.append("forename differs: name variant unknown to the linker?")
+                parts.append(NAME_VARIANT)
+        elif i in rejected:
+            parts.append(f"{REJECTED}: its candidate was judged another child")
+            if not np.isnan(score[i]):
+                parts.append(f"best other weight {score[i]:.1f}")
         elif np.isnan(score[i]):
             parts.append("no candidate in any blocking pass")
         elif i in had_strong:
@@ -158,7 +198,9 @@ def classify(
                          "review")
         else:
             parts.append(f"best weight {score[i]:.1f} below {spec.partial_min_weight:g}")
-        if n_strong.get(i, 0) > 1 and outcome[i] in (PERFECT, PARTIAL):
+        if i in rejected and outcome[i] in (PERFECT, PARTIAL):
+            parts.append("another candidate was judged not a match by review")
+        if n_strong.get(i, 0) > 1 and outcome[i] in (PERFECT, PARTIAL) and i not in confirmed:
             parts.append(f"review: {n_strong[i]} strong candidates")
         if not known_dob[i]:
             parts.append("age unknown: kept in scope")

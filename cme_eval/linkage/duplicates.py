@@ -30,14 +30,14 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from cme_eval.inputs.schema import NOT_MATCHED, PARTIAL, PERFECT
+from cme_eval.inputs.schema import DUPLICATE_REASON, NOT_MATCHED, PARTIAL, PERFECT
 from cme_eval.inputs.standardised import DOB_INT, FORENAME_STD, SURNAME_STD, present
 from cme_eval.linkage.blocking import LinkWarning
 from cme_eval.linkage.spec import LinkSpec
 
 # The worst level of each comparison a copy may have (levels of ``spec.NAME_LEVELS`` ...).
 COPY_GUARDS = (("forename", 1), ("surname", 1), ("dob", 1), ("postcode", 1))
-DUPLICATE = "duplicate of {copy}: takes its match"
+DUPLICATE = DUPLICATE_REASON
 
 
 def dedupe_spec(spec: LinkSpec) -> LinkSpec:
@@ -54,17 +54,21 @@ def dedupe_spec(spec: LinkSpec) -> LinkSpec:
 
 def take_copies_matches(left_std: pd.DataFrame, outcomes: pd.DataFrame, spec: LinkSpec,
                         link: Callable[..., pd.DataFrame], *,
-                        reference_date: dt.date) -> pd.DataFrame:
+                        reference_date: dt.date,
+                        decided: np.ndarray | None = None) -> pd.DataFrame:
     """``outcomes`` (one row per record of ``left_std``, in order) with each unmatched record
     that is a copy of a matched one given that record's match (see the module docstring).
 
     ``link(left, right, spec, reference_date=...)`` links two standardised frames with the
     engine of the first link (scoring engines only). Returns ``outcomes`` itself when no record
-    is both unmatched and a copy."""
+    is both unmatched and a copy. ``decided``: positions of records a reviewer decided on,
+    whose outcome the review settles (never taken for a copy)."""
     outcome = outcomes["outcome"].to_numpy()
     known = np.ones(len(left_std), dtype=bool)
     for column in (FORENAME_STD, SURNAME_STD, DOB_INT):
         known &= present(left_std[column], column)
+    if decided is not None:
+        known[decided] = False
     unmatched = np.flatnonzero((outcome == NOT_MATCHED) & known)
     matched = np.flatnonzero(np.isin(outcome, (PERFECT, PARTIAL)))
     if not len(unmatched) or not len(matched):

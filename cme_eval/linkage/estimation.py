@@ -21,6 +21,7 @@ Pure numpy over the level matrix (``comparisons.compare``): engine-independent.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -86,9 +87,12 @@ def estimate_u(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec, *, seed:
 
 
 def estimate_m(levels: pd.DataFrame, spec: LinkSpec, u: dict[str, np.ndarray], *,
-               prior: float = 0.3, iterations: int = 30, tol: float = 1e-6):
+               prior: float = 0.3, iterations: int = 30, tol: float = 1e-6,
+               labels: np.ndarray | None = None):
     """EM for m (and the share of matches among candidates) with u fixed, smoothed towards the
-    declared m."""
+    declared m. ``labels`` (per pair: 1 a match, 0 not, NaN unknown; ``linkage.review``) hold
+    the labelled pairs' posteriors at their labels: a semi-supervised EM."""
+    known = None if labels is None else ~np.isnan(labels)
     mats = {c.name: levels[c.name].to_numpy() for c in spec.comparisons}
     declared_m = declared(spec, "m")
     m = dict(declared_m)
@@ -102,6 +106,8 @@ def estimate_m(levels: pd.DataFrame, spec: LinkSpec, u: dict[str, np.ndarray], *
             log_m[ok] += np.log(m[c.name][g[ok]])
             log_u[ok] += np.log(u[c.name][g[ok]])
         p = 1 / (1 + np.exp(np.clip(log_u - log_m, -700, 700)))
+        if known is not None:
+            p[known] = cast(np.ndarray, labels)[known]
         new_lam = float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
         new_m = {c.name: smoothed(mats[c.name], declared_m[c.name], p)
                  for c in spec.comparisons}
@@ -132,11 +138,42 @@ def too_few(n_left: int, n_right: int, spec: LinkSpec) -> str | None:
     return None
 
 
+def labelled_m(levels: pd.DataFrame, spec: LinkSpec, labels: np.ndarray,
+               exact: np.ndarray) -> dict[str, np.ndarray]:
+    """m from labelled matches, for a spec that declares m (``estimate_m`` off) given a
+    reviewer's decisions: a stratified count of each level among known matches, smoothed
+    towards the declared m by ``PRIOR_PAIRS``.
+
+    Two strata of matches are known. Exact pairs (the perfect rule) are matches by definition
+    and count once each. Reviewed pairs are a sample of the partial band only, so counting them
+    once would under-represent the band when a reviewer decided part of it: each confirmed
+    pair counts for ``records in the band / pairs decided`` (at least 1), the band being the
+    records with a non-exact candidate at or above the partial weight under the declared m.
+    A pair judged not a match counts for nothing."""
+    weights = sum(np.append(np.asarray(c.weights()), 0.0)[levels[c.name].to_numpy()]
+                  for c in spec.comparisons)
+    left = levels.index.get_level_values(0).to_numpy()
+    band = ~exact & (np.asarray(weights) >= spec.partial_min_weight)
+    in_band = np.setdiff1d(np.unique(left[band]), left[exact]).size
+    decided = ~np.isnan(labels) & ~exact
+    scale = max(1.0, in_band / max(1, int(decided.sum())))
+    w = np.where(exact & (labels != 0), 1.0, 0.0) + np.where((labels == 1) & ~exact, scale, 0.0)
+    prior = declared(spec, "m")
+    return {c.name: smoothed(levels[c.name].to_numpy(), prior[c.name], w)
+            for c in spec.comparisons}
+
+
 def parameters_for(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame,
-                   spec: LinkSpec, seed: int = 1) -> tuple[LinkSpec, str]:
+                   spec: LinkSpec, seed: int = 1, labels: np.ndarray | None = None,
+                   exact: np.ndarray | None = None) -> tuple[LinkSpec, str]:
     """The spec with m and/or u estimated from these records as it asks, and a note saying
-    where its m and u came from ('declared', 'estimated ...' or why not estimated)."""
-    if not (spec.estimate_u or spec.estimate_m):
+    where its m and u came from ('declared', 'estimated ...' or why not estimated).
+
+    ``labels``: per candidate pair, a reviewer's decision (1 a match, 0 not, NaN undecided),
+    with ``exact`` (the perfect rule per pair). They re-estimate m: inside the EM when the spec
+    estimates m (``estimate_m``), otherwise from the labelled pairs (``labelled_m``)."""
+    labelled = 0 if labels is None or not len(levels) else int((~np.isnan(labels)).sum())
+    if not (spec.estimate_u or spec.estimate_m or labelled):
         return spec, "declared"
     if left.empty or right.empty:
         return spec, "declared (nothing to link)"
@@ -145,7 +182,17 @@ def parameters_for(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame
         warn(reason)
         return spec, reason
     u = estimate_u(left, right, spec, seed=seed) if spec.estimate_u else declared(spec, "u")
-    m = (estimate_m(levels, spec, u)[0] if spec.estimate_m and len(levels)
-         else declared(spec, "m"))
+    if spec.estimate_m and len(levels):
+        m = estimate_m(levels, spec, u, labels=labels)[0]
+    elif labelled:
+        m = labelled_m(levels, spec, cast(np.ndarray, labels),
+                       np.zeros(len(levels), dtype=bool) if exact is None else exact)
+    else:
+        m = declared(spec, "m")
     which = " and ".join(w for w, on in (("u", spec.estimate_u), ("m", spec.estimate_m)) if on)
-    return with_parameters(spec, m, u), f"{which} estimated from these records"
+    notes = [f"{which} estimated from these records" if which else "u declared"]
+    if labelled and spec.estimate_m:
+        notes.append(f"m with {labelled:,} pairs labelled by review")
+    elif labelled:
+        notes.append(f"m from the exact pairs and {labelled:,} pairs labelled by review")
+    return with_parameters(spec, m, u), "; ".join(notes)

@@ -46,6 +46,10 @@ COLUMNS = {
     "replicate_p2_5": "Replicates: 2.5th percentile",
     "replicate_p97_5": "Replicates: 97.5th percentile",
     "published_in_replicate_interval": "Published value within the replicates' 95% range",
+    "partial_duplicate_of_matched": "Partial: a copy of a matched child (sent twice)",
+    "partial_forename_differs": "Partial: forename differs",
+    "matched_confirmed_by_review": "Matched: confirmed by review",
+    "not_matched_rejected_by_review": "Not matched: candidate rejected by review",
 }
 VALUES = {
     "maintained_own_la": "Maintained school, own LA",

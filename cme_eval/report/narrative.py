@@ -150,12 +150,22 @@ def las_of(scenario: Scenario) -> str:
 
 def _table_5_1(story: Story) -> html.Section:
     t51 = story.released["table_5_1"]
+    notes = story.released["table_5_1_notes"]
     return html.Section(
         "Records received and matched (Table 5.1)",
         ("Every record received has exactly one outcome, so each row adds up: received = "
          "perfect + partial + not matched + out of scope. This was checked for every row "
-         "before any table was written.",),
-        tables=(("Table 5.1: records received and matched, by authority and source", t51),),
+         "before any table was written.",
+         "The second table says what some of those counts hold. A child sent twice in one "
+         "extract is one child: the copy takes its twin copy's match and is counted as a "
+         "partial match (worth a look), never as a potential CME. A partial match whose "
+         "forename differs may be a name the linker does not know, or a sibling: each is for "
+         "review. When a reviewer's decisions were given back (--decisions), the pairs they "
+         "confirmed are matched (partially, or perfectly when exact) and a record whose "
+         "candidate they rejected is not matched, unless another candidate matches it."),
+        tables=(("Table 5.1: records received and matched, by authority and source", t51),
+                ("Of Table 5.1's counts: copies sent twice, forenames that differ and review "
+                 "decisions", notes)),
         figures=(("Share of records received by outcome, per local authority",
                   story.figs["outcomes_by_authority"], figures.outcomes_alt_text(t51)),),
     )

@@ -99,6 +99,7 @@ def _working_list(name: str) -> Callable[[Evidence], pd.DataFrame]:
 
 PER_LA = (
     PerLa("table_5_1", lambda ev: tables.table_5_1_for(ev.authority, ev.outcomes)),
+    PerLa("table_5_1_notes", lambda ev: tables.table_5_1_notes_for(ev.authority, ev.outcomes)),
     PerLa("table_6_1", lambda ev: tables.table_6_1_for(
         ev.authority, ev.outcomes, ev.sources[CME_REGISTER], unresolved=ev.unresolved)),
     PerLa("potential_cme_breakdown",
@@ -212,6 +213,15 @@ POOLED = (
            protect=protect_table_5_1, sheet="Table_5_1",
            title="Records received and matched, by authority and source"
                  "$$note1$$$$note2$$$$note4$$"),
+    # Parts of Table 5.1's counts a reader should know of: copies sent twice, forenames that
+    # differ, review decisions (the published columns keep their meaning).
+    Pooled("table_5_1_notes", lambda p, done: tables.with_pooled_rows(
+        p.per_la["table_5_1_notes"], ["source"]),
+           protect=lambda t: disclosure.protect(t, list(tables.NOTES), disclosure.Additivity(
+               group_by="authority", label_column="source", total_label=TOTAL)),
+           sheet="Table_5_1_notes",
+           title="Of Table 5.1's counts: copies sent twice, forenames that differ and review "
+                 "decisions$$note4$$"),
     Pooled("table_6_1", lambda p, done: tables.table_6_1([p.per_la["table_6_1"]]),
            protect=lambda t: disclosure.protect(t, [c for c in T61_COUNTS if c in t],
                                                 disclosure.Additivity()),
@@ -253,7 +263,8 @@ POOLED = (
            title="Files of the inputs that could not be read, and why"),
 )
 # The order of the sheets (the tables' order above is the order they are made in).
-SHEET_ORDER = ("Table_5_1", "Table_6_1", "Potential_CME", "Workload", "Published", "Methods",
+SHEET_ORDER = ("Table_5_1", "Table_5_1_notes", "Table_6_1", "Potential_CME", "Workload",
+               "Published", "Methods",
                "Linkage_quality", "Replicates")
 
 

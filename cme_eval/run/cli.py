@@ -188,6 +188,10 @@ def _parser() -> argparse.ArgumentParser:
     p_run.add_argument("--replicates-from", type=Path, metavar="DIR",
                        help="a cme-eval replicate folder of the same scenario, seed, scale "
                        "and LAs: the report shows the replicates' range beside its figures")
+    p_run.add_argument("--decisions", type=Path, metavar="FILE",
+                       help="a reviewer's decisions on partial matches (the partial_for_review "
+                       "list, or outcomes.csv rows, with a decision column: match / not a "
+                       "match): they override the matching for those pairs and teach it m")
     _verbosity(p_run)
 
     p_gen = sub.add_parser(
@@ -223,6 +227,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="notebooks run at once (default 1)")
     p_ev.add_argument("--force", action="store_true",
                       help="clear DIR first if it holds another run")
+    p_ev.add_argument("--decisions", type=Path, metavar="FILE",
+                      help="a reviewer's decisions on partial matches (the partial_for_review "
+                      "list, or outcomes.csv rows, with a decision column: match / not a "
+                      "match): they override the matching for those pairs and teach it m")
     _verbosity(p_ev)
 
     p_cmp = sub.add_parser(
@@ -388,7 +396,8 @@ def _run(args: argparse.Namespace) -> None:
                                                 Path("reports"))
     folder = run(RunRequest(args.scenario, out, args.authorities, args.seed, args.scale,
                             args.workers, force=args.force, progress=not args.quiet,
-                            replicates_from=args.replicates_from, loaded=scenario))
+                            replicates_from=args.replicates_from, loaded=scenario,
+                            decisions=args.decisions))
     print(f"Report written to {folder / 'report.html'}")
 
 
@@ -425,7 +434,7 @@ def _evaluate(args: argparse.Namespace) -> None:
         overrides["dates"] = {"nhs_extract": args.extract_date}
     folder = run(RunRequest(EVALUATE_SCENARIO, args.out, (args.authority,), workers=args.workers,
                             force=args.force, progress=not args.quiet, inputs_dir=inputs,
-                            overrides=overrides))
+                            overrides=overrides, decisions=args.decisions))
     for warning in read_warnings(folder):
         print(f"cme-eval: warning: {one_line(warning)}", file=sys.stderr)
     print(f"Report written to {folder / 'report.html'}; working lists (record-level, "

@@ -36,7 +36,9 @@ from tqdm import tqdm
 
 from cme_eval import shipped, wales
 from cme_eval.config import Scenario, resolved_settings
+from cme_eval.evaluate.without_truth import RESTRICTED
 from cme_eval.exceptions import CmeEvalError
+from cme_eval.inputs import decisions
 from cme_eval.run import folder as run_folder
 from cme_eval.run.scenario import load as load_scenario
 from cme_eval.run.stages import Run
@@ -94,6 +96,9 @@ class RunRequest:
     # The scenario as the command already loaded and checked it with these parameters (one
     # load per command); None: loaded here.
     loaded: Scenario | None = None
+    # ``--decisions``: a reviewer's decisions on partial matches, for the link of this run
+    # only (``inputs.decisions``); read and checked before anything runs.
+    decisions: Path | None = None
 
 
 def in_workers(authorities: list[str], workers: int, cwd: Path, work) -> None:
@@ -306,6 +311,8 @@ def run(request: RunRequest) -> Path:
     scenario = request.loaded or load_scenario(
         request.scenario, seed=request.seed, scale=request.scale,
         authorities=list(request.authorities) or None, overrides=request.overrides)
+    review = (None if request.decisions is None
+              else decisions.read(Path(request.decisions).expanduser()))
     replicates = None
     if request.replicates_from is not None:
 
@@ -316,6 +323,7 @@ def run(request: RunRequest) -> Path:
                            inputs={"INPUTS_DIR": request.inputs_dir,
                                    "--replicates-from": request.replicates_from})
     _write_scenario(request, out)
+    decisions.store(review, out / RESTRICTED)  # or none, when an earlier run had some
     shutil.rmtree(out / REPLICATES_DIR, ignore_errors=True)  # none from an earlier run
     if replicates is not None:
 

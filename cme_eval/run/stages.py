@@ -29,7 +29,7 @@ from cme_eval.evaluate import compare
 from cme_eval.evaluate.follow_up import follow_up, true_status_of
 from cme_eval.evaluate.without_truth import WITHOUT_TRUTH
 from cme_eval.fileio import read_csv, write_csv
-from cme_eval.inputs import seams
+from cme_eval.inputs import decisions, seams
 from cme_eval.inputs.ingest import (
     read_authority,
     read_records,
@@ -201,6 +201,20 @@ class Run:
         blob = json.dumps(settings, sort_keys=True).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()
 
+    @property
+    def decisions_dir(self) -> Path:
+        """Where the command keeps a reviewer's decisions for the link (``--decisions``)."""
+        return self.run_dir / outputs.RESTRICTED
+
+    def stage_fingerprint(self, stage: str, authority: str) -> str:
+        """``fingerprint`` and, for the stages from the link on, the reviewer's decisions
+        given to this run: new decisions link again; the population is not made again."""
+        kept = self.decisions_dir / decisions.STORED
+        if stage == "generate" or not kept.is_file():
+            return self.fingerprint(authority)
+        both = self.fingerprint(authority) + hashlib.sha256(kept.read_bytes()).hexdigest()
+        return hashlib.sha256(both.encode()).hexdigest()
+
     # -- stage markers ----------------------------------------------------------------------
     def _marker(self, stage: str, authority: str) -> Path:
         return self.la_dir(authority) / f".stage-{stage}.json"
@@ -209,12 +223,12 @@ class Run:
         marker = self._marker(stage, authority)
         if not marker.is_file():
             return False
-        return json.loads(marker.read_text())["fingerprint"] == self.fingerprint(authority)
+        done = json.loads(marker.read_text())["fingerprint"]
+        return done == self.stage_fingerprint(stage, authority)
 
     def mark_done(self, stage: str, authority: str) -> None:
-        self._marker(stage, authority).write_text(
-            json.dumps({"stage": stage, "fingerprint": self.fingerprint(authority)}) + "\n"
-        )
+        self._marker(stage, authority).write_text(json.dumps(
+            {"stage": stage, "fingerprint": self.stage_fingerprint(stage, authority)}) + "\n")
 
     def require(self, stage: str, authority: str) -> None:
         """Run ``stage`` (and what it needs) for ``authority`` unless it is already current."""
@@ -267,13 +281,16 @@ def _link(run: Run, authority: str) -> pd.DataFrame:
     for name, frame in sources.items():  # the seam where ingest hands over
         seams.check_records(frame, name, f"{authority}: ingest -> link")
     main, ref = run.scenario.linkage.engine, run.scenario.dates.nhs_extract
+    review = decisions.stored(run.decisions_dir)
+    decided = None if review is None else decisions.for_authority(
+        review, authority, list(run.scenario.authorities), sources)
     diagnostics: list[dict] = []
     prepared = prepare_sources(sources, ref)
     shared: dict = {}  # right-hand records, blocking plans and pairs, made once for every engine
     with engines_for(run.scenario, [main, *compare_engines(run)]):
         outcomes = link_authority(sources, run.spec, engine=main, reference_date=ref,
                                   central=central_outcomes, diagnostics=diagnostics,
-                                  prepared=prepared, shared=shared)
+                                  prepared=prepared, shared=shared, decisions=decided)
         # one outcome per received record, allowed values, unique ids: or a one-line SeamError
         seams.check_outcomes(outcomes, sources, f"{authority}: link -> evaluate")
         write_csv(outcomes, run.la_dir(authority) / "outcomes.csv")

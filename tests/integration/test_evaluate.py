@@ -45,6 +45,23 @@ def protected(extracts):
     return out
 
 
+@pytest.fixture(scope="module")
+def reviewed(extracts, exact):
+    """The exact run's partial list given back with a reviewer's decisions (a third confirmed,
+    a third rejected, the rest left blank) and evaluated again (issue 23, point 4)."""
+    partial = read_csv(exact / "restricted" / "partial_for_review.csv")
+    third = len(partial) // 3
+    assert third >= 3
+    partial["decision"] = (["Match"] * third + ["not a match"] * third
+                           + [""] * (len(partial) - 2 * third))
+    given = extracts / "partial_reviewed.csv"
+    partial.to_csv(given, index=False, encoding="utf-16", sep="\t")  # Excel, "Unicode text"
+    out = extracts / "reviewed"
+    assert main(["evaluate", str(extracts / "generated" / "inputs"), "--authority", LA,
+                 "--out", str(out), "--no-disclosure-control", "--decisions", str(given)]) == 0
+    return out, partial
+
+
 def test_table_5_1_equals_the_synthetic_runs(extracts, exact):
     ours = pd.read_csv(exact / "table_5_1.csv")
     theirs = pd.read_csv(extracts / "synthetic-run" / "table_5_1.csv")
@@ -98,10 +115,10 @@ def _personal_values(inputs) -> set[str]:
     return values
 
 
-def test_no_record_level_value_outside_restricted(extracts, exact, protected):
+def test_no_record_level_value_outside_restricted(extracts, exact, protected, reviewed):
     values = _personal_values(extracts / "generated" / "inputs")
     assert len(values) > 100
-    for folder in (exact, protected):
+    for folder in (exact, protected, reviewed[0]):
         restricted = (folder / "restricted" / "unmatched_for_follow_up.csv").read_text("utf-8")
         assert sum(v in restricted for v in values) > 10  # the check can find them
         for path in folder.rglob("*"):
@@ -174,3 +191,56 @@ def test_the_evaluation_report_speaks_in_words(protected):
     # file and folder names are shown as the LA's folder has them, so that they can be found
     text = re.sub(r"[\w-]+(?:\.(?:csv|xlsx|ods|txt)\b|/)", "", text)
     assert re.findall(r"\b[a-z0-9]+_[a-z0-9_]+\b", re.sub(r"<[^>]+>", " ", text)) == []
+
+
+def test_a_reviewers_decisions_override_the_matching_and_are_counted(exact, reviewed):
+    out, given = reviewed
+    outcomes = read_csv(out / "authorities" / "powys" / "outcomes.csv").set_index("record_id")
+    confirmed = given[given["decision"] == "Match"]
+    rejected = given[given["decision"] == "not a match"]
+    mine = outcomes.loc[confirmed["record_id"]]
+    assert (mine["matched_record_id"].to_numpy() == confirmed["matched_record_id"]).all()
+    assert mine["reason"].str.contains("confirmed by review").all()
+    theirs = outcomes.loc[rejected["record_id"]]
+    assert (theirs["matched_record_id"].to_numpy() != rejected["matched_record_id"]).all()
+    # every record still has one outcome, and the received counts are unchanged
+    before = pd.read_csv(exact / "table_5_1.csv")
+    after = pd.read_csv(out / "table_5_1.csv")
+    pd.testing.assert_series_equal(before["received"], after["received"])
+    notes = pd.read_csv(out / "table_5_1_notes.csv").set_index(["authority", "source"])
+    assert notes.loc[(LA, "Total"), "matched_confirmed_by_review"] == len(confirmed)
+    assert notes.loc[(LA, "Total"), "not_matched_rejected_by_review"] == (
+        theirs["outcome"] == "not_matched").sum() > 0
+    # the rejected and now unmatched are followed up, with the reason; the list given back
+    # next time keeps the decisions already made
+    follow = read_csv(out / "restricted" / "unmatched_for_follow_up.csv")
+    assert follow["reason"].str.startswith("not a match by review").sum() == notes.loc[
+        (LA, "Total"), "not_matched_rejected_by_review"]
+    again = read_csv(out / "restricted" / "partial_for_review.csv")
+    assert set(again.loc[again["decision"] == "match", "record_id"]) == set(
+        mine.index[mine["outcome"] == "partial"])
+    diagnostics = (out / "authorities" / "powys" / "linkage_diagnostics.json").read_text()
+    assert f'"given": {len(confirmed) + len(rejected)}' in diagnostics
+    assert "pairs labelled by review" in diagnostics
+
+
+def test_a_bad_decisions_file_stops_in_one_line_without_values(extracts, exact, tmp_path,
+                                                               capsys):
+    partial = read_csv(exact / "restricted" / "partial_for_review.csv")
+    partial["decision"] = ""
+    partial.loc[1, "decision"] = partial.loc[1, "forename"]  # a name typed in the wrong column
+    given = tmp_path / "partial_reviewed.csv"
+    partial.to_csv(given, index=False)
+    assert main(["evaluate", str(extracts / "generated" / "inputs"), "--authority", LA,
+                 "--out", str(tmp_path / "out"), "--decisions", str(given)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("cme-eval: error: decisions file partial_reviewed.csv, row 3, column "
+                   "decision: a value other than 'match' or 'not a match' (text)")
+    partial.loc[1, "decision"] = "match"
+    partial.loc[1, "matched_record_id"] = "nwssp:999999"
+    partial.to_csv(given, index=False)
+    assert main(["evaluate", str(extracts / "generated" / "inputs"), "--authority", LA,
+                 "--out", str(tmp_path / "out"), "--decisions", str(given), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "partial_reviewed.csv, row 3, column matched_record_id: no record" in err
+    assert "999999" not in err and len(err.strip().splitlines()) == 1
