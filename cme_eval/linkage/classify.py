@@ -43,6 +43,10 @@ from cme_eval.linkage.spec import TWIN_GUARD, LinkSpec
 from cme_eval.schooling import in_scope_mask
 
 TF_FLOOR = 1e-5
+# A sibling elsewhere is a twin there to see only if its forename could be the other side's:
+# Jaro-Winkler at least this (the twin guard's own level, 'JW >= 0.80'). A child of the same
+# surname born the same day whose forename merely agrees less badly is no evidence.
+TWIN_AGREES = 0.80
 
 
 def pair_weights(levels: pd.DataFrame, spec: LinkSpec, left: pd.DataFrame | None = None,
@@ -245,13 +249,15 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
     record of the same surname and date of birth on the same side as one of the pair's (the
     right beside ``ri``, or the left beside ``li``) that is either at the same home (postcode
     or address) under another forename, or anywhere under a forename that agrees better with
-    the other side's than the pair's own do (Jaro-Winkler). Then the different forename may be
-    that sibling's, not a variant.
+    the other side's than the pair's own do, and well (Jaro-Winkler, at least ``TWIN_AGREES``).
+    Then the different forename may be that sibling's, not a variant.
 
     A home is not required: one twin's record is often at an old address when the other's is
     not (on Cardiff, requiring it, 16 pairs of twins were merged). Elsewhere, "agrees better"
     keeps an unrelated child of a common surname born the same day (two Thomases in Cardiff)
-    from blocking a name variant the linker does not know."""
+    from blocking a name variant the linker does not know, and "well" keeps one whose forename
+    merely agrees less badly (Callum and Arthur against Tony) from blocking a child entered
+    under a sibling's forename."""
     out = np.zeros(len(li), dtype=bool)
     if not len(li):
         return out
@@ -280,8 +286,8 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
         home = ((((near["postcode"] == near["my_postcode"]) & (near["postcode"] != ""))
                  | ((near["address"] == near["my_address"]) & (near["address"] != "")))
                 .to_numpy() & (near["name"].to_numpy() != mine_name))
-        better = jaro_winkler(near["theirs"].to_numpy(), near["name"].to_numpy()) \
-            > own[near["pair"].to_numpy()]
+        agree = jaro_winkler(near["theirs"].to_numpy(), near["name"].to_numpy())
+        better = (agree > own[near["pair"].to_numpy()]) & (agree >= TWIN_AGREES)
         out[near["pair"].to_numpy()[home | better]] = True
     return out
 

@@ -78,23 +78,45 @@ def take_copies_matches(left_std: pd.DataFrame, outcomes: pd.DataFrame, spec: Li
         warnings.simplefilter("ignore", LinkWarning)  # a few unmatched: declared m and u
         found = link(left_std.iloc[unmatched].reset_index(drop=True), copies,
                      dedupe_spec(spec), reference_date=reference_date)
-    hit = np.flatnonzero(np.isin(found["outcome"].to_numpy(), (PERFECT, PARTIAL)))
-    if not len(hit):
-        return outcomes
+    hit = np.isin(found["outcome"].to_numpy(), (PERFECT, PARTIAL))
     by_id = pd.Series(matched, index=left_std["record_id"].to_numpy()[matched])
-    copy_rows = by_id.loc[found["matched_record_id"].to_numpy()[hit]].to_numpy()
-    rows = unmatched[hit]
+    copy_of = np.full(len(unmatched), -1)
+    copy_of[hit] = by_id.loc[found["matched_record_id"].to_numpy()[hit]].to_numpy()
+    elsewhere = same_child_elsewhere(left_std, unmatched, matched)
+    copy_of = np.where(copy_of < 0, elsewhere, copy_of)
+    taken = np.flatnonzero(copy_of >= 0)
+    if not len(taken):
+        return outcomes
+    copy_rows, rows = copy_of[taken], unmatched[taken]
     out = outcomes.copy()
     for column in ("matched_record_id", "matched_dataset"):
         out.loc[rows, column] = outcomes[column].to_numpy()[copy_rows]
     out.loc[rows, "outcome"] = PARTIAL
-    out.loc[rows, "score"] = found["score"].to_numpy()[hit]
+    out.loc[rows, "score"] = found["score"].to_numpy()[taken]
     copy_ids = left_std["record_id"].to_numpy()[copy_rows]
     out.loc[rows, "reason"] = [
         "; ".join([DUPLICATE.format(copy=copy), reason] if reason else [
             DUPLICATE.format(copy=copy)])
         for copy, reason in zip(copy_ids, _own_issues(outcomes, rows), strict=True)]
     return out
+
+
+def same_child_elsewhere(left_std: pd.DataFrame, unmatched: np.ndarray,
+                         matched: np.ndarray) -> np.ndarray:
+    """Per unmatched record, the one matched record of the extract with exactly its forename,
+    surname and date of birth (standardised), wherever it lives; -1 if none, or if more than
+    one (namesakes: which is the copy cannot be told).
+
+    The copy of a child sent twice often carries an older address (pilot-2025 at full size:
+    of the unmatched records that agree so with a matched one in another postcode sector,
+    61 are the same child and 3 are not), which the postcode guard of the dedupe link would
+    refuse. Twins never agree on forename, so they are not taken for copies here."""
+    keys = [FORENAME_STD, SURNAME_STD, DOB_INT]
+    held = left_std.iloc[matched][keys].assign(row=matched)
+    held = held[~held.duplicated(keys, keep=False)]  # a key matched twice: namesakes
+    asked = left_std.iloc[unmatched][keys].reset_index(drop=True)
+    found = asked.merge(held, on=keys, how="left")["row"]
+    return found.fillna(-1).to_numpy(dtype=int)
 
 
 def _own_issues(outcomes: pd.DataFrame, rows: np.ndarray) -> list[str]:

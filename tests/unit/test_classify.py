@@ -210,16 +210,34 @@ def test_a_duplicate_that_lost_its_partner_takes_its_copys_match():
     assert "below" not in without.loc[1, "reason"]  # not a false weight claim
 
 
-def test_twins_namesakes_and_siblings_are_not_copies():
+def test_twins_and_siblings_are_not_copies():
     twin = ("B", "nwssp", "Cerys", "Pritchard", "2014-05-06", *TWIN_HOME)
-    namesake = ("C", "nwssp", "Ffion", "Pritchard", "2014-05-06", "4 Oak Road, Cardiff",
-                "CF5 0WQ")
     sibling = ("D", "nwssp", "Ffion", "Pritchard", "2016-05-06", *TWIN_HOME)
-    for other in (twin, namesake, sibling):
+    for other in (twin, sibling):
         left = _left([("A", "nwssp", "Ffion", "Pritchard", "2014-05-06", *TWIN_HOME), other])
         right = _right([("R1", "plasc", "Ffion", "Pritchard", "2014-05-06", *TWIN_HOME)])
         out = link_source(left, right, default_spec(), reference_date=REF)
         assert out["matched_record_id"].tolist() == ["R1", ""], other
+
+
+def test_a_copy_at_another_address_takes_its_match_unless_two_could_be_it():
+    # same forename, surname and birth, unmatched, elsewhere in the LA: a copy sent with an
+    # older address far likelier than a namesake born the same day; a partial match, reviewed
+    home = ("A", "nwssp", "Ffion", "Pritchard", "2014-05-06", *TWIN_HOME)
+    moved = ("C", "nwssp", "Ffion", "Pritchard", "2014-05-06", "4 Oak Road, Cardiff",
+             "CF5 0WQ")
+    right = [("R1", "plasc", "Ffion", "Pritchard", "2014-05-06", *TWIN_HOME)]
+    out = link_source(_left([home, moved]), _right(right), default_spec(), reference_date=REF)
+    assert out["matched_record_id"].tolist() == ["R1", "R1"]
+    assert out.loc[1, ["outcome", "reason"]].tolist() == [
+        "partial", "duplicate of A: takes its match"]
+    # two matched records of that name and birth (namesakes): neither is taken for the copy
+    other = ("E", "nwssp", "Ffion", "Pritchard", "2014-05-06", "9 Elm Road, Newport", "NP20 1AA")
+    right.append(("R2", "plasc", "Ffion", "Pritchard", "2014-05-06", "9 Elm Road, Newport",
+                  "NP20 1AA"))
+    out = link_source(_left([home, other, moved]), _right(right), default_spec(),
+                      reference_date=REF)
+    assert out["matched_record_id"].tolist() == ["R1", "R2", ""]
 
 
 def test_an_empty_right_side_leaves_everything_unmatched_or_out_of_scope():
