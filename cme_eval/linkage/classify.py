@@ -47,6 +47,9 @@ TF_FLOOR = 1e-5
 # Jaro-Winkler at least this (the twin guard's own level, 'JW >= 0.80'). A child of the same
 # surname born the same day whose forename merely agrees less badly is no evidence.
 TWIN_AGREES = 0.80
+# ... and a sibling's surname as typed may differ a little (Phyllips, Bogd): Jaro-Winkler at
+# least this is the same surname for the search (Jones and James are 0.76).
+TWIN_SURNAME_AGREES = 0.85
 
 
 def pair_weights(levels: pd.DataFrame, spec: LinkSpec, left: pd.DataFrame | None = None,
@@ -246,7 +249,7 @@ def guarded(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame, spec:
 def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
                   ri: np.ndarray) -> np.ndarray:
     """Per candidate pair (left ``li``, right ``ri``), whether a twin is there to see: another
-    record of the same surname and date of birth on the same side as one of the pair's (the
+    record of the same surname (``TWIN_SURNAME_AGREES``) and date of birth on the same side as one of the pair's (the
     right beside ``ri``, or the left beside ``li``) that is either at the same home (postcode
     or address) under another forename, or anywhere under a forename that agrees better with
     the other side's than the pair's own do, and well (Jaro-Winkler, at least ``TWIN_AGREES``).
@@ -273,13 +276,15 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
         pairs = pairs[present(pairs[SURNAME_STD], SURNAME_STD)
                       & present(pairs[DOB_INT], DOB_INT)]
         births = pd.DataFrame({"sibling": np.arange(len(frame)),
-                               SURNAME_STD: frame[SURNAME_STD].to_numpy(),
+                               "surname": frame[SURNAME_STD].to_numpy(),
                                DOB_INT: frame[DOB_INT].to_numpy(),
                                "name": frame[FORENAME_STD].to_numpy(),
                                "postcode": frame[POSTCODE_STD].to_numpy(),
                                "address": frame[ADDRESS_STD].to_numpy()})
-        near = pairs.merge(births, on=[SURNAME_STD, DOB_INT])
-        near = near[near["sibling"] != near["me"]]
+        near = pairs.merge(births, on=DOB_INT)
+        near = near[(near["sibling"] != near["me"]) & (
+            jaro_winkler(near[SURNAME_STD].to_numpy(), near["surname"].to_numpy())
+            >= TWIN_SURNAME_AGREES)]
         if not len(near):
             continue
         mine_name = frame[FORENAME_STD].to_numpy()[near["me"].to_numpy()]

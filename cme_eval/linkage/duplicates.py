@@ -30,7 +30,13 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from cme_eval.inputs.schema import DUPLICATE_REASON, NOT_MATCHED, PARTIAL, PERFECT
+from cme_eval.inputs.schema import (
+    DUPLICATE_REASON,
+    NAME_VARIANT,
+    NOT_MATCHED,
+    PARTIAL,
+    PERFECT,
+)
 from cme_eval.inputs.standardised import DOB_INT, FORENAME_STD, SURNAME_STD, present
 from cme_eval.linkage.blocking import LinkWarning
 from cme_eval.linkage.spec import LinkSpec
@@ -70,7 +76,11 @@ def take_copies_matches(left_std: pd.DataFrame, outcomes: pd.DataFrame, spec: Li
     if decided is not None:
         known[decided] = False
     unmatched = np.flatnonzero((outcome == NOT_MATCHED) & known)
-    matched = np.flatnonzero(np.isin(outcome, (PERFECT, PARTIAL)))
+    # A match made despite a different forename is no match to share: beside an identical
+    # record, its forename may be a twin's, entered on the wrong child (pilot-2025: the one
+    # pair of twins this pass merged).
+    differs = outcomes["reason"].astype(str).str.contains(NAME_VARIANT, regex=False).to_numpy()
+    matched = np.flatnonzero(np.isin(outcome, (PERFECT, PARTIAL)) & ~differs)
     if not len(unmatched) or not len(matched):
         return outcomes
     copies = left_std.iloc[matched].reset_index(drop=True).assign(dataset="")

@@ -342,6 +342,28 @@ def test_with_a_twin_there_to_see_a_different_forename_still_blocks(twin_on):
         assert "possible twin or sibling" in out.loc["N1", "reason"]
 
 
+def test_a_twin_whose_surname_was_mistyped_is_still_seen():
+    # Jack's twin Ella is on the left under 'Phyllips' at an old address: her forename is the
+    # pupil record's, her surname nearly his; Jack must not take Ella's pupil record
+    left = _left([("N1", "nwssp", "Jack", "Phillips", "2012-08-04", *HOME),
+                  ("N2", "nwssp", "Ella", "Phyllips", "2012-08-04", "4 Oak Road, Cardiff",
+                   "CF5 0WQ")])
+    right = _right([("P1", "plasc", "Ella", "Phillips", "2012-08-04", *HOME)])
+    out = link_source(left, right, default_spec(), reference_date=REF).set_index("record_id")
+    assert out.loc["N1", "matched_record_id"] == ""
+    assert "possible twin or sibling" in out.loc["N1", "reason"]
+
+
+def test_a_twin_entered_under_the_other_twins_forename_does_not_share_a_variant_match():
+    # Two identical NHS records 'Dorothy' (one is Bethany's, her twin's forename typed on it):
+    # one is linked to Bethany's pupil record as a name variant; the other is no copy of that
+    left = _left([("N1", "nwssp", "Dorothy", "Burgess", "2012-12-31", *HOME),
+                  ("N2", "nwssp", "Dorothy", "Burgess", "2012-12-31", *HOME)])
+    right = _right([("P1", "plasc", "Bethany", "Burgess", "2012-12-31", *HOME)])
+    out = link_source(left, right, default_spec(), reference_date=REF)
+    assert out["matched_record_id"].tolist().count("P1") == 1
+
+
 def test_an_unrelated_child_of_the_same_name_and_birthday_is_no_twin():
     # two Thomases born the same day in one LA, at different homes: not evidence of a twin,
     # because Tomi agrees no better with Max than Macsen does
