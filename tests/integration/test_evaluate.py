@@ -246,3 +246,34 @@ def test_a_bad_decisions_file_stops_in_one_line_without_values(extracts, exact, 
     assert "partial_reviewed.csv, row 3, column matched_record_id: no record" in err
     assert "999999" not in err
     assert len(err.strip().splitlines()) == 1, err
+
+
+def test_a_synthetic_run_takes_decisions_from_its_outcomes_and_drops_them_when_not_given(
+        extracts, tmp_path):
+    # decisions from the truth on every partial match of the synthetic run: the reviewer is
+    # always right, so no wrong link is left among the pairs decided
+    run = extracts / "synthetic-run"
+    la = run / "authorities" / "powys"
+    outcomes = read_csv(la / "outcomes.csv")
+    truth = read_csv(la / "synthetic" / "truth" / "truth_records.csv")
+    person = dict(zip(truth["record_id"], truth["person_id"], strict=True))
+    partial = outcomes[outcomes["outcome"] == "partial"].copy()
+    same = partial["record_id"].map(person) == partial["matched_record_id"].map(person)
+    partial["decision"] = same.map({True: "match", False: "not a match"})
+    partial.insert(0, "authority", LA)
+    given = tmp_path / "decisions.csv"
+    partial.to_csv(given, index=False)
+    out = tmp_path / "reviewed-run"
+    args = ["run", "smoke", "--authorities", LA, "--scale", SCALE, "--out", str(out), "-q"]
+    assert main([*args, "--decisions", str(given)]) == 0
+    notes = pd.read_csv(out / "table_5_1_notes.csv").set_index(["authority", "source"])
+    assert notes.loc[(LA, "Total"), "matched_confirmed_by_review"] == same.sum()
+    relinked = read_csv(out / "authorities" / "powys" / "outcomes.csv").set_index("record_id")
+    wrong = partial.loc[~same, "record_id"]
+    assert (relinked.loc[wrong, "matched_record_id"].to_numpy()
+            != partial.loc[~same, "matched_record_id"].to_numpy()).all()
+    # the same folder without --decisions links again, as it would have with none
+    assert main(args) == 0
+    assert not (out / "restricted" / "review_decisions.json").exists()
+    pd.testing.assert_frame_equal(read_csv(out / "authorities" / "powys" / "outcomes.csv"),
+                                  outcomes)
