@@ -44,6 +44,9 @@ from cme_eval.linkage.spec import LinkSpec
 # The worst level of each comparison a copy may have (levels of ``spec.NAME_LEVELS`` ...).
 COPY_GUARDS = (("forename", 1), ("surname", 1), ("dob", 1), ("postcode", 1))
 DUPLICATE = DUPLICATE_REASON
+# Records of one surname and birth in one extract that can still be a child, a twin and a
+# copy; more, and an exact name is no longer evidence of a copy (``same_child_elsewhere``).
+MAX_SAME_BIRTH = 3
 
 
 def dedupe_spec(spec: LinkSpec) -> LinkSpec:
@@ -120,13 +123,18 @@ def same_child_elsewhere(left_std: pd.DataFrame, unmatched: np.ndarray,
     The copy of a child sent twice often carries an older address (pilot-2025 at full size:
     of the unmatched records that agree so with a matched one in another postcode sector,
     61 are the same child and 3 are not), which the postcode guard of the dedupe link would
-    refuse. Twins never agree on forename, so they are not taken for copies here."""
+    refuse. Twins never agree on forename, so they are not taken for copies here. Where more
+    than ``MAX_SAME_BIRTH`` records share the surname and birth (a crowded block: a common
+    surname and a data error, or data made to be hostile), namesakes are likely and no copy is
+    taken this way."""
     keys = [FORENAME_STD, SURNAME_STD, DOB_INT]
+    births = left_std.groupby([SURNAME_STD, DOB_INT])[SURNAME_STD].transform("size")
+    few = (births <= MAX_SAME_BIRTH).to_numpy()
     held = left_std.iloc[matched][keys].assign(row=matched)
     held = held[~held.duplicated(keys, keep=False)]  # a key matched twice: namesakes
     asked = left_std.iloc[unmatched][keys].reset_index(drop=True)
-    found = asked.merge(held, on=keys, how="left")["row"]
-    return found.fillna(-1).to_numpy(dtype=int)
+    found = asked.merge(held, on=keys, how="left")["row"].fillna(-1).to_numpy(dtype=int)
+    return np.where(few[unmatched], found, -1)
 
 
 def _own_issues(outcomes: pd.DataFrame, rows: np.ndarray) -> list[str]:

@@ -238,6 +238,13 @@ def test_a_copy_at_another_address_takes_its_match_unless_two_could_be_it():
     out = link_source(_left([home, other, moved]), _right(right), default_spec(),
                       reference_date=REF)
     assert out["matched_record_id"].tolist() == ["R1", "R2", ""]
+    # a crowded block (more than a child, a twin and a copy of one surname and birth): no
+    # exact name is taken for a copy
+    crowd = [(f"S{i}", "nwssp", name, "Pritchard", "2014-05-06", f"{i} Stryd Fawr, Bala",
+              "LL23 7AA") for i, name in enumerate(("Nia", "Osian"))]
+    out = link_source(_left([home, moved, *crowd]), _right(right[:1]), default_spec(),
+                      reference_date=REF)
+    assert out["matched_record_id"].tolist()[:2] == ["R1", ""]
 
 
 def test_an_empty_right_side_leaves_everything_unmatched_or_out_of_scope():
