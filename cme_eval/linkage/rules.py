@@ -220,6 +220,7 @@ class PairCache:
         self._pairs_of: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._known: dict[tuple, np.ndarray] = {}  # per function and columns: answered yet
         self._answers: dict[tuple, np.ndarray] = {}
+        self._per_value: dict[tuple, np.ndarray] = {}
 
     @classmethod
     def from_codes(cls, vocabulary: Mapping[str, np.ndarray],
@@ -256,6 +257,14 @@ class PairCache:
     def values(self, side: str, column: str, idx: np.ndarray) -> np.ndarray:
         """The values on ``side`` of the pairs at ``idx``, each present."""
         return self.vocabulary(column)[self.codes(side, column)[idx]]
+
+    def per_value(self, function: Callable[[np.ndarray], np.ndarray], column: str
+                  ) -> np.ndarray:
+        """``function`` of each value of ``column``'s vocabulary (index it by code), kept."""
+        key = (function, column)
+        if key not in self._per_value:
+            self._per_value[key] = np.asarray(function(self.vocabulary(column)))
+        return self._per_value[key]
 
     def present(self, column: str) -> np.ndarray:
         """Both sides present, per pair."""
@@ -339,11 +348,44 @@ def holds(rule: Rule, left: Mapping[str, np.ndarray] | PairCache,
         hit[both] = cache.per_distinct(are_variants, c, c, sel)
     elif rule.kind == "shared_word":
         hit[both] = cache.per_distinct(_shared_word, c, c, sel)
-    elif rule.kind == "day_month_swapped":
-        hit[both] = _day_month_swapped(cache.values("l", c, sel), cache.values("r", c, sel))
-    else:  # one_digit_different (kinds are checked when the rule is made)
-        hit[both] = _one_digit_different(cache.values("l", c, sel), cache.values("r", c, sel))
+    else:  # day_month_swapped or one_digit_different (kinds are checked when the rule is made)
+        hit[both] = _date_rule(rule.kind, cache, c, sel)
     return hit
+
+
+def _year(dates: np.ndarray) -> np.ndarray:
+    return dates // 10000
+
+
+def _upper_digits(dates: np.ndarray) -> np.ndarray:
+    return dates % _POWERS[8] // 10000
+
+
+def _lower_digits(dates: np.ndarray) -> np.ndarray:
+    return dates % 10000
+
+
+# Each date rule, and parts of a date at least one of which two dates it holds for share: the
+# year to have day and month swapped; the first or the last four of the eight digits to differ
+# in one digit only.
+_DATE_RULES = {"day_month_swapped": (_day_month_swapped, (_year,)),
+               "one_digit_different": (_one_digit_different, (_upper_digits, _lower_digits))}
+
+
+def _date_rule(kind: str, cache: PairCache, column: str, idx: np.ndarray) -> np.ndarray:
+    """A date rule for the pairs at ``idx`` (present on both sides). Most pairs share none of
+    the parts the rule needs (``_DATE_RULES``): that is found from each distinct date's parts,
+    compared by code, and the rule's arithmetic is done only on the pairs that remain."""
+    test, parts = _DATE_RULES[kind]
+    left, right = cache.codes("l", column)[idx], cache.codes("r", column)[idx]
+    may = np.zeros(len(idx), dtype=bool)
+    for part in parts:
+        values = cache.per_value(part, column)
+        may |= values[left] == values[right]
+    out = np.zeros(len(idx), dtype=bool)
+    rest = idx[may]
+    out[may] = test(cache.values("l", column, rest), cache.values("r", column, rest))
+    return out
 
 
 def derived_columns(rule: Rule) -> dict[str, str]:
