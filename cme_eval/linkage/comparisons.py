@@ -73,13 +73,11 @@ def pair_cache(encoded: Mapping[str, Encoded], li: np.ndarray, ri: np.ndarray) -
                                 {c: e.right[ri] for c, e in encoded.items()})
 
 
-def compare(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.MultiIndex,
-            comparisons: Sequence[Comparison], chunk: int = CHUNK) -> pd.DataFrame:
-    """Levels of every comparison for each candidate pair (positions in ``left``/``right``),
-    computed ``chunk`` pairs at a time; the comparisons of a chunk share one cache (the
-    forename and surname comparisons both cross the two names)."""
-    li = np.asarray(pairs.get_level_values(0), dtype=np.int64)
-    ri = np.asarray(pairs.get_level_values(1), dtype=np.int64)
+def levels_at(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray, ri: np.ndarray,
+              comparisons: Sequence[Comparison], chunk: int = CHUNK) -> dict[str, np.ndarray]:
+    """Levels (int8) of every comparison for the pairs (left position ``li``, right position
+    ``ri``), computed ``chunk`` pairs at a time; the comparisons of a chunk share one cache
+    (the forename and surname comparisons both cross the two names)."""
     encoded = encode_columns(left, right, comparisons)
     out = {comp.name: np.empty(len(li), dtype=np.int8) for comp in comparisons}
     for start in range(0, len(li), chunk):
@@ -87,7 +85,17 @@ def compare(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.MultiIndex,
         cache = pair_cache(encoded, li[sl], ri[sl])
         for comp in comparisons:
             out[comp.name][sl] = levels_in(comp, cache)
-    return pd.DataFrame(out, index=pd.MultiIndex.from_arrays([li, ri]))
+    return out
+
+
+def compare(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.MultiIndex,
+            comparisons: Sequence[Comparison], chunk: int = CHUNK) -> pd.DataFrame:
+    """Levels of every comparison for each candidate pair (positions in ``left``/``right``),
+    indexed by the pairs (``levels_at``)."""
+    li = np.asarray(pairs.get_level_values(0), dtype=np.int64)
+    ri = np.asarray(pairs.get_level_values(1), dtype=np.int64)
+    return pd.DataFrame(levels_at(left, right, li, ri, comparisons, chunk),
+                        index=pd.MultiIndex.from_arrays([li, ri]))
 
 
 def levels_for_values(comparison: Comparison, left: Sequence, right: Sequence) -> np.ndarray:
