@@ -130,7 +130,7 @@ def classify(
     best = cand.groupby("left")["weight"].max()
     best_of_strong = strong["left"].map(best)
     near = strong[strong["weight"] >= best_of_strong - spec.ambiguity_margin]
-    n_strong = near["left"].value_counts()
+    n_strong = near["left"].value_counts().to_dict()  # a dict: looked up once per record
 
     differs = set(assigned.index[assigned["differs"].to_numpy()])
     pos = assigned.index.to_numpy(dtype=int)
