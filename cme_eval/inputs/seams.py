@@ -301,9 +301,15 @@ def check_standardised(frame: pd.DataFrame, where: str) -> pd.DataFrame:
     value or an id.
     """
 
-    parts = _validate(standardised.schema(), frame, _position_phrase)
-    if isinstance(frame, pd.DataFrame):
+    schema = standardised.schema()
+    if isinstance(frame, pd.DataFrame):  # pandera copies and consolidates what it validates:
+        # only the schema's columns, not the records' own ones kept beside them (a missing
+        # one is still reported as missing)
+        columns = [c for c in schema.columns if c in frame.columns]
+        parts = _validate(schema, frame[columns], _position_phrase)
         parts += _cross_column(frame, standardised.CROSS_COLUMN_RULES, _position_phrase)
+    else:
+        parts = _validate(schema, frame, _position_phrase)
     _raise(where, "standardised records", parts)
     return frame
 

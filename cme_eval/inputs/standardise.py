@@ -307,6 +307,14 @@ def dob_as_int(values) -> np.ndarray:
     return number.fillna(0).astype(np.int64).to_numpy()
 
 
+def _identifier(values: pd.Series, ident: str, pattern: str) -> pd.Series:
+    """An identifier's text upper-cased with ``pattern`` removed; a UPRN of zeros is none."""
+    text = values.str.upper().str.replace(pattern, "", regex=True)
+    if ident == "uprn":
+        text = text.where(text.str.strip("0") != "", "")  # 0: no UPRN (e.g. abroad)
+    return text
+
+
 def prepare(records: pd.DataFrame, reference_date, *, date_order: str = "dmy") -> pd.DataFrame:
     """Standardised records with the derived keys every engine blocks and compares on.
 
@@ -315,17 +323,17 @@ def prepare(records: pd.DataFrame, reference_date, *, date_order: str = "dmy") -
     """
     std = standardise(records.reset_index(drop=True), reference_year=reference_date.year,
                       date_order=date_order)
-    std[BIRTH_YEAR] = std[DOB_STD].str[:4]
+    # Each derived column computed once per distinct value (``_per_distinct``): dates, names
+    # and identifiers repeat, and a source without an identifier has one value, ''.
+    std[BIRTH_YEAR] = _per_distinct(std[DOB_STD], lambda d: d.str[:4])
     # Initials: national blocking pairs them with the date of birth (see linkage.central).
-    std[FORENAME_INITIAL] = std[FORENAME_STD].astype(str).str[:1]
-    std[SURNAME_INITIAL] = std[SURNAME_STD].astype(str).str[:1]
-    std[DOB_INT] = dob_as_int(std[DOB_STD])
+    std[FORENAME_INITIAL] = _per_distinct(std[FORENAME_STD], lambda n: n.str[:1])
+    std[SURNAME_INITIAL] = _per_distinct(std[SURNAME_STD], lambda n: n.str[:1])
+    std[DOB_INT] = _per_distinct(std[DOB_STD], lambda d: pd.Series(dob_as_int(d))).to_numpy()
     # Identifiers, when a source has them: digits only (NHS number, UPRN), upper case (UPN).
     for ident, pattern in (("nhs_number", r"\D"), ("uprn", r"\D"), ("upn", r"[^A-Z0-9]")):
         values = std[ident] if ident in std else pd.Series("", index=std.index)
-        text = values.fillna("").astype(str).str.upper().str.replace(pattern, "", regex=True)
-        if ident == "uprn":
-            text = text.where(text.str.strip("0") != "", "")  # 0: no UPRN (e.g. abroad)
-        std[identifier_column(ident)] = text
+        std[identifier_column(ident)] = _per_distinct(
+            values, lambda v, ident=ident, pattern=pattern: _identifier(v, ident, pattern))
     std.attrs["date_order"] = dict(std.attrs.get("date_order", {"order": date_order}))
     return std

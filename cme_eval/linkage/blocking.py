@@ -52,24 +52,46 @@ def warn(message: str) -> None:
     warnings.warn(one_line(message), LinkWarning, stacklevel=3)
 
 
-def _keys(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
-    """One key per record for a pass (None where any column is missing)."""
-    parts = [frame[c].astype(str) for c in columns]
-    key = parts[0] if len(parts) == 1 else parts[0].str.cat(parts[1:], sep="\x1f")
-    empty = np.zeros(len(frame), dtype=bool)
+def key_codes(left: pd.DataFrame, right: pd.DataFrame, columns: tuple[str, ...]
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """A pass's key of each record as an integer code shared by both sides, -1 where any of
+    the columns is missing: two records block together exactly when their codes are equal and
+    not -1, that is when every column's value, as text, is the same. Integers, because joining
+    and counting keys made of joined strings cost more than the rest of blocking."""
+    n = len(left)
+    code = np.zeros(n + len(right), dtype=np.int64)
+    missing = np.zeros(n + len(right), dtype=bool)
     for column in columns:
-        empty |= ~present(frame[column], column)
-    return key.where(~empty)
+        values = pd.concat([left[column], right[column]], ignore_index=True)
+        codes, uniques = pd.factorize(values.astype(str).to_numpy(), use_na_sentinel=False)
+        code, _ = pd.factorize(code * len(uniques) + codes)  # kept dense: no overflow
+        missing |= ~present(values, column)
+    code[missing] = -1
+    return code[:n], code[n:]
+
+
+def _matches(left_code: np.ndarray, right_code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (left, right) position pair with equal codes (not -1), in order of left position,
+    then right position: a sort-merge join."""
+    order = np.argsort(right_code, kind="stable")
+    ordered = right_code[order]
+    start = np.searchsorted(ordered, left_code, side="left")
+    count = np.searchsorted(ordered, left_code, side="right") - start
+    count[left_code < 0] = 0
+    li = np.repeat(np.arange(len(left_code), dtype=np.int64), count)
+    first = np.repeat(start - (np.cumsum(count) - count), count)  # start, less pairs before
+    return li, order[first + np.arange(len(li))]
 
 
 def pair_count(left: pd.DataFrame, right: pd.DataFrame, columns: tuple[str, ...]) -> int:
-    """Candidate pairs one blocking pass would make, from value counts alone."""
+    """Candidate pairs one blocking pass would make, from key counts alone."""
     if left.empty or right.empty:
         return 0
-    lc = _keys(left, columns).value_counts()
-    rc = _keys(right, columns).value_counts()
-    both = lc.index.intersection(rc.index)
-    return int((lc[both].astype(np.int64) * rc[both].astype(np.int64)).sum())
+    lk, rk = key_codes(left, right, columns)
+    size = int(max(lk.max(), rk.max())) + 1
+    lc = np.bincount(lk[lk >= 0], minlength=size).astype(np.int64)
+    rc = np.bincount(rk[rk >= 0], minlength=size).astype(np.int64)
+    return int((lc * rc).sum())
 
 
 def agreement(left: pd.Series, right: pd.Series) -> float:
@@ -178,21 +200,18 @@ def candidate_positions(left: pd.DataFrame, right: pd.DataFrame,
                         passes: tuple[tuple[str, ...], ...]) -> pd.MultiIndex:
     """The union of the passes' candidate pairs (positions in left and right), sorted.
 
-    Made with pandas joins on the passes' keys; each pass was counted first (``plan``), so the
-    result's size is known before it is made."""
+    Made with a sort-merge join on each pass's integer keys (``key_codes``); each pass was
+    counted first (``plan``), so the result's size is known before it is made."""
     if left.empty or right.empty or not passes:
         return pd.MultiIndex.from_arrays([np.zeros(0, np.int64), np.zeros(0, np.int64)])
     codes = []
     for rule in passes:
-        # Integer codes of the keys, shared by both sides: the join is on integers, not text.
-        keys, _ = pd.factorize(pd.concat([_keys(left, rule), _keys(right, rule)],
-                                         ignore_index=True))
-        lf = pd.DataFrame({"k": keys[:len(left)], "l": np.arange(len(left))})
-        rf = pd.DataFrame({"k": keys[len(left):], "r": np.arange(len(right))})
-        joined = lf[lf["k"] >= 0].merge(rf[rf["k"] >= 0], on="k", how="inner", sort=False)
-        codes.append(joined["l"].to_numpy(np.int64) * len(right) + joined["r"].to_numpy(np.int64))
-        del joined
-    code = np.sort(pd.unique(np.concatenate(codes)))  # hash, then sort: faster than np.unique
+        li, ri = _matches(*key_codes(left, right, rule))
+        codes.append(li * len(right) + ri)  # ascending: by left, then right position
+        del li, ri
+    # Each pass's codes are sorted, so a stable sort only merges runs; then drop repeats.
+    code = np.sort(np.concatenate(codes), kind="stable")
+    code = code[np.r_[True, code[1:] != code[:-1]]] if len(code) else code
     return pd.MultiIndex.from_arrays([code // len(right), code % len(right)])
 
 

@@ -67,8 +67,9 @@ def pair_weights(levels: pd.DataFrame, spec: LinkSpec, left: pd.DataFrame | None
             share = cast(pd.DataFrame, right)[comparison.column].value_counts(normalize=True)
             li = levels.index.get_level_values(0).to_numpy()
             exact = level == 0
-            values = left[comparison.column].to_numpy()[li[exact]]
-            tf = pd.Series(values).map(share).fillna(TF_FLOOR).clip(lower=TF_FLOOR).to_numpy()
+            # each left record's share looked up once, then taken by the pairs
+            own = left[comparison.column].map(share).fillna(TF_FLOOR).clip(lower=TF_FLOOR)
+            tf = own.to_numpy()[li[exact]]
             # Monotone: a common value agreeing exactly still weighs at least as much as any
             # fuzzier level ('Jones' = 'Jones' never below 'Joness' ~ 'Jones').
             floor = weights[1:].max() if len(weights) > 1 else -np.inf
@@ -79,12 +80,16 @@ def pair_weights(levels: pd.DataFrame, spec: LinkSpec, left: pd.DataFrame | None
 
 def exact_pairs(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.MultiIndex,
                 spec: LinkSpec) -> np.ndarray:
-    """Per pair, whether it is exact on every column of ``spec.perfect_on`` (the perfect rule)."""
+    """Per pair, whether it is exact on every column of ``spec.perfect_on`` (the perfect rule):
+    every value equal and not ''. Each column's values are coded once for both sides (equal
+    values, equal codes), so pairs compare integers."""
     li, ri = pairs.get_level_values(0), pairs.get_level_values(1)
     exact = np.ones(len(pairs), dtype=bool)
     for column in spec.perfect_on:
-        a, b = left[column].to_numpy()[li], right[column].to_numpy()[ri]
-        exact &= (a == b) & (a != "")
+        a = left[column].to_numpy()
+        codes, _ = pd.factorize(np.concatenate([a, right[column].to_numpy()]),
+                                use_na_sentinel=False)
+        exact &= (codes[:len(a)][li] == codes[len(a):][ri]) & (a != "")[li]
     return exact
 
 
@@ -162,7 +167,7 @@ def classify(
     best = cand.groupby("left")["weight"].max()
     best_of_strong = strong["left"].map(best)
     near = strong[strong["weight"] >= best_of_strong - spec.ambiguity_margin]
-    n_strong = near["left"].value_counts()
+    n_strong = near["left"].value_counts().to_dict()  # a dict: looked up once per record
 
     differs = set(assigned.index[assigned["differs"].to_numpy()])
     confirmed = (set(assigned.index[assigned["confirmed"].to_numpy()]) if review is not None
@@ -249,8 +254,9 @@ def guarded(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame, spec:
 def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
                   ri: np.ndarray) -> np.ndarray:
     """Per candidate pair (left ``li``, right ``ri``), whether a twin is there to see: another
-    record of the same surname (``TWIN_SURNAME_AGREES``) and date of birth on the same side as one of the pair's (the
-    right beside ``ri``, or the left beside ``li``) that is either at the same home (postcode
+    record of the same surname (``TWIN_SURNAME_AGREES``) and date of birth on the same side as
+    one of the pair's (the right beside ``ri``, or the left beside ``li``) that is either at
+    the same home (postcode
     or address) under another forename, or anywhere under a forename that agrees better with
     the other side's than the pair's own do, and well (Jaro-Winkler, at least ``TWIN_AGREES``).
     Then the different forename may be that sibling's, not a variant.
@@ -264,15 +270,18 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
     out = np.zeros(len(li), dtype=bool)
     if not len(li):
         return out
-    own = jaro_winkler(left[FORENAME_STD].to_numpy()[li], right[FORENAME_STD].to_numpy()[ri])
+    own = np.full(len(li), np.nan)  # the pair's own forenames' JW, where a sibling asks it
     for side, frame, mine, theirs in (("right", right, ri, li), ("left", left, li, ri)):
         other_side = left if side == "right" else right
-        pairs = pd.DataFrame({"pair": np.arange(len(li)), "me": mine,
-                              SURNAME_STD: frame[SURNAME_STD].to_numpy()[mine],
-                              DOB_INT: frame[DOB_INT].to_numpy()[mine],
-                              "my_postcode": frame[POSTCODE_STD].to_numpy()[mine],
-                              "my_address": frame[ADDRESS_STD].to_numpy()[mine],
-                              "theirs": other_side[FORENAME_STD].to_numpy()[theirs]})
+        # Only a record that shares its birth with another can have a twin beside it: the
+        # other pairs are left out before the join, not after it.
+        ask = np.flatnonzero(_shares_birth(frame)[mine])
+        pairs = pd.DataFrame({"pair": ask, "me": mine[ask],
+                              SURNAME_STD: frame[SURNAME_STD].to_numpy()[mine[ask]],
+                              DOB_INT: frame[DOB_INT].to_numpy()[mine[ask]],
+                              "my_postcode": frame[POSTCODE_STD].to_numpy()[mine[ask]],
+                              "my_address": frame[ADDRESS_STD].to_numpy()[mine[ask]],
+                              "theirs": other_side[FORENAME_STD].to_numpy()[theirs[ask]]})
         pairs = pairs[present(pairs[SURNAME_STD], SURNAME_STD)
                       & present(pairs[DOB_INT], DOB_INT)]
         births = pd.DataFrame({"sibling": np.arange(len(frame)),
@@ -291,10 +300,24 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
         home = ((((near["postcode"] == near["my_postcode"]) & (near["postcode"] != ""))
                  | ((near["address"] == near["my_address"]) & (near["address"] != "")))
                 .to_numpy() & (near["name"].to_numpy() != mine_name))
+        pair = near["pair"].to_numpy()
+        todo = np.unique(pair[np.isnan(own[pair])])
+        own[todo] = jaro_winkler(left[FORENAME_STD].to_numpy()[li[todo]],
+                                 right[FORENAME_STD].to_numpy()[ri[todo]])
         agree = jaro_winkler(near["theirs"].to_numpy(), near["name"].to_numpy())
-        better = (agree > own[near["pair"].to_numpy()]) & (agree >= TWIN_AGREES)
+        better = (agree > own[pair]) & (agree >= TWIN_AGREES)
         out[near["pair"].to_numpy()[home | better]] = True
     return out
+
+
+def _shares_birth(frame: pd.DataFrame) -> np.ndarray:
+    """Per record with a surname and a date of birth, whether another record of ``frame`` has
+    its date of birth: the only records ``twin_evidence`` can find a twin beside (surnames
+    are compared after, allowing a typing error)."""
+    known = np.asarray(present(frame[SURNAME_STD], SURNAME_STD)
+                       & present(frame[DOB_INT], DOB_INT), dtype=bool)
+    births = frame[DOB_INT].where(known)
+    return known & births.duplicated(keep=False).to_numpy()
 
 
 def scope(left: pd.DataFrame, spec: LinkSpec, reference_date: dt.date) -> np.ndarray:

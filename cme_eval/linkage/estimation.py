@@ -15,7 +15,7 @@ negligible (100 pseudo-pairs against up to a million sampled ones).
 or fewer than ``MIN_PAIRS`` possible pairs, the declared values are used, with a warning. Every
 engine goes through this one module, so they all weigh alike.
 
-Pure numpy over the level matrix (``comparisons.compare``): engine-independent.
+Pure numpy over the level matrix (``comparisons.levels_at``): engine-independent.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cme_eval.linkage.blocking import agreement, warn
-from cme_eval.linkage.comparisons import compare
+from cme_eval.linkage.comparisons import levels_at
 from cme_eval.linkage.spec import Comparison, LinkSpec
 from cme_eval.rng import keyed_rng
 
@@ -51,9 +51,12 @@ def smoothed(levels: np.ndarray, prior: np.ndarray, weights: np.ndarray | None =
     return (counts + strength * prior) / (counts.sum() + strength)
 
 
-def random_pairs(n_left: int, n_right: int, n: int, seed: int) -> pd.MultiIndex:
+def random_positions(n_left: int, n_right: int, n: int, seed: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` random (left position, right position) pairs, the same for the same seed."""
     rng = keyed_rng(seed, "estimate-u")
-    return pd.MultiIndex.from_arrays([rng.integers(0, n_left, n), rng.integers(0, n_right, n)])
+    return rng.integers(0, n_left, n), rng.integers(0, n_right, n)
+
 
 
 def _exact_column(comparison: Comparison) -> str | None:
@@ -68,12 +71,13 @@ def estimate_u(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec, *, seed:
     is computed from value frequencies instead (no sampling noise where weights are largest)
     and the other levels share the rest in their (smoothed) sampled proportions."""
     n = min(sample, 20 * len(left))
-    random_levels = compare(left, right, random_pairs(len(left), len(right), n, seed),
-                            spec.comparisons)
+    # levels as arrays: no index of a million random pairs is made, none is read
+    random_levels = levels_at(left, right, *random_positions(len(left), len(right), n, seed),
+                              spec.comparisons)
     prior = declared(spec, "u")
     u = {}
     for c in spec.comparisons:
-        observed = random_levels[c.name].to_numpy()
+        observed = random_levels[c.name]
         freq = smoothed(observed, prior[c.name])
         column = _exact_column(c)
         if column is not None:

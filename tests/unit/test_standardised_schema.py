@@ -289,7 +289,8 @@ def _random_frame(seed: int, n: int = 60) -> pd.DataFrame:
 def test_blocking_keys_are_missing_exactly_where_a_value_is(seed, columns):
     frame = _random_frame(seed)
     expected = np.logical_and.reduce([std.present(frame[c], c) for c in columns])
-    assert (blocking._keys(frame, columns).notna().to_numpy() == expected).all()
+    keys, _ = blocking.key_codes(frame, frame.iloc[:0], columns)
+    assert ((keys >= 0) == expected).all()
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -318,7 +319,8 @@ def test_text_zero_is_a_value_for_agreement_too():
     left = pd.Series(["0", "0", ""], name=std.HOUSE_NUMBER)
     right = pd.Series(["0", "1", ""], name=std.HOUSE_NUMBER)
     assert blocking.agreement(left, right) == pytest.approx(0.5)
-    assert blocking._keys(left.to_frame(), (std.HOUSE_NUMBER,)).tolist()[:2] == ["0", "0"]
+    lk, rk = blocking.key_codes(left.to_frame(), right.to_frame(), (std.HOUSE_NUMBER,))
+    assert lk[0] == lk[1] == rk[0] >= 0 and lk[2] == rk[2] == -1
 
 
 @pytest.mark.parametrize("column, literal", [(std.DOB_INT, "0"), (std.SURNAME_STD, "''"),

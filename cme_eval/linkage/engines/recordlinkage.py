@@ -5,18 +5,24 @@ comparison's level, compiled from the spec's rules by the numpy backend (rapidfu
 much faster than the built-in per-pair comparators). Candidate pairs come from the blocking
 plan (``linkage.blocking``), counted before they are made; they are compared a million at a
 time, so memory stays bounded by the pair budget.
+
+Compare is handed each record's values as integer codes (``comparisons.encode_columns``), not
+as text: it indexes small integer columns for every pair, and the features compute what needs
+the values (Jaro-Winkler...) once per distinct pair of values, from the vocabularies they hold.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from cme_eval.linkage.blocking import BlockingPlan, candidates
-from cme_eval.linkage.comparisons import CHUNK, levels_of
+from cme_eval.linkage.comparisons import CHUNK, encode_columns, levels_in
 from cme_eval.linkage.engines import Engine, empty_levels
+from cme_eval.linkage.rules import Encoded, PairCache
 from cme_eval.linkage.spec import Comparison
 
 
@@ -33,17 +39,21 @@ def level_feature() -> type:
     class LevelFeature(BaseCompareFeature):
         """One spec comparison as a recordlinkage feature whose value is the comparison level."""
 
-        def __init__(self, comparison: Comparison):
+        def __init__(self, comparison: Comparison, encoded: Mapping[str, Encoded]):
             columns = comparison.columns()
             super().__init__(columns, columns, label=comparison.name)
             self.comparison = comparison
+            self.vocabulary = {c: encoded[c].vocabulary for c in columns}
 
         def _compute_vectorized(self, *args):
+            """The level of each pair, from the pairs' codes of each column (left, then
+            right)."""
             columns = self.comparison.columns()
             n = len(columns)
             left = {c: np.asarray(v) for c, v in zip(columns, args[:n], strict=True)}
             right = {c: np.asarray(v) for c, v in zip(columns, args[n:], strict=True)}
-            return pd.Series(levels_of(self.comparison, left, right), index=args[0].index)
+            cache = PairCache.from_codes(self.vocabulary, left, right)
+            return pd.Series(levels_in(self.comparison, cache), index=args[0].index)
 
     return LevelFeature
 
@@ -60,10 +70,13 @@ class RecordLinkageEngine(Engine):
             return empty_levels(spec)
         import recordlinkage
 
+        encoded = encode_columns(left, right, spec.comparisons)
+        left_codes = pd.DataFrame({c: e.left for c, e in encoded.items()})
+        right_codes = pd.DataFrame({c: e.right for c, e in encoded.items()})
         feature = level_feature()
-        comparer = recordlinkage.Compare(features=[feature(c) for c in spec.comparisons])
-        chunks = [comparer.compute(pairs[start:start + CHUNK], left, right).astype(np.int8)
-                  for start in range(0, len(pairs), CHUNK)]
+        comparer = recordlinkage.Compare(features=[feature(c, encoded) for c in spec.comparisons])
+        chunks = [comparer.compute(pairs[start:start + CHUNK], left_codes, right_codes)
+                  .astype(np.int8) for start in range(0, len(pairs), CHUNK)]
         return pd.concat(chunks) if len(chunks) > 1 else chunks[0]
 
 
