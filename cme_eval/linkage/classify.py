@@ -254,7 +254,8 @@ def guarded(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame, spec:
 def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
                   ri: np.ndarray) -> np.ndarray:
     """Per candidate pair (left ``li``, right ``ri``), whether a twin is there to see: another
-    record of the same surname (``TWIN_SURNAME_AGREES``) and date of birth on the same side as
+    record of the same surname (its first letter, then ``TWIN_SURNAME_AGREES``: a typing error
+    after the first letter allowed) and date of birth on the same side as
     one of the pair's (the right beside ``ri``, or the left beside ``li``) that is either at
     the same home (postcode
     or address) under another forename, or anywhere under a forename that agrees better with
@@ -273,10 +274,11 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
     own = np.full(len(li), np.nan)  # the pair's own forenames' JW, where a sibling asks it
     for side, frame, mine, theirs in (("right", right, ri, li), ("left", left, li, ri)):
         other_side = left if side == "right" else right
-        # Only a record that shares its birth with another can have a twin beside it: the
-        # other pairs are left out before the join, not after it.
-        ask = np.flatnonzero(_shares_birth(frame)[mine])
-        pairs = pd.DataFrame({"pair": ask, "me": mine[ask],
+        # Only a record that shares its birth and surname initial with another can have a
+        # twin beside it: the other pairs are left out before the join, not after it.
+        initial = frame[SURNAME_STD].str[:1].to_numpy()
+        ask = np.flatnonzero(_shares_birth(frame, initial)[mine])
+        pairs = pd.DataFrame({"pair": ask, "me": mine[ask], "initial": initial[mine[ask]],
                               SURNAME_STD: frame[SURNAME_STD].to_numpy()[mine[ask]],
                               DOB_INT: frame[DOB_INT].to_numpy()[mine[ask]],
                               "my_postcode": frame[POSTCODE_STD].to_numpy()[mine[ask]],
@@ -284,13 +286,13 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
                               "theirs": other_side[FORENAME_STD].to_numpy()[theirs[ask]]})
         pairs = pairs[present(pairs[SURNAME_STD], SURNAME_STD)
                       & present(pairs[DOB_INT], DOB_INT)]
-        births = pd.DataFrame({"sibling": np.arange(len(frame)),
+        births = pd.DataFrame({"sibling": np.arange(len(frame)), "initial": initial,
                                "surname": frame[SURNAME_STD].to_numpy(),
                                DOB_INT: frame[DOB_INT].to_numpy(),
                                "name": frame[FORENAME_STD].to_numpy(),
                                "postcode": frame[POSTCODE_STD].to_numpy(),
                                "address": frame[ADDRESS_STD].to_numpy()})
-        near = pairs.merge(births, on=DOB_INT)
+        near = pairs.merge(births, on=[DOB_INT, "initial"])
         near = near[(near["sibling"] != near["me"]) & (
             jaro_winkler(near[SURNAME_STD].to_numpy(), near["surname"].to_numpy())
             >= TWIN_SURNAME_AGREES)]
@@ -310,14 +312,16 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
     return out
 
 
-def _shares_birth(frame: pd.DataFrame) -> np.ndarray:
+def _shares_birth(frame: pd.DataFrame, initial: np.ndarray) -> np.ndarray:
     """Per record with a surname and a date of birth, whether another record of ``frame`` has
-    its date of birth: the only records ``twin_evidence`` can find a twin beside (surnames
-    are compared after, allowing a typing error)."""
+    its date of birth and surname initial: the only records ``twin_evidence`` can find a twin
+    beside (surnames are compared after, allowing a typing error past the first letter)."""
     known = np.asarray(present(frame[SURNAME_STD], SURNAME_STD)
                        & present(frame[DOB_INT], DOB_INT), dtype=bool)
-    births = frame[DOB_INT].where(known)
-    return known & births.duplicated(keep=False).to_numpy()
+    births = pd.DataFrame({"d": frame[DOB_INT].to_numpy(), "i": initial})[known]
+    out = np.zeros(len(frame), dtype=bool)
+    out[np.flatnonzero(known)] = births.duplicated(keep=False).to_numpy()
+    return out
 
 
 def scope(left: pd.DataFrame, spec: LinkSpec, reference_date: dt.date) -> np.ndarray:

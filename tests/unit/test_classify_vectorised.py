@@ -74,7 +74,8 @@ def _sibling_evidence(frame, me, theirs_name, own_jw) -> bool:
     for k in range(len(frame)):
         other = frame.iloc[k]
         surname = JaroWinkler.normalized_similarity(other["surname_std"], row["surname_std"])
-        if k == me or surname < TWIN_SURNAME_AGREES or other["dob_int"] != row["dob_int"]:
+        if k == me or surname < TWIN_SURNAME_AGREES or other["dob_int"] != row["dob_int"] \
+                or other["surname_std"][:1] != row["surname_std"][:1]:
             continue
         home = ((other["postcode_std"] == row["postcode_std"] and other["postcode_std"] != "")
                 or (other["address_std"] == row["address_std"] and other["address_std"] != ""))
@@ -102,15 +103,17 @@ def test_twin_evidence_is_a_sibling_at_home_or_with_a_closer_forename(case, size
         assert 0 < sum(expected) < len(expected)  # both answers exercised
 
 
-def test_shares_birth_is_another_record_of_the_same_birth_both_with_a_surname():
+def test_shares_birth_is_another_record_of_the_same_birth_and_surname_initial():
     frame = _frame(40, 5)
-    got = _shares_birth(frame)
+    initial = frame["surname_std"].str[:1].to_numpy()
+    got = _shares_birth(frame, initial)
     known = (frame["surname_std"] != "") & (frame["dob_int"] != 0)
     expected = [known.iloc[i] and any(
         k != i and known.iloc[k] and frame["dob_int"].iloc[k] == row.dob_int
-        for k in range(len(frame))) for i, row in enumerate(frame.itertuples())]
+        and initial[k] == initial[i] for k in range(len(frame)))
+        for i, row in enumerate(frame.itertuples())]
     np.testing.assert_array_equal(got, np.asarray(expected, dtype=bool))
-    assert _shares_birth(frame.iloc[:0]).shape == (0,)
+    assert _shares_birth(frame.iloc[:0], initial[:0]).shape == (0,)
 
 
 def test_term_frequency_weights_are_those_of_each_pairs_own_value():
