@@ -21,7 +21,6 @@ blank decision is not a decision: it is counted (``undecided``) and said in the 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ import pandas as pd
 
 from cme_eval.exceptions import CmeEvalError, one_line, shape
 from cme_eval.inputs import readers
+from cme_eval.inputs.ingest import header_key
 from cme_eval.inputs.schema import MATCHED_AGAINST, RECEIVED_SOURCES
 
 MATCH, NOT_A_MATCH = "match", "not a match"
@@ -61,14 +61,14 @@ class Decisions:
         return len(self.table)
 
 
+# A header spelt any way ingest accepts ("Record ID", "record_id") -> the column's name.
+_NAMES = {header_key(name): name for name in REQUIRED + OPTIONAL}
+
+
 def _score(row: Sequence[str]) -> int:
     """How many of the decision columns a row names (the header: at least the required)."""
-    names = {_key(c) for c in row}
+    names = {_NAMES.get(header_key(c)) for c in row}
     return len(names & set(REQUIRED + OPTIONAL)) if set(REQUIRED) <= names else 0
-
-
-def _key(text: object) -> str:
-    return re.sub(r"\s+", "_", str(text).strip().lower())
 
 
 def _value(text: str) -> str:
@@ -90,7 +90,7 @@ def read(path: Path) -> Decisions:
     rows = []
     undecided = 0
     for table in tables:  # a workbook's sheets one after another
-        frame = table.frame.rename(columns=_key)
+        frame = table.frame.rename(columns=lambda c: _NAMES.get(header_key(c), c))
         where = table.label
         for column in REQUIRED:
             if column not in frame:
@@ -149,8 +149,8 @@ def for_authority(decisions: Decisions, authority: str, authorities: Sequence[st
     table = decisions.table
     if not len(table):
         return table
-    given = table["authority"].map(_key)
-    known = {_key(a): a for a in authorities}
+    given = table["authority"].map(header_key)
+    known = {header_key(a): a for a in authorities}
     if len(authorities) > 1 and (given == "").any():
         i = int(np.flatnonzero(given == "")[0])
         raise DecisionsError(f"{_place(table, i)}, column authority: empty, and this run has "
@@ -159,7 +159,7 @@ def for_authority(decisions: Decisions, authority: str, authorities: Sequence[st
     if unknown.any():
         i = int(np.flatnonzero(unknown)[0])
         raise DecisionsError(f"{_place(table, i)}, column authority: not an LA of this run")
-    mine = table[(given == "") | (given == _key(authority))].reset_index(drop=True)
+    mine = table[(given == "") | (given == header_key(authority))].reset_index(drop=True)
     ids = {name: set(frame["record_id"]) for name, frame in prepared.items()}
     filled = [_fill(mine, i, ids) for i in range(len(mine))]
     if filled:

@@ -88,7 +88,7 @@ def _words(header: object) -> list[str]:
     return re.findall(r"[a-z0-9]+", _POSSESSIVE.sub("", _BRACKETED.sub(" ", text)))
 
 
-def _key(header: object) -> str:
+def header_key(header: object) -> str:
     """A header's comparable form: its words run together ("D.O.B." -> "dob")."""
     return "".join(_words(header))
 
@@ -144,8 +144,8 @@ def field_of(header: object) -> tuple[str, tuple[int, int]] | None:
     """The standard field a header names, with its rank (qualifiers taken off, list order);
     the LA's own spellings (inputs.yaml) first."""
     own = _LA_SPELLINGS.get()
-    if own and _key(header) in own:
-        return own[_key(header)], (0, -1)
+    if own and header_key(header) in own:
+        return own[header_key(header)], (0, -1)
     return _standard_field_of(header)
 
 
@@ -204,7 +204,7 @@ def is_header(cells: Sequence[object]) -> bool:
 def _find(columns: list[str], keys: list[str]) -> list[str]:
     by_key: dict[str, str] = {}
     for column in columns:
-        by_key.setdefault(_key(column), column)
+        by_key.setdefault(header_key(column), column)
     return [by_key[k] for k in keys if k in by_key]
 
 
@@ -500,7 +500,7 @@ def read_authority(folder: Path, authority: str, *,
         layout = read_layout(folder)
     except LayoutError as exc:
         raise _error("inputs.yaml", str(exc).removeprefix("inputs.yaml: ")) from None
-    spellings = {_key(h): name for name, headers in layout.headers.items() for h in headers}
+    spellings = {header_key(h): name for name, headers in layout.headers.items() for h in headers}
     token = _LA_SPELLINGS.set(spellings)
     try:
         out = {}
