@@ -31,6 +31,11 @@ def overlay_dir() -> Path:
     return scenario_dir() / "overlays"
 
 
+def targets_dir() -> Path:
+    """Published figures each scenario is fitted to (``synthetic/targets/``)."""
+    return _shipped("targets", "synthetic/targets")
+
+
 def notebook_dir() -> Path:
     """The stage notebooks papermill executes."""
     return _shipped("notebooks", "notebooks")

@@ -153,3 +153,21 @@ def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def nested(key: str, value: Any) -> dict[str, Any]:
+    """``{'a': {'b': value}}`` from the dotted key ``a.b`` (LA names hold spaces, never dots)."""
+    out: Any = value
+    for part in reversed(key.split(".")):
+        out = {part: out}
+    return out
+
+
+def dotted_get(data: dict[str, Any], key: str) -> Any:
+    """The value at dotted ``key`` of nested ``data`` (KeyError when any part is absent)."""
+    out: Any = data
+    for part in key.split("."):
+        if not isinstance(out, dict):
+            raise KeyError(key)
+        out = out[part]
+    return out

@@ -18,8 +18,10 @@ from cme_eval.config.convert import (
     ConfigError,
     build,
     convert,
+    dotted_get,
     load_yaml_text,
     merge,
+    nested,
     package_defaults,
 )
 from cme_eval.config.settings import Scenario
@@ -88,10 +90,57 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+def fitted_path(scenario: Path, fitted: str) -> Path:
+    """The fitted-values file a scenario names (relative to the scenario's folder)."""
+    return (scenario.parent / fitted).resolve()
+
+
+def _with_fitted(path: Path, data: dict[str, Any], fitted_layer: bool = True
+                 ) -> dict[str, Any]:
+    """The scenario's own settings with each free setting's declared prior, then the values
+    ``cme-eval calibrate --save`` fitted, laid on top (``fitted_layer`` False: priors only,
+    the world before any fit). A free setting the scenario also sets by hand is refused: a
+    fitted value comes from the command, never from an edit."""
+    calibration = data.get("calibration")
+    if not isinstance(calibration, dict):
+        return data
+    targets = calibration.get("targets")
+    if isinstance(targets, str) and is_scenario_file(targets):  # a path: from the scenario's
+        calibration["targets"] = str((path.parent / targets).resolve())  # folder, kept absolute
+    if not calibration.get("fitted"):
+        return data
+    fitted = fitted_path(path, str(calibration["fitted"]))
+    free = calibration.get("free") or {}
+    if not isinstance(free, dict):
+        return data  # the settings check says what is wrong
+    for key, declared in free.items():
+        try:
+            dotted_get(data, key)
+        except KeyError:
+            if isinstance(declared, dict) and isinstance(declared.get("prior"), int | float):
+                data = merge(data, nested(str(key), declared["prior"]))
+            continue
+        raise ConfigError(f"{display(path)}: {key}: a free setting of calibration.free is set "
+                          "by cme-eval calibrate --save, not by hand; remove the value here")
+    if not fitted_layer or not fitted.is_file():
+        return data  # not fitted yet: the priors, declared values and package defaults stand
+    values = _read_yaml(fitted).get("values") or {}
+    if not isinstance(values, dict):
+        raise ConfigError(f"{display(fitted)}: values: expected dotted setting: value")
+    for key, value in values.items():
+        if key not in free:
+            raise ConfigError(f"{display(fitted)}: values.{key}: not a free setting of "
+                              f"{display(path)} (calibration.free); refit the scenario")
+        data = merge(data, nested(str(key), value))
+    return data
+
+
+def _read_with_base(path: Path, seen: tuple[Path, ...], fitted_layer: bool = True
+                    ) -> dict[str, Any]:
     """A scenario YAML may start from another with ``base: NAME`` (e.g. smoke from pilot-2025),
-    or ``base: other.yaml``, a path relative to the file that names it."""
-    data = _read_yaml(path)
+    or ``base: other.yaml``, a path relative to the file that names it. Each file's fitted
+    values (``calibration.fitted``) are laid on it before a file based on it is."""
+    data = _with_fitted(path, _read_yaml(path), fitted_layer)
     base = data.pop("base", None)
     if base is None:
         return data
@@ -103,7 +152,7 @@ def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         raise ConfigError(f"{display(path)}: base: {exc}") from None
     if base_path in seen or base_path == path:
         raise ConfigError(f"{display(path)}: base scenarios form a loop: {base}")
-    inherited = _read_with_base(base_path, (*seen, path))
+    inherited = _read_with_base(base_path, (*seen, path), fitted_layer)
     inherited.pop("name", None)
     inherited.pop("description", None)
     return merge(inherited, data)
@@ -162,14 +211,15 @@ def restricted(scenario: Scenario, asked: list[str] | tuple[str, ...]) -> Scenar
     return dataclasses.replace(scenario, authorities={n: scenario.authorities[n] for n in names})
 
 
-def resolved_settings(name_or_path: str | Path, overrides: dict[str, Any] | None = None
-                      ) -> dict[str, Any]:
+def resolved_settings(name_or_path: str | Path, overrides: dict[str, Any] | None = None,
+                      *, fitted_layer: bool = True) -> dict[str, Any]:
     """A scenario with its defaults and ``base:`` chain merged in (and ``overrides`` on top):
     the plain settings a run folder keeps as ``scenario.yaml``, so the run can be repeated
     without the original files."""
     path = scenario_path(name_or_path)
-    data = merge(package_defaults(), _read_with_base(path, seen=()))
+    data = merge(package_defaults(), _read_with_base(path, seen=(), fitted_layer=fitted_layer))
     data.setdefault("name", path.stem)
+    data["calibration"]["fitted"] = ""  # its values are laid in: a run folder needs no file
     return merge(data, overrides) if overrides else data
 
 

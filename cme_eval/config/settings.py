@@ -351,6 +351,47 @@ class Report:
 
 
 @dataclass(frozen=True)
+class FreeSetting:
+    """One setting the fit may move: within ``range``, drawn towards ``prior`` (a declared
+    belief, with ``why``; none: the value the scenario has without a fit) by a weight of one
+    target whose interval is half the range wide (``calibration.fit``)."""
+
+    range: list[float]
+    prior: float | None = None
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How the scenario's world is fitted to published figures (``cme-eval calibrate``).
+
+    ``targets``: the targets file (a name in ``synthetic/targets/`` or a path relative to the
+    scenario). ``free``: the settings the fit may move, each a dotted key (as in
+    ``--set``) with its range and prior (:class:`FreeSetting`); every other setting stays as
+    declared. ``fitted``: the file
+    the command writes the fitted values into (relative to the scenario); they are read as a
+    layer just above the scenario's own settings, so no fitted value is ever typed by hand.
+    ``fit_scale``: the size the fit's emulator is measured at; ``check_scale``: the size
+    ``calibrate --check`` reruns the scenario at."""
+
+    targets: str = field(default_factory=_default("calibration.targets"))
+    fitted: str = field(default_factory=_default("calibration.fitted"))
+    free: dict[str, FreeSetting] = field(default_factory=_default("calibration.free"))
+    fit_scale: float = field(default_factory=_default("calibration.fit_scale"),
+                             metadata=_range(1e-3, 1))
+    check_scale: float = field(default_factory=_default("calibration.check_scale"),
+                               metadata=_range(1e-3, 1))
+
+    def __post_init__(self) -> None:
+        for key, free in self.free.items():
+            where = f"calibration.free.{key}"
+            if len(free.range) != 2 or not free.range[0] < free.range[1]:
+                raise ConfigError(f"{where}.range: expected [LOW, HIGH] with LOW below HIGH")
+            if free.prior is not None and not free.range[0] <= free.prior <= free.range[1]:
+                raise ConfigError(f"{where}.prior: {free.prior:g} lies outside the range")
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A whole evaluation scenario: population, sources, errors, linkage and follow-up."""
 
@@ -362,6 +403,11 @@ class Scenario:
     population: Population = field(default_factory=Population)
     status_shares: dict[str, float] = field(default_factory=_default("status_shares"),
                                             metadata=_SHARE)
+    # How a status's share changes with age: status -> {age in years: relative weight},
+    # interpolated between the ages given and normalised to a mean of 1 over ages 5-15, so the
+    # declared share stays the share of children of compulsory school age (synth/ages.py).
+    status_age_profile: dict[str, dict[int, float]] = field(
+        default_factory=_default("status_age_profile"))
     authorities: dict[str, Authority] = field(default_factory=_default("authorities"))
     independent_schools: IndependentSchools = field(default_factory=IndependentSchools)
     # errors[error_type][source] = probability that a record of that source gets that error.
@@ -381,9 +427,11 @@ class Scenario:
     follow_up: FollowUp = field(default_factory=FollowUp)
     review: Review = field(default_factory=Review)
     report: Report = field(default_factory=Report)
+    calibration: Calibration = field(default_factory=Calibration)
 
     def __post_init__(self) -> None:
         _check_status_keys(self.status_shares, "status_shares")
+        _check_age_profiles(self.status_age_profile)
         if not self.authorities:
             raise ConfigError("authorities: at least one authority is required")
         for name, la in self.authorities.items():
@@ -482,6 +530,23 @@ def _check_status_keys(shares: dict[str, float], where: str, remainder: bool = T
             raise ConfigError(f"{where}: unknown status {key!r}; allowed: " + ", ".join(STATUSES))
         if not 0 <= value <= 1:
             raise ConfigError(f"{where}.{key}: {value} is not a share (0-1)")
+
+
+def _check_age_profiles(profiles: dict[str, dict[int, float]]) -> None:
+    for status, profile in profiles.items():
+        where = f"status_age_profile.{status}"
+        if status not in STATUSES or status == OWN_LA_STATUS:
+            raise ConfigError(f"{where}: not a status with a declared share; allowed: "
+                              + ", ".join(s for s in STATUSES if s != OWN_LA_STATUS))
+        if not profile:
+            raise ConfigError(f"{where}: give at least one age: weight")
+        for age, weight in profile.items():
+            if not isinstance(age, int) or not 3 <= age <= 18:
+                raise ConfigError(f"{where}: ages are whole years 3-18")
+            if not isinstance(weight, int | float) or weight < 0 or not math.isfinite(weight):
+                raise ConfigError(f"{where}.{age}: a weight is a number 0 or more")
+        if not any(profile.values()):
+            raise ConfigError(f"{where}: at least one weight must be above 0")
 
 
 def _check_weights(weights: list[float] | dict[str, float], where: str, *,

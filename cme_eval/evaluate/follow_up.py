@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cme_eval.config import Scenario
-from cme_eval.inputs.schema import NOT_MATCHED, NWSSP
+from cme_eval.inputs.schema import NOT_MATCHED, NWSSP, OUT_OF_SCOPE
 from cme_eval.rng import keyed_rng
 
 
@@ -46,3 +46,15 @@ def potential_cme_breakdown(followed: pd.DataFrame, authority: str) -> pd.DataFr
         .reset_index()
         .assign(authority=authority)[BREAKDOWN_COLUMNS]
     )
+
+
+STATUS_COLUMNS = ["authority", "true_status", "nhs_records"]
+
+
+def nhs_by_status(outcomes: pd.DataFrame, status: pd.Series, authority: str) -> pd.DataFrame:
+    """One LA's NHS records of compulsory school age counted by the child's true status: what
+    the GP registrations really are (the composition the SAIL study measured for Wales)."""
+    kept = (outcomes["source"] == NWSSP) & (outcomes["outcome"] != OUT_OF_SCOPE)
+    counts = status[kept].value_counts().sort_index()
+    return pd.DataFrame({"authority": authority, "true_status": counts.index.astype(str),
+                         "nhs_records": counts.to_numpy(dtype="int64")}, columns=STATUS_COLUMNS)

@@ -25,7 +25,9 @@ from matplotlib.figure import Figure
 
 from cme_eval.config import Scenario
 from cme_eval.evaluate import accuracy, published, quality, tables, without_truth, workload
-from cme_eval.evaluate.follow_up import potential_cme_breakdown
+from cme_eval.calibration.measures import Figures
+from cme_eval.calibration.targets import load_targets
+from cme_eval.evaluate.follow_up import nhs_by_status, potential_cme_breakdown
 from cme_eval.inputs.schema import ALL_AUTHORITIES, CME_REGISTER, TOTAL
 from cme_eval.report import disclosure, figures
 from cme_eval.uncertainty.intervals import (
@@ -61,6 +63,7 @@ class Evidence:
     truth_records: pd.DataFrame | None = None
     truth_people: pd.DataFrame | None = None
     followed: pd.DataFrame | None = None
+    status: pd.Series | None = None  # each outcome row's true status (truth only)
     prepared: dict | None = None
     blocking: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
 
@@ -104,6 +107,8 @@ PER_LA = (
         ev.authority, ev.outcomes, ev.sources[CME_REGISTER], unresolved=ev.unresolved)),
     PerLa("potential_cme_breakdown",
           lambda ev: potential_cme_breakdown(ev.followed, ev.authority), needs_truth=True),
+    PerLa("nhs_by_status", lambda ev: nhs_by_status(ev.outcomes, ev.status, ev.authority),
+          needs_truth=True),
     PerLa("linkage_quality", _linkage_quality, needs_truth=True, judges_links=True),
     PerLa("method_comparison", lambda ev: accuracy.unmatched_by_engine(
         ev.by_engine, ev.truth_records, ev.authority), needs_truth=True, judges_links=True),
@@ -177,8 +182,9 @@ def _method_comparison(per_la: pd.DataFrame) -> pd.DataFrame:
 
 def _published(p: Pooling, done: dict[str, pd.DataFrame]) -> pd.DataFrame:
     s = p.scenario
-    table = published.compare(done["table_5_1"], done["table_6_1"], s.scale,
-                              authorities=tuple(s.authorities),
+    figures = Figures(done["table_5_1"], done["table_6_1"], done.get("nhs_by_status"))
+    targets = load_targets(s.calibration.targets) if s.calibration.targets else None
+    table = published.compare(figures, targets, s.scale, authorities=tuple(s.authorities),
                               subset=tuple(s.report.published_subset))
     return table if p.replicates is None else with_replicate_interval(table, p.replicates)
 
@@ -232,6 +238,9 @@ POOLED = (
            protect=lambda t: disclosure.protect(t, ["potential_cme", "resolved_by_follow_up"],
                                                 disclosure.Additivity(group_by="authority")),
            sheet="Potential_CME", title="Potential CME by true status$$note3$$"),
+    # What the NHS records of compulsory school age really are (the SAIL study's measure).
+    Pooled("nhs_by_status", lambda p, done: tables.with_pooled_rows(
+        p.per_la["nhs_by_status"], ["true_status"]), needs_truth=True),
     Pooled("linkage_quality", lambda p, done: accuracy.with_pooled(p.per_la["linkage_quality"]),
            needs_truth=True, summary=True, sheet="Linkage_quality",
            title="Accuracy of each matching method, by source and error$$note5$$"),

@@ -13,6 +13,7 @@ import errno
 import logging
 import math
 import sys
+import tempfile
 import typing
 from pathlib import Path
 
@@ -283,6 +284,31 @@ def _parser() -> argparse.ArgumentParser:
                        help="runs side by side (default 2); results never depend on it")
     _verbosity(p_sen)
 
+    p_cal = sub.add_parser(
+        "calibrate", help="fit the scenario's free settings to its published targets",
+        description="Fit the settings the scenario declares free (calibration.free) to the "
+        "published figures of its targets file (synthetic/targets/), on an emulator measured "
+        "from a run's truth, then run the fitted world at full size. Writes calibration.csv, "
+        "parameters.csv, fitted.yaml and calibration.png into --out. With --check: rerun the "
+        "scenario as it stands at calibration.check_scale and fail naming every target "
+        "outside its interval.")
+    p_cal.add_argument("scenario", help="a scenario name (pilot-2025) or a path to a .yaml")
+    p_cal.add_argument("--out", type=Path, metavar="DIR",
+                       help="folder for the fit's outputs (required unless --check)")
+    p_cal.add_argument("--check", action="store_true",
+                       help="judge the scenario as it stands instead of fitting it")
+    p_cal.add_argument("--save", action="store_true",
+                       help="also write the fitted values where the scenario reads them "
+                       "(calibration.fitted)")
+    p_cal.add_argument("--replicates", type=_whole(1), default=3, metavar="N",
+                       help="full-size runs of the fitted world (default 3)")
+    p_cal.add_argument("--workers", type=_whole(1), default=2, metavar="N",
+                       help="runs side by side (default 2); results never depend on it")
+    p_cal.add_argument("--scale", type=float, metavar="S",
+                       help="--check only: the size to rerun at (default "
+                       "calibration.check_scale)")
+    _verbosity(p_cal)
+
     p_bench = sub.add_parser(
         "bench", help="benchmarks that print figures (time, memory)",
         description="Benchmarks print wall time and peak memory; they are never timed tests.")
@@ -485,6 +511,25 @@ def _sensitivity(args: argparse.Namespace) -> None:
     print(f"{table['parameter'].nunique()} parameters written to {args.out / 'sensitivity.csv'}")
 
 
+def _calibrate(args: argparse.Namespace) -> None:
+    from cme_eval.calibration import calibrate
+
+    say = (lambda line: None) if args.quiet else print
+    if args.check:
+        with tempfile.TemporaryDirectory(prefix="cme-eval-check-") as work:
+            table = calibrate.check(args.scenario, scale=args.scale, work=Path(work), say=say)
+        print(f"calibrate --check: all {len(table)} targets that apply are within their "
+              "intervals")
+        return
+    if args.out is None:
+        raise ConfigError("calibrate: --out DIR is required (or give --check)")
+    _not_a_file(args.out)
+    result = calibrate.calibrate(args.scenario, args.out, replicates=args.replicates,
+                                 workers=args.workers, save=args.save, say=say)
+    print(f"calibrate: all {len(result.table)} targets within their intervals; written to "
+          f"{args.out}")
+
+
 def _bench(args: argparse.Namespace) -> None:
     from cme_eval.run import bench
 
@@ -519,7 +564,8 @@ def _bench(args: argparse.Namespace) -> None:
 
 
 COMMANDS = {"run": _run, "generate": _generate, "evaluate": _evaluate, "compare": _compare,
-            "replicate": _replicate, "sensitivity": _sensitivity, "bench": _bench}
+            "replicate": _replicate, "sensitivity": _sensitivity, "calibrate": _calibrate,
+            "bench": _bench}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -478,7 +478,8 @@ def evidence(run: Run, authority: str) -> outputs.Evidence:
     status = true_status_of(outcomes, truth_records, truth_people)
     return outputs.Evidence(
         run.scenario, authority, outcomes, sources, by_engine, truth_records, truth_people,
-        followed=follow_up(run.scenario, authority, outcomes, status), prepared=prepared,
+        followed=follow_up(run.scenario, authority, outcomes, status), status=status,
+        prepared=prepared,
         blocking=blocking_used(run, authority))
 
 

