@@ -407,7 +407,8 @@ class Scenario:
     # interpolated between the ages given and normalised to a mean of 1 over ages 5-15, so the
     # declared share stays the share of children of compulsory school age (synth/ages.py).
     status_age_profile: dict[str, dict[int, float]] = field(
-        default_factory=_default("status_age_profile"))
+        default_factory=_default("status_age_profile"),
+        metadata={"allowed": "a weight 0 or more per age"})
     authorities: dict[str, Authority] = field(default_factory=_default("authorities"))
     independent_schools: IndependentSchools = field(default_factory=IndependentSchools)
     # errors[error_type][source] = probability that a record of that source gets that error.

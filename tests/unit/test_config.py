@@ -19,10 +19,10 @@ PILOT_LAS = ["Cardiff", "Rhondda Cynon Taf", "Carmarthenshire", "Powys", "Gwyned
 PILOT_NHS_RECORDS = {"Cardiff": 54000, "Rhondda Cynon Taf": 35300, "Carmarthenshire": 25900,
                      "Powys": 16500, "Gwynedd": 15900, "Monmouthshire": 10600,
                      "Isle of Anglesey": 8800}
-SCENARIO_KEYS = ["authorities", "cross_border", "dates", "description", "errors", "follow_up", "identifiers",
+SCENARIO_KEYS = ["authorities", "calibration", "cross_border", "dates", "description", "errors", "follow_up", "identifiers",
                  "independent_schools", "linkage", "name", "nhs_staleness", "no_errors",
                  "population", "report",
-                 "review", "scale", "seed", "spark", "status_shares"]
+                 "review", "scale", "seed", "spark", "status_age_profile", "status_shares"]
 POPULATION_KEYS = ["house_name_share", "household_children_weights", "inbound_pupil_share",
                    "nhs_dob_margin_months", "other_forename_share", "siblings_share_surname",
                    "twin_share", "two_parent_share"]
