@@ -3,14 +3,16 @@ write what was done.
 
 The fit (``calibrate``):
 
-1. the scenario runs once at ``calibration.fit_scale`` with every free setting at its prior
-   (a zero share lifted to the middle of its range, so no status the emulator weighs is
-   absent); the emulator is measured on that run's records and truth;
+1. the scenario runs at ``calibration.fit_scale`` on ``calibration.emulator_runs`` seeds with
+   every free setting at its prior (a zero share lifted to the middle of its range, so no
+   status the emulator weighs is absent); the emulator is measured on those runs' records and
+   truth, pooled;
 2. the declared loss is minimised on the emulator (``calibration.fit``);
 3. steps 1-2 are repeated once from the fit (``iterations``), so the emulator is measured
    where the answer is;
-4. the fitted world runs at full size on ``replicates`` seeds (the scenario's own first):
-   the fitted value of each target is the real run's, with the replicates' range beside it.
+4. the fitted world runs at ``calibration.verify_scale`` (full size unless a test asks for
+   less: a count is judged at full size only) on ``replicates`` seeds, the scenario's own
+   first: the fitted value of each target is the real run's, with the replicates' range.
 
 Outputs in ``--out``: ``calibration.csv`` (target, source, published, allowed interval, the
 emulator's value, the fitted run's value, its replicate range, within), ``parameters.csv``,
@@ -25,8 +27,10 @@ interval widened by two standard errors of the run's own sampling at that size.
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,17 +38,17 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from cme_eval.calibration.emulator import Emulator, measure_run
-from cme_eval.calibration.fit import Fit, Free, fit, free_settings, judged, parameters_table
-from cme_eval.calibration.measures import Figures, value
-from cme_eval.calibration.targets import Target, Targets, load_targets, scope_las
+from cme_eval.calibration.emulator import Emulator, Records, measure_run
+from cme_eval.calibration.fit import Fit, fit, judged, parameters_table
+from cme_eval.calibration.free import Free, free_settings
+from cme_eval.calibration.measures import Figures, records_behind, value
+from cme_eval.calibration.targets import Targets, load_targets, scope_las
 from cme_eval.config import ConfigError, Scenario, resolved_settings, scenario_path
 from cme_eval.config.convert import build, merge, nested
 from cme_eval.config.load import display, fitted_path
 from cme_eval.fileio import write_csv
-from cme_eval.inputs.schema import ALL_AUTHORITIES
 from cme_eval.run.stages import Run
-from cme_eval.uncertainty.replicates import Variant, measure, replicate_seeds, run_variants
+from cme_eval.uncertainty.replicates import Variant, measure, replicate_seeds
 
 Say = Callable[[str], None]
 CALIBRATION_COLUMNS = ["target", "label", "source", "published", "allowed_low", "allowed_high",
@@ -76,11 +80,24 @@ def _start(free: list[Free]) -> np.ndarray:
                      for f in free])
 
 
-def _figures(tables: dict[str, pd.DataFrame]) -> Figures:
-    def per_la(name: str) -> pd.DataFrame | None:
-        t = tables.get(name)
-        return None if t is None else t[t["authority"] != ALL_AUTHORITIES]
-    return Figures(per_la("table_5_1"), per_la("table_6_1"), per_la("nhs_by_status"))
+def _emulator(path: Path, data: dict, free: list[Free], x: np.ndarray, work: Path, *,
+              seeds: list[int]) -> Emulator:
+    """The emulator measured on runs of the world at ``x`` (one per seed, pooled: the
+    expectation it stands for is then less the chance of one seed's schools and moves)."""
+    fit_scale = data["calibration"]["fit_scale"]
+    records = []
+    for seed in seeds:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        measure(Variant(str(path), seed, scale=fit_scale, overrides=_overrides(free, x)), work,
+                keep=True)
+        measured = build(Scenario, merge(data, merge(_overrides(free, x),
+                                                     {"scale": fit_scale, "seed": seed})))
+        records.append(measure_run(work / "base", measured))
+    shutil.rmtree(work, ignore_errors=True)
+    pooled = Records(pd.concat([r.frame for r in records], ignore_index=True),
+                     records[0].scenario, fit_scale * len(records))
+    return Emulator(pooled, [f.key for f in free])
 
 
 @dataclass(frozen=True)
@@ -90,10 +107,16 @@ class Calibrated:
     missed: list[str]
 
 
-def calibrate(name: str, out: Path, *, iterations: int = 2, replicates: int = 3,
-              workers: int = 1, save: bool = False, say: Say = print) -> Calibrated:
+def calibrate(name: str, out: Path, *, iterations: int = 3, replicates: int = 3,
+              workers: int = 1, save: bool = False, scale: float | None = None,
+              say: Say = print) -> Calibrated:
+    """Fit ``name``'s free settings (see the module's docstring). ``scale``: every run at this
+    size instead of ``fit_scale`` and ``verify_scale`` (a quick trial: judged as the check
+    judges a small run)."""
     path = scenario_path(name)
     data = resolved_settings(path, fitted_layer=False)
+    if scale is not None:
+        data = merge(data, {"calibration": {"fit_scale": scale, "verify_scale": scale}})
     prior_world = build(Scenario, data)
     targets = _targets_of(prior_world)
     free = free_settings(prior_world, data)
@@ -104,30 +127,32 @@ def calibrate(name: str, out: Path, *, iterations: int = 2, replicates: int = 3,
     out.mkdir(parents=True, exist_ok=True)
     work = out / ".work"
     x = _start(free)
+    emulator_seeds = [prior_world.seed, *replicate_seeds(
+        prior_world.seed, prior_world.calibration.emulator_runs - 1)]
     result: Fit | None = None
     for k in range(1, iterations + 1):
-        say(f"calibrate: emulator run {k} of {iterations} at scale "
+        say(f"calibrate: emulator {k} of {iterations}: {len(emulator_seeds)} run(s) at scale "
             f"{prior_world.calibration.fit_scale:g}")
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(parents=True)
-        variant = Variant(str(path), prior_world.seed, scale=prior_world.calibration.fit_scale,
-                          overrides=_overrides(free, x))
-        measure(variant, work, keep=True)
-        measured_world = build(Scenario, merge(data, merge(
-            _overrides(free, x), {"scale": prior_world.calibration.fit_scale})))
-        emulator = Emulator(measure_run(work / "base", measured_world), [f.key for f in free])
+        emulator = _emulator(path, data, free, x, work, seeds=emulator_seeds)
         result = fit(emulator, data, free, chosen, start=x)
         x = result.x
         say(f"calibrate: fit {k}: loss {result.cost:.3f} ({result.message})")
     shutil.rmtree(work, ignore_errors=True)
     assert result is not None
-    say(f"calibrate: {replicates} full-size run(s) of the fitted world")
+    verify = prior_world.calibration.verify_scale
+    say(f"calibrate: {replicates} run(s) of the fitted world at scale {verify:g}")
     seeds = [prior_world.seed, *replicate_seeds(prior_world.seed, replicates - 1)]
-    runs = run_variants([Variant(str(path), s, scale=1.0, overrides=_overrides(free, x))
-                         for s in seeds], work, workers=workers)
+    tasks = [(path, s, verify, _overrides(free, x), work / f"run-{k}")
+             for k, s in enumerate(seeds)]
+    if workers > 1 and len(tasks) > 1:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            figures = list(pool.map(_run_task, tasks))
+    else:
+        figures = [_run_task(task) for task in tasks]
     shutil.rmtree(work, ignore_errors=True)
-    values = [c.set_index("target")["reproduced"] for _, c in runs]
-    table = _calibration_table(chosen, result, values)
+    judged_runs = [_judge(targets, f, las, subset, verify) for f in figures]
+    table = _calibration_table(result, judged_runs)
     parameters = parameters_table(result)
     missed = table.loc[~table["within"], "target"].tolist()
     fitted_doc = _fitted_document(path, targets, result, missed)
@@ -156,17 +181,19 @@ def _save_path(path: Path) -> Path:
     return fitted_path(path, str(fitted))
 
 
-def _calibration_table(chosen, result: Fit, values: list[pd.Series]) -> pd.DataFrame:
-    rows = []
-    for j in chosen:
-        t: Target = j.target
-        got = [float(v.get(t.key, np.nan)) for v in values]
-        rows.append({"target": t.key, "label": t.label, "source": t.source,
-                     "published": t.published, "allowed_low": t.low, "allowed_high": t.high,
-                     "weight": t.weight, "emulated": result.emulated[t.key], "fitted": got[0],
-                     "replicate_low": np.nanmin(got), "replicate_high": np.nanmax(got),
-                     "within": bool(t.within(got[0]))})
-    return pd.DataFrame(rows, columns=CALIBRATION_COLUMNS)
+def _calibration_table(result: Fit, runs: list[pd.DataFrame]) -> pd.DataFrame:
+    """One row per target: the fitted world's value (the first run, the scenario's seed), the
+    range over every run, and whether the first is within (widened below full size)."""
+    first = runs[0].set_index("target")
+    values = pd.concat([r.set_index("target")["value"] for r in runs], axis=1)
+    out = first.reset_index()[["target", "label", "source", "published", "allowed_low",
+                               "allowed_high", "weight"]]
+    out["emulated"] = out["target"].map(result.emulated)
+    out["fitted"] = out["target"].map(first["value"])
+    out["replicate_low"] = out["target"].map(values.min(axis=1))
+    out["replicate_high"] = out["target"].map(values.max(axis=1))
+    out["within"] = out["target"].map(first["within"]).astype(bool)
+    return out[CALIBRATION_COLUMNS]
 
 
 def _fitted_document(path: Path, targets: Targets, result: Fit, missed: list[str]) -> str:
@@ -210,12 +237,41 @@ def _figure(table: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
-def _widened(t: Target, v: float, n: float) -> tuple[float, float]:
-    """A share's interval widened by two binomial standard errors of a share of ``n``."""
-    if not np.isfinite(v) or n <= 0:
-        return t.low, t.high
-    se = np.sqrt(max(v * (1 - v), 1e-12) / n)
-    return t.low - 2 * se, t.high + 2 * se
+def _run_figures(path: Path, seed: int, scale: float, overrides: dict, work: Path
+                 ) -> Figures:
+    """One run of the scenario (with ``overrides``) at ``scale``: its per-LA tables."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    measure(Variant(str(path), seed, scale=scale, overrides=overrides), work, keep=True)
+    world_ = build(Scenario, merge(resolved_settings(path), merge(overrides, {"scale": scale})))
+    figures = _figures_of(work / "base", world_)
+    shutil.rmtree(work, ignore_errors=True)
+    return figures
+
+
+def _run_task(task: tuple[Path, int, float, dict, Path]) -> Figures:
+    return _run_figures(*task)
+
+
+def _judge(targets: Targets, figures: Figures, las: tuple[str, ...],
+           subset: tuple[str, ...], scale: float) -> pd.DataFrame:
+    """Each target that applies, judged on a run at ``scale``: below full size a count is
+    scaled up, and every interval widened by two standard errors of the run's own sampling."""
+    rows = []
+    for t in targets:
+        scoped, reason = scope_las(t.scope, las, subset)
+        if reason:
+            continue
+        v = value(t.measure, figures, scoped)
+        n = v if t.kind == "count" else records_behind(t.measure, figures, scoped)
+        if t.kind == "count":
+            v = v / scale
+        low, high = t.widened(v, n, scale)
+        rows.append({"target": t.key, "label": t.label, "source": t.source,
+                     "published": t.published, "allowed_low": t.low, "allowed_high": t.high,
+                     "weight": t.weight, "checked_low": low, "checked_high": high, "value": v,
+                     "within": bool(np.isfinite(v) and low - 1e-12 <= v <= high + 1e-12)})
+    return pd.DataFrame(rows)
 
 
 def check(name: str, *, scale: float | None = None, work: Path, say: Say = print
@@ -227,28 +283,9 @@ def check(name: str, *, scale: float | None = None, work: Path, say: Say = print
     targets = _targets_of(world_)
     run_scale = scale or world_.calibration.check_scale
     say(f"calibrate --check: {world_.name} at scale {run_scale:g}")
-    work.mkdir(parents=True, exist_ok=True)
-    measure(Variant(str(path), world_.seed, scale=run_scale), work, keep=True)
-    figures = _figures_of(work / "base", world_, run_scale)
-    shutil.rmtree(work / "base", ignore_errors=True)
-    las, subset = tuple(world_.authorities), tuple(world_.report.published_subset)
-    rows = []
-    for t in targets:
-        scoped, reason = scope_las(t.scope, las, subset)
-        if reason:
-            continue
-        v = value(t.measure, figures, scoped)
-        received = figures.total(scoped)["received"].sum()
-        if t.kind == "count":
-            n = v  # the count at the run's size
-            v = v / run_scale
-            low, high = _count_interval(t, n, run_scale)
-        else:
-            low, high = _widened(t, v, received)
-        rows.append({"target": t.key, "label": t.label, "published": t.published,
-                     "allowed_low": t.low, "allowed_high": t.high, "checked_low": low,
-                     "checked_high": high, "value": v, "within": bool(low <= v <= high)})
-    table = pd.DataFrame(rows)
+    figures = _run_figures(path, world_.seed, run_scale, {}, work / "check")
+    table = _judge(targets, figures, tuple(world_.authorities),
+                   tuple(world_.report.published_subset), run_scale)
     missed = table.loc[~table["within"], "target"].tolist()
     if missed:
         raise CalibrationError(
@@ -258,15 +295,8 @@ def check(name: str, *, scale: float | None = None, work: Path, say: Say = print
     return table
 
 
-def _count_interval(t: Target, n: float, run_scale: float) -> tuple[float, float]:
-    """A count's interval at full size widened by two Poisson standard errors of the count
-    seen at ``run_scale``, carried to full size."""
-    se = np.sqrt(max(n, 1.0)) / run_scale
-    return t.low - 2 * se, t.high + 2 * se
-
-
-def _figures_of(folder: Path, scenario: Scenario, scale: float) -> Figures:
-    run = Run(build(Scenario, merge(scenario.to_dict(), {"scale": scale})), folder)
+def _figures_of(folder: Path, scenario: Scenario) -> Figures:
+    run = Run(scenario, folder)
     frames: dict[str, list[pd.DataFrame]] = {}
     for authority in run.scenario.authorities:
         for name in ("table_5_1", "table_6_1", "nhs_by_status"):

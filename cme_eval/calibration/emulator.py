@@ -35,6 +35,7 @@ from cme_eval.calibration.measures import Figures
 from cme_eval.config import Scenario
 from cme_eval.fileio import read_csv
 from cme_eval.inputs.schema import (
+    INDEPENDENT,
     NOT_MATCHED,
     NWSSP,
     OUT_OF_SCOPE,
@@ -45,6 +46,7 @@ from cme_eval.inputs.schema import (
 )
 from cme_eval.run.stages import Run
 
+NWSSP_LABEL, INDEPENDENT_LABEL = SOURCE_LABELS[NWSSP], SOURCE_LABELS[INDEPENDENT]
 OUTCOME_COLUMNS = {PERFECT: "perfect_match", PARTIAL: "partial_match",
                    NOT_MATCHED: "not_matched", OUT_OF_SCOPE: "out_of_scope"}
 _STATUS_KEY = re.compile(r"(?:authorities\.(?P<la>[^.]+)\.)?status_shares\.(?P<status>\w+)")
@@ -99,7 +101,11 @@ def measure_run(run_dir: Path, scenario: Scenario) -> Records:
 
 
 class Emulator:
-    """Expected per-LA tables under settings ``theta`` (a built :class:`Scenario`)."""
+    """Expected per-LA tables under settings ``theta`` (a built :class:`Scenario`).
+
+    Records are coded once (LA, status, Table 5.1 cell, error flags); a weight is a product of
+    per-LA and per-(LA, status) factors looked up by code, and each table a ``bincount``, so
+    one evaluation takes milliseconds and a fit can afford hundreds."""
 
     def __init__(self, records: Records, free: list[str]):
         unknown = [k for k in free if not emulated(k)]
@@ -110,72 +116,90 @@ class Emulator:
         self.records = records
         f = records.frame
         self.authorities = tuple(records.scenario.authorities)
-        self._la = f["authority"].to_numpy()
-        self._status = f["status"].to_numpy()
-        self._resident = f["resident"].to_numpy()
+        self.statuses = tuple(sorted(set(f["status"]) | {""}))
+        self._la = pd.Categorical(f["authority"], categories=self.authorities).codes.astype(
+            np.int64)
+        status = pd.Categorical(f["status"], categories=self.statuses).codes.astype(np.int64)
+        # a non-resident (a boarder, an inbound pupil) is weighed by its LA's size only
+        self._status = np.where(f["resident"].to_numpy(), status, self.statuses.index(""))
+        self._true_status = status  # a visitor's own kind included
+        received = (f["kind"] == "received").to_numpy()
+        self._received = received
+        self._labels = (NWSSP_LABEL, INDEPENDENT_LABEL)
+        source = pd.Categorical(f["source"].map(SOURCE_LABELS),
+                                categories=self._labels).codes.astype(np.int64)
+        outcome = pd.Categorical(f["outcome"],
+                                 categories=list(OUTCOME_COLUMNS)).codes.astype(np.int64)
+        n_out = len(OUTCOME_COLUMNS)
+        # Table 5.1 cell of a received record: (LA, source, outcome); -1 for the register
+        self._cell = np.where(received, (self._la * 2 + source) * n_out + outcome, -1)
+        self._potential = received & (f["source"].to_numpy() == NWSSP) & (
+            f["outcome"].to_numpy() == NOT_MATCHED)
+        self._in_scope_nhs = received & (f["source"].to_numpy() == NWSSP) & (
+            f["outcome"].to_numpy() != OUT_OF_SCOPE)
         self._source = f["source"].to_numpy()
-        self._received = (f["kind"] == "received").to_numpy()
         self._errors = {}
         for key in free:
             m = _ERROR_KEY.fullmatch(key)
             if m:
                 has = f["errors"].str.contains(rf"(?:^|;){m['error']}(?:;|$)").to_numpy()
-                self._errors[(m["error"], m["source"])] = has
-        self._outcome = f["outcome"].to_numpy()
+                self._errors[(m["error"], m["source"])] = (self._source == m["source"], has)
         self._base = self._settings(records.scenario)
 
-    def _settings(self, s: Scenario) -> dict:
-        return {"size": {a: s.nhs_records(a) for a in self.authorities},
-                "shares": {a: s.shares_for(a) for a in self.authorities},
-                "errors": {k: s.error_rate(*k) for k in self._errors}}
+    def _settings(self, s: Scenario) -> tuple[np.ndarray, np.ndarray, dict]:
+        size = np.array([s.nhs_records(a) for a in self.authorities], dtype=float)
+        share = np.ones((len(self.authorities), len(self.statuses)))
+        for i, a in enumerate(self.authorities):
+            shares = s.shares_for(a)
+            for j, status in enumerate(self.statuses):
+                if status in shares:
+                    share[i, j] = shares[status]
+        return size, share, {k: s.error_rate(*k) for k in self._errors}
 
     def weights(self, theta: Scenario) -> np.ndarray:
-        now, base = self._settings(theta), self._base
-        w = np.ones(len(self._la))
-        for a in self.authorities:
-            on = self._la == a
-            w[on] *= now["size"][a] / base["size"][a]
-            for status, share in now["shares"][a].items():
-                was = base["shares"][a].get(status, 0.0)
-                hit = on & self._resident & (self._status == status)
-                if hit.any():
-                    w[hit] *= share / was if was > 0 else 0.0
-        for (error, source), has in self._errors.items():
-            r, r0 = now["errors"][(error, source)], base["errors"][(error, source)]
-            mine = self._source == source
-            w[mine & has] *= r / r0 if r0 > 0 else 0.0
-            w[mine & ~has] *= (1 - r) / (1 - r0) if r0 < 1 else 0.0
+        size, share, errors = self._settings(theta)
+        size0, share0, errors0 = self._base
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(share0 > 0, share / share0, 0.0)
+        w = (size / size0)[self._la] * ratio[self._la, self._status]
+        for key, (mine, has) in self._errors.items():
+            r, r0 = errors[key], errors0[key]
+            w = np.where(mine & has, w * (r / r0 if r0 > 0 else 0.0), w)
+            w = np.where(mine & ~has, w * ((1 - r) / (1 - r0) if r0 < 1 else 0.0), w)
         return w / self.records.scale
 
     def figures(self, theta: Scenario) -> Figures:
         """Expected full-size Tables 5.1 and 6.1 and NHS records by status under ``theta``."""
         w = self.weights(theta)
-        f = self.records.frame
-        got = f[self._received].assign(w=w[self._received])
-        got = got.assign(label=got["source"].map(SOURCE_LABELS),
-                         column=got["outcome"].map(OUTCOME_COLUMNS))
-        by_source = got.pivot_table(index=["authority", "label"], columns="column", values="w",
-                                    aggfunc="sum", fill_value=0.0)
-        by_source = by_source.reindex(columns=list(OUTCOME_COLUMNS.values()), fill_value=0.0)
-        by_source["received"] = by_source.sum(axis=1)
-        total = by_source.groupby(level="authority").sum()
-        total["label"] = TOTAL
-        t51 = pd.concat([by_source.reset_index(),
-                         total.reset_index()]).rename(columns={"label": "source"})
+        n_la, n_out = len(self.authorities), len(OUTCOME_COLUMNS)
+        cells = np.bincount(self._cell[self._received], weights=w[self._received],
+                            minlength=n_la * 2 * n_out).reshape(n_la, 2, n_out)
+        rows = []
+        for i, a in enumerate(self.authorities):
+            for label, counts in ((self._labels[0], cells[i, 0]),
+                                  (self._labels[1], cells[i, 1]), (TOTAL, cells[i].sum(axis=0))):
+                rows.append({"authority": a, "source": label, "received": counts.sum(),
+                             **dict(zip(OUTCOME_COLUMNS.values(), counts, strict=True))})
+        t51 = pd.DataFrame(rows)
         resolve = theta.follow_up.resolve_probability
-        potential = got[(got["source"] == NWSSP) & (got["outcome"] == NOT_MATCHED)]
-        unresolved = potential["w"] * (1 - potential["status"].map(resolve).fillna(0.0))
-        register = pd.Series(w[~self._received], index=f.loc[~self._received, "authority"])
-        t61 = pd.DataFrame({
-            "authority": list(self.authorities),
-            "cme_known_before": [register.get(a, pd.Series(dtype=float)).sum()
-                                 for a in self.authorities],
-            "potential_cme_identified": [potential.loc[potential["authority"] == a, "w"].sum()
-                                         for a in self.authorities],
-            "unresolved": [unresolved[potential["authority"] == a].sum()
-                           for a in self.authorities]})
-        t61["cme_known_after"] = t61["cme_known_before"] + t61.pop("unresolved")
-        nhs = got[(got["source"] == NWSSP) & (got["outcome"] != OUT_OF_SCOPE)]
-        by_status = (nhs.groupby(["authority", "status"])["w"].sum().reset_index()
-                     .rename(columns={"status": "true_status", "w": "nhs_records"}))
+        p = np.array([resolve.get(s, 0.0) for s in self.statuses])
+        stay = w * (1 - p[self._true_status])
+        before = np.bincount(self._la[~self._received], weights=w[~self._received],
+                             minlength=n_la)
+        potential = np.bincount(self._la[self._potential], weights=w[self._potential],
+                                minlength=n_la)
+        unresolved = np.bincount(self._la[self._potential], weights=stay[self._potential],
+                                 minlength=n_la)
+        t61 = pd.DataFrame({"authority": list(self.authorities), "cme_known_before": before,
+                            "cme_known_after": before + unresolved,
+                            "potential_cme_identified": potential})
+        keep = self._in_scope_nhs
+        n_st = len(self.statuses)
+        by = np.bincount(self._la[keep] * n_st + self._true_status[keep], weights=w[keep],
+                         minlength=n_la * n_st).reshape(n_la, n_st)
+        la_i, st_i = np.nonzero(by)
+        by_status = pd.DataFrame({"authority": [self.authorities[i] for i in la_i],
+                                  "true_status": [self.statuses[j] for j in st_i],
+                                  "nhs_records": by[la_i, st_i]})
         return Figures(t51, t61, by_status)
+

@@ -1,8 +1,9 @@
 """Fitting the free settings of a scenario to its targets: the loss, the fit and its intervals.
 
 The loss is declared, not tuned: each target with weight ``w`` adds
-``w x (distance outside its allowed interval / (half-width / 2))^2`` (nothing inside: any value
-the publication allows is as good as any other) plus a quarter of that weight x
+``w x (distance outside the central half of its allowed interval / (half-width / 2))^2``
+(nothing inside it: any value the publication allows is as good as any other, and aiming at the
+central half leaves a seed's chance room before the edge) plus a quarter of that weight x
 ``((value - centre) / (half-width / 2))^2``, a gentle pull to the centre so the optimum is
 unique and away from the interval's edge; each free setting adds
 ``((x - prior) / (range / 4))^2``, a prior whose range is two standard deviations either side.
@@ -16,7 +17,6 @@ width, which is the honest answer.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,73 +24,13 @@ import pandas as pd
 from scipy.optimize import least_squares
 
 from cme_eval.calibration.emulator import Emulator
+from cme_eval.calibration.free import Free, world
 from cme_eval.calibration.measures import MEASURES, Figures, value
 from cme_eval.calibration.targets import Target, Targets, scope_las
-from cme_eval.config import ConfigError, Scenario
-from cme_eval.config.convert import build, merge, nested
 
-_SIZE = re.compile(r"authorities\.(?P<la>[^.]+)\.nhs_records")
-_LA_SHARE = re.compile(r"authorities\.(?P<la>[^.]+)\.status_shares\.(?P<status>\w+)")
-_SHARE = re.compile(r"status_shares\.(?P<status>\w+)")
-_ERROR = re.compile(r"errors\.(?P<error>\w+)\.(?P<source>\w+)")
-_RESOLVE = re.compile(r"follow_up\.resolve_probability\.(?P<status>\w+)")
 Z95 = 1.959964
 CENTRE_PULL = 0.25
-
-
-@dataclass(frozen=True)
-class Free:
-    key: str
-    low: float
-    high: float
-    prior: float
-    why: str = ""
-    whole: bool = False  # a count (an LA's size): written as a whole number
-
-    @property
-    def prior_sd(self) -> float:
-        return (self.high - self.low) / 4
-
-
-def setting_value(scenario: Scenario, key: str) -> float:
-    """The value setting ``key`` has in ``scenario`` (an LA's size as the run uses it)."""
-    if m := _SIZE.fullmatch(key):
-        return float(scenario.nhs_records(m["la"]))
-    if m := _LA_SHARE.fullmatch(key):
-        return float(scenario.shares_for(m["la"])[m["status"]])
-    if m := _SHARE.fullmatch(key):
-        return float(scenario.status_shares.get(m["status"], 0.0))
-    if m := _ERROR.fullmatch(key):
-        return float(scenario.errors.get(m["error"], {}).get(m["source"], 0.0))
-    if m := _RESOLVE.fullmatch(key):
-        return float(scenario.follow_up.resolve_probability.get(m["status"], 0.0))
-    raise ConfigError(f"calibration.free.{key}: not a setting the fit can move (an LA's "
-                      "nhs_records, a status share, an error rate or a resolve probability)")
-
-
-def free_settings(prior_world: Scenario, data: dict) -> list[Free]:
-    """The scenario's free settings, each with its prior (declared, or the value the
-    scenario has before any fit), checked: the range must lie within the setting's bounds."""
-    out = []
-    for key, f in prior_world.calibration.free.items():
-        prior = f.prior if f.prior is not None else setting_value(prior_world, key)
-        low, high = f.range
-        for end in (low, high):
-            try:
-                build(Scenario, merge(data, nested(key, end)))
-            except ConfigError as exc:
-                raise ConfigError(f"calibration.free.{key}.range: {end:g} is outside the "
-                                  f"setting's bounds ({exc})") from None
-        prior = min(max(prior, low), high)
-        out.append(Free(key, low, high, prior, f.why, whole=bool(_SIZE.fullmatch(key))))
-    return out
-
-
-def world(data: dict, free: list[Free], x: np.ndarray) -> Scenario:
-    """The scenario with the free settings at ``x``."""
-    for f, v in zip(free, x, strict=True):
-        data = merge(data, nested(f.key, int(round(v)) if f.whole else float(v)))
-    return build(Scenario, data)
+AIM = 0.5  # the fit aims at the central half of each allowed interval
 
 
 @dataclass(frozen=True)
@@ -119,7 +59,8 @@ def residuals(figures: Figures, chosen: list[Judged]) -> np.ndarray:
         if not np.isfinite(v):
             out += [0.0, 0.0]
             continue
-        outside = v - min(max(v, t.low), t.high)
+        inner_low, inner_high = centre - AIM * half, centre + AIM * half
+        outside = v - min(max(v, inner_low), inner_high)
         out += [np.sqrt(t.weight) * outside / (half / 2),
                 np.sqrt(t.weight * CENTRE_PULL) * (v - centre) / (half / 2)]
     return np.asarray(out, dtype=float)

@@ -166,6 +166,15 @@ MEASURES: dict[str, Measure] = {m.name: m for m in (
 )}
 
 
+def records_behind(measure: str, figures: Figures, las: tuple[str, ...]) -> float:
+    """How many records a share rests on: of one LA (the smallest, for a measure of one LA
+    among several) or of all of ``las``."""
+    received = figures.total(las)["received"]
+    if measure.startswith(("lowest_la", "highest_la")):
+        return float(received.min()) if len(received) else 0.0
+    return float(received.sum())
+
+
 def value(measure: str, figures: Figures, las: tuple[str, ...]) -> float:
     """``measure`` over ``las``: NaN when the LAs hold no records for it."""
     if not las:

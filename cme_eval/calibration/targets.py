@@ -77,6 +77,19 @@ class Target:
     def within(self, value: float) -> bool:
         return self.low - 1e-12 <= value <= self.high + 1e-12
 
+    def widened(self, value: float, n: float, scale: float) -> tuple[float, float]:
+        """The interval a run at ``scale`` is held to. At full size the published one; below
+        it, widened by two standard errors of the run's own sampling, so a small run is not
+        failed by chance: a share of ``n`` records (binomial), or a count of ``n`` at the
+        run's size (Poisson) carried to full size."""
+        if scale >= 1 or not math.isfinite(value):
+            return self.low, self.high
+        if self.kind == "count":
+            se = math.sqrt(max(n, 1.0)) / scale
+        else:
+            se = math.sqrt(max(value * (1 - value), 1e-12) / n) if n > 0 else 0.0
+        return self.low - 2 * se, self.high + 2 * se
+
 
 @dataclass(frozen=True)
 class Targets:

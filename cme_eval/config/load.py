@@ -124,9 +124,15 @@ def _with_fitted(path: Path, data: dict[str, Any], fitted_layer: bool = True
                           "by cme-eval calibrate --save, not by hand; remove the value here")
     if not fitted_layer or not fitted.is_file():
         return data  # not fitted yet: the priors, declared values and package defaults stand
-    values = _read_yaml(fitted).get("values") or {}
+    document = _read_yaml(fitted)
+    values = document.get("values") or {}
     if not isinstance(values, dict):
         raise ConfigError(f"{display(fitted)}: values: expected dotted setting: value")
+    intervals = document.get("intervals") or {}
+    if not isinstance(intervals, dict):
+        raise ConfigError(f"{display(fitted)}: intervals: expected dotted setting: [low, high]")
+    data = merge(data, {"calibration": {"intervals": {
+        str(k): v for k, v in intervals.items() if k in free}}})
     for key, value in values.items():
         if key not in free:
             raise ConfigError(f"{display(fitted)}: values.{key}: not a free setting of "

@@ -23,6 +23,7 @@ from typing import Any
 from cme_eval import wales
 from cme_eval.config.convert import ConfigError, convert, package_defaults, plain
 from cme_eval.inputs.schema import (
+    HOUSEHOLD_STATUSES,
     MATCHED_AGAINST,
     OPTIONAL_IDENTIFIERS,
     RECORDS_LIKE,
@@ -381,6 +382,15 @@ class Calibration:
                              metadata=_range(1e-3, 1))
     check_scale: float = field(default_factory=_default("calibration.check_scale"),
                                metadata=_range(1e-3, 1))
+    emulator_runs: int = field(default_factory=_default("calibration.emulator_runs"),
+                               metadata=_range(1, 20))
+    verify_scale: float = field(default_factory=_default("calibration.verify_scale"),
+                                metadata=_range(1e-3, 1))
+    # Each fitted setting's 95% interval, laid in from the fitted file with its value (for the
+    # report and for replicates that draw the fitted settings: replicate --parameter-draws).
+    intervals: dict[str, list[float]] = field(
+        default_factory=_default("calibration.intervals"),
+        metadata={"allowed": "[low, high] numbers"})
 
     def __post_init__(self) -> None:
         for key, free in self.free.items():
@@ -536,9 +546,10 @@ def _check_status_keys(shares: dict[str, float], where: str, remainder: bool = T
 def _check_age_profiles(profiles: dict[str, dict[int, float]]) -> None:
     for status, profile in profiles.items():
         where = f"status_age_profile.{status}"
-        if status not in STATUSES or status == OWN_LA_STATUS:
-            raise ConfigError(f"{where}: not a status with a declared share; allowed: "
-                              + ", ".join(s for s in STATUSES if s != OWN_LA_STATUS))
+        allowed = [s for s in STATUSES if s != OWN_LA_STATUS and s not in HOUSEHOLD_STATUSES]
+        if status not in allowed:
+            raise ConfigError(f"{where}: not a status drawn per child (a family's move or "
+                              "home has no age of its own); allowed: " + ", ".join(allowed))
         if not profile:
             raise ConfigError(f"{where}: give at least one age: weight")
         for age, weight in profile.items():

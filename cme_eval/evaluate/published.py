@@ -18,7 +18,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from cme_eval.calibration.measures import MEASURES, Figures, value
+from cme_eval.calibration.measures import MEASURES, Figures, records_behind, value
 from cme_eval.calibration.targets import Targets, scope_las
 
 COLUMNS = ["target", "measure", "published", "reproduced", "difference", "within_tolerance",
@@ -71,13 +71,18 @@ def compare(figures: Figures, targets: Targets | None, scale: float = 1.0, *,
         if not reason and t.kind == "count" and scale != 1.0 and not scaled:
             reason = f"a count at full size; this run is at scale {scale:g}"
         reproduced = value(t.measure, figures, las) if not reason else np.nan
+        n = (reproduced if t.kind == "count" else records_behind(t.measure, figures, las)
+             ) if not reason else 0.0
         if t.kind == "count" and scaled and not reason:
             reproduced = reproduced / scale
-        ok = t.within(reproduced) if not reason else ""
+        low, high = t.widened(reproduced, n, scale)
+        ok = bool(low - 1e-12 <= reproduced <= high + 1e-12) if not reason else ""
+        widened = (f" (+/- 2 standard errors at scale {scale:g}: {low:.4g}-{high:.4g})"
+                   if (low, high) != (t.low, t.high) and not reason else "")
         out.append({"target": t.key, "measure": t.label, "published": t.published,
                     "reproduced": round(float(reproduced), 6),
                     "difference": round(float(reproduced) - t.published, 6),
-                    "within_tolerance": ok, "tolerance": t.allowed,
+                    "within_tolerance": ok, "tolerance": t.allowed + widened,
                     "applicable": not reason, "note": reason or t.why, "source": t.source})
     pub_ok, _ = published_table_5_1_adds_up()
     t51 = figures.table_5_1

@@ -64,6 +64,10 @@ VISITOR_DATASETS: dict[str, tuple[str, ...]] = {
     "inbound_pupil": (PLASC,),  # lives in a neighbouring LA, attends this LA's school
 }
 # Statuses whose GP registration in this LA is stale: the child no longer lives here.
+# Statuses that belong to a whole family rather than to one child (drawn per household, so
+# they have no age profile of their own).
+HOUSEHOLD_STATUSES = ("moved_within_wales", "moved_to_england", "moved_abroad",
+                      "misallocated_border", "no_fixed_abode")
 STALE_STATUSES = ("moved_within_wales", "moved_to_england", "moved_abroad")
 # Statuses whose child is on another Welsh LA's PLASC: what all-Wales central matching can find.
 ON_ANOTHER_WELSH_ROLL = ("maintained_neighbour_la", "moved_within_wales", "misallocated_border")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from cme_eval import wales
+from cme_eval.calibration.free import describe, setting_value, whole_number
 from cme_eval.config import Scenario
 from cme_eval.evaluate import published
 from cme_eval.evaluate.subset import PUBLISHED_SUBSET_FACTS as FACTS
@@ -187,6 +188,58 @@ def _published(story: Story) -> html.Section:
     )
 
 
+def fitted_settings(scenario: Scenario) -> pd.DataFrame:
+    """The scenario's free settings as fitted, in words: value, 95% interval, declared prior
+    and why."""
+    rows = []
+    for key, free in scenario.calibration.free.items():
+        low, high = scenario.calibration.intervals.get(key, [float("nan")] * 2)
+        count = whole_number(key)
+        rows.append({"Setting": describe(key),
+                     "Fitted": _shown(setting_value(scenario, key), count),
+                     "95% interval": f"{_shown(low, count)} to {_shown(high, count)}",
+                     "Prior": "" if free.prior is None else _shown(free.prior, count),
+                     "Why": free.why})
+    return pd.DataFrame(rows, columns=["Setting", "Fitted", "95% interval", "Prior", "Why"])
+
+
+def _shown(v: float, count: bool) -> str:
+    """A count with thousands separators; a share, rate or probability in percent."""
+    if v != v:  # not fitted yet
+        return "not fitted"
+    return f"{v:,.0f}" if count else f"{v:.2%}"
+
+
+def _how_fitted(story: Story) -> html.Section:
+    s = story.scenario
+    comparison = story.exact["published_vs_reproduced"]
+    targets = comparison[comparison["applicable"].astype(bool)
+                         & (comparison["target"] != "table_5_1_adds_up")]
+    missed = targets[~targets["within_tolerance"].astype(bool)]
+    verdict = (f"All {len(targets)} published figures that apply to this run are reproduced "
+               "within what the publication allows." if missed.empty else
+               f"{len(targets) - len(missed)} of the {len(targets)} published figures that "
+               "apply to this run are reproduced within what the publication allows; not "
+               f"reproduced: {'; '.join(missed['measure'])}.")
+    fitted = fitted_settings(s)
+    return html.Section(
+        "How the synthetic world was fitted",
+        (f"The world is fitted by cme-eval calibrate to the published figures of the targets "
+         f"file {s.calibration.targets!r} (synthetic/targets/), each with its source and what "
+         "the publication allows: a whole percent must round to it, 'just under 9,000' is an "
+         "interval. The fit moves only the settings listed below, each within a declared "
+         "range and drawn towards a prior; every other setting is a declared reading of a "
+         "source.", verdict,
+         "The pilot's own matching (Excel Fuzzy Lookup and weeks of manual checking) is "
+         f"stood in for by this toolkit's {s.linkage.engine} linker: a declared choice "
+         "(the scenario's linkage engine). The fitted world is the one in which that linker "
+         "gives the published figures, so what it says about the potential CME rests on that "
+         "choice."),
+        tables=(("Settings fitted to the published figures, with their 95% intervals",
+                 fitted),) if len(fitted) else (),
+    )
+
+
 def _table_6_1(story: Story) -> html.Section:
     t61 = story.released["table_6_1"]
     after = ("CME known after: known before plus the potential CME that the documented "
@@ -319,17 +372,30 @@ def _how_sure(story: Story) -> html.Section:
     def shown(measure: str, v: float) -> str:
         return f"{v:.2%}" if measure in ("precision", "recall") else f"{v:,.0f}"
 
+    drawn = "p2_5_parameters" in intervals
+    columns = ("this_run", "mean", "p2_5", "p97_5",
+               *(("p2_5_parameters", "p97_5_parameters") if drawn else ()))
     table = pd.DataFrame({
         "measure": intervals["measure"].map(labels.column),
         **{c: [shown(m, v) for m, v in zip(intervals["measure"], intervals[c], strict=True)]
-           for c in ("this_run", "mean", "p2_5", "p97_5")},
-        "n": intervals["n"].astype(int)}).rename(columns={"this_run": "reproduced"})
+           for c in columns},
+        "n": intervals["n"].astype(int)}).rename(columns={
+            "this_run": "reproduced", "p2_5": "chance: 2.5%", "p97_5": "chance: 97.5%",
+            "p2_5_parameters": "chance and fit: 2.5%",
+            "p97_5_parameters": "chance and fit: 97.5%"})
+    fit = (("The same seeds were also run with every fitted setting drawn from its 95% "
+            "interval (cme-eval replicate --parameter-draws). The second range holds chance "
+            "and the uncertainty of the fit together; where it is wider than the first, "
+            "what the published figures leave open about the world matters as much as "
+            "chance.",) if drawn else
+           ("These ranges hold chance only: the fitted settings were fixed at their fitted "
+            "values (cme-eval replicate --parameter-draws adds their uncertainty).",))
     return html.Section(
         "How sure are these figures?",
         (f"The same scenario was run on {n} other seeds (cme-eval replicate). The range below "
          "holds 95% of them: a difference between two runs inside it may be chance alone. "
          f"{inside} of the {len(shares)} published measures that apply lie inside the "
-         "replicates' range of this re-run.",),
+         "replicates' range of this re-run.", *fit),
         tables=(("Headline figures and the range of replicates (all authorities)", table),),
     )
 
@@ -338,6 +404,8 @@ PARTS = (
     Part(_table_5_1),
     Part(_how_sure, needs_truth=True, when=lambda story: "replicate_intervals" in story.exact),
     Part(_published, needs_truth=True),
+    Part(_how_fitted, needs_truth=True,
+         when=lambda story: bool(story.scenario.calibration.targets)),
     Part(_table_6_1),
     Part(_what_potential_cme_are, needs_truth=True),
     Part(_accuracy, needs_truth=True),
@@ -381,7 +449,8 @@ def _ranges(intervals: pd.DataFrame | None) -> str:
 def applicable_only(comparison: pd.DataFrame) -> pd.DataFrame:
     """The comparison as the report shows it: only the measures that apply to the run (the
     CSV keeps every row, with ``applicable`` and the reason in ``note``)."""
-    shown = comparison[comparison["applicable"].astype(bool)].drop(columns="applicable")
+    shown = comparison[comparison["applicable"].astype(bool)].drop(
+        columns=["applicable", "target"], errors="ignore")
     return shown if (shown["note"] != "").any() else shown.drop(columns="note")
 
 

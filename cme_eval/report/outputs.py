@@ -23,10 +23,10 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from cme_eval.config import Scenario
-from cme_eval.evaluate import accuracy, published, quality, tables, without_truth, workload
 from cme_eval.calibration.measures import Figures
 from cme_eval.calibration.targets import load_targets
+from cme_eval.config import Scenario
+from cme_eval.evaluate import accuracy, published, quality, tables, without_truth, workload
 from cme_eval.evaluate.follow_up import nhs_by_status, potential_cme_breakdown
 from cme_eval.inputs.schema import ALL_AUTHORITIES, CME_REGISTER, TOTAL
 from cme_eval.report import disclosure, figures
@@ -142,6 +142,8 @@ class Pooling:
     replicates: pd.DataFrame | None = None
     ingest: pd.DataFrame | None = None  # every LA's ingest report
     read: pd.DataFrame | None = None  # every LA's sources: what was read
+    # replicates that also drew the fitted settings (cme-eval replicate --parameter-draws)
+    replicates_parameters: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -261,7 +263,8 @@ POOLED = (
     Pooled("published_vs_reproduced", _published, needs_truth=True, sheet="Published",
            title="Published evaluation and this re-run"),
     Pooled("replicate_intervals", lambda p, done: headline_intervals(
-        measures_of(done, p.scenario.linkage.engine), p.replicates), needs_truth=True,
+        measures_of(done, p.scenario.linkage.engine), p.replicates, p.replicates_parameters),
+           needs_truth=True,
            when=lambda p: p.replicates is not None, sheet="Replicates",
            title="Headline figures and the range of replicates on other seeds"),
     # Each source of an LA's own extracts: file, sheets, records, rows rejected, status.

@@ -261,6 +261,10 @@ def _parser() -> argparse.ArgumentParser:
     p_rep.add_argument("--workers", type=_whole(1), default=2, metavar="N",
                        help="replicates run side by side (default 2); results never depend "
                        "on it")
+    p_rep.add_argument("--parameter-draws", action="store_true",
+                       help="also run the same seeds with every fitted setting drawn from its "
+                       "95%% interval (cme-eval calibrate), so the report separates chance "
+                       "from the uncertainty of the fit (twice the runs)")
     _verbosity(p_rep)
 
     p_sen = sub.add_parser(
@@ -305,8 +309,9 @@ def _parser() -> argparse.ArgumentParser:
     p_cal.add_argument("--workers", type=_whole(1), default=2, metavar="N",
                        help="runs side by side (default 2); results never depend on it")
     p_cal.add_argument("--scale", type=float, metavar="S",
-                       help="--check only: the size to rerun at (default "
-                       "calibration.check_scale)")
+                       help="the size to run at: with --check the rerun (default "
+                       "calibration.check_scale); otherwise every run of the fit, a quick "
+                       "trial judged as the check judges a small run")
     _verbosity(p_cal)
 
     p_bench = sub.add_parser(
@@ -494,7 +499,8 @@ def _replicate(args: argparse.Namespace) -> None:
     _not_a_file(args.out)
     result = replicate(args.scenario, args.replicates, args.out, authorities=args.authorities,
                        seed=args.seed, scale=args.scale, workers=args.workers,
-                       progress=_progress(args, "replicates"))
+                       progress=_progress(args, "replicates"),
+                       parameter_draws=args.parameter_draws)
     print(f"{result.meta['replicates']} replicates written to {args.out}")
 
 
@@ -525,7 +531,8 @@ def _calibrate(args: argparse.Namespace) -> None:
         raise ConfigError("calibrate: --out DIR is required (or give --check)")
     _not_a_file(args.out)
     result = calibrate.calibrate(args.scenario, args.out, replicates=args.replicates,
-                                 workers=args.workers, save=args.save, say=say)
+                                 workers=args.workers, save=args.save, scale=args.scale,
+                                 say=say)
     print(f"calibrate: all {len(result.table)} targets within their intervals; written to "
           f"{args.out}")
 

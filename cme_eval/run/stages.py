@@ -61,6 +61,7 @@ from cme_eval.report.comparison import write_comparison_report
 from cme_eval.run.folder import check_same_settings, settings_digest
 from cme_eval.run.scenario import load as load_scenario
 from cme_eval.synth.sources import synthesise, write_synthetic
+from cme_eval.uncertainty.intervals import PARAMETERS_SUMMARY
 
 # Heavy libraries stay out of a stage notebook's start: recordlinkage (and scikit-learn) load
 # inside the engine that links with them, Splink and Spark only when their engine runs.
@@ -537,11 +538,14 @@ def compile_report(run: Run) -> dict[str, pd.DataFrame]:
     scores = _read_each(run, "outcomes.csv", usecols=["outcome", "score"])
     summary = run.run_dir / "replicates" / "replicate_summary.csv"  # cme-eval run
     replicates = pd.read_csv(summary) if summary.is_file() else None  # --replicates-from
+    drawn = run.run_dir / "replicates" / PARAMETERS_SUMMARY  # ... made with --parameter-draws
+    with_parameters = pd.read_csv(drawn) if drawn.is_file() and run.has_truth else None
     ingest = None if run.has_truth else _read_each(run, "ingest_report.csv", dtype=str,
                                                    keep_default_na=False)
     read = None if run.has_truth else _read_each(run, WHAT_WAS_READ, keep_default_na=False)
     pooling = outputs.Pooling(run.scenario, per_la,
-                              replicates if run.has_truth else None, ingest, read)
+                              replicates if run.has_truth else None, ingest, read,
+                              with_parameters)
     return build.write_outputs(pooling, run.run_dir, scores, has_truth=run.has_truth,
                                threshold=run.spec.partial_min_weight)
 

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from cme_eval import wales
-from cme_eval.config import Scenario
+from cme_eval.config import ConfigError, Scenario
 from cme_eval.identifiers import nhs_numbers, upns, uprns
-from cme_eval.inputs.schema import STALE_STATUSES, STATUSES
+from cme_eval.inputs.schema import HOUSEHOLD_STATUSES, STALE_STATUSES, STATUSES
 from cme_eval.inputs.standardise import fold
 from cme_eval.rng import keyed_rng
 from cme_eval.schooling import compulsory_dob_range
@@ -156,9 +156,7 @@ def cross_border_districts(authority: str) -> tuple[str, ...]:
 
 
 OWN_LA = "maintained_own_la"
-# Statuses that belong to a whole family rather than to one child.
-HOUSEHOLD_STATUSES = ("moved_within_wales", "moved_to_england", "moved_abroad",
-                      "misallocated_border", "no_fixed_abode")
+COMPULSORY_AGES = np.arange(5, 16)  # whole years over which an age profile averages 1
 PHONE_PREFIX = "07700 900"  # Ofcom's range reserved for drama: never a real number
 
 
@@ -224,10 +222,11 @@ def _sample_forenames(rng, scenario: Scenario, authority: str, sex: np.ndarray) 
 
 
 def _statuses(scenario: Scenario, authority: str, household: np.ndarray,
-              n_households: int) -> np.ndarray:
+              n_households: int, age: np.ndarray) -> np.ndarray:
     """Each child's true status. Statuses that belong to a family (a move, a cross-border
     home, no fixed abode) are drawn per household and shared by its children; the rest per
-    child. Both keep each status's expected share of children as declared."""
+    child, at the share of the child's age when the status has an age profile
+    (``synth.ages``). Both keep each status's expected share of children as declared."""
     shares = scenario.shares_for(authority)
     # Inverse-CDF draws with one uniform per household and one per child, always drawn, and the
     # stale (moved-away) statuses last before the remainder: a what-if that shrinks staleness
@@ -243,11 +242,55 @@ def _statuses(scenario: Scenario, authority: str, household: np.ndarray,
     status = per_household[household]
     rest = status == ""
     weights = np.asarray([shares[s] for s in child], dtype=float)
-    if rest.any() and weights.sum() > 0:
+    if not rest.any() or weights.sum() <= 0:
+        return status
+    profiles = scenario.status_age_profile
+    if not profiles:  # every status as common at every age: one distribution for all
         cdf = np.cumsum(weights / weights.sum())
         idx = np.minimum(np.searchsorted(cdf, u_child[rest], side="right"), len(child) - 1)
         status[rest] = np.asarray(child, dtype=object)[idx]
+        return status
+    where = np.flatnonzero(rest)
+    for a in np.unique(age[where]):
+        at = where[age[where] == a]
+        w = age_weights(shares, child, profiles, int(a), authority)
+        cdf = np.cumsum(w / w.sum())
+        idx = np.minimum(np.searchsorted(cdf, u_child[at], side="right"), len(child) - 1)
+        status[at] = np.asarray(child, dtype=object)[idx]
     return status
+
+
+def ages_on(dob: np.ndarray, on: dt.date) -> np.ndarray:
+    """Whole years of age on ``on`` of each date of birth (numpy datetime64[D] or dates)."""
+    born = pd.to_datetime(dob)
+    years = on.year - born.year
+    before_birthday = (born.month > on.month) | ((born.month == on.month) & (born.day > on.day))
+    return np.asarray(years - before_birthday.astype(int))
+
+
+def profile_factor(profile: dict[int, float], age: int | np.ndarray) -> np.ndarray:
+    """A status's relative weight at ``age``: linear between the ages declared, flat beyond
+    them, normalised to a mean of 1 over the compulsory ages 5-15."""
+    ages = sorted(profile)
+    values = [profile[a] for a in ages]
+    mean = float(np.mean(np.interp(COMPULSORY_AGES, ages, values)))
+    return np.asarray(np.interp(age, ages, values)) / mean
+
+
+def age_weights(shares: dict[str, float], child: list[str], profiles: dict[str, dict[int, float]],
+                age: int, authority: str) -> np.ndarray:
+    """Each per-child status's share at ``age``; the remainder (maintained_own_la) takes what
+    the profiled statuses leave, so the shares still add up at every age."""
+    w = np.asarray([shares[s] * (profile_factor(profiles[s], age) if s in profiles else 1.0)
+                    for s in child], dtype=float)
+    if OWN_LA in child:
+        own = child.index(OWN_LA)
+        w[own] += sum(shares[s] for s in child) - w.sum()
+        if w[own] < 0:
+            raise ConfigError(f"status_age_profile: at age {age} the profiled shares of "
+                              f"{authority} leave no remainder for {OWN_LA}; flatten the "
+                              "profiles or lower the shares")
+    return w
 
 
 def _rng(scenario: Scenario, authority: str, purpose: str) -> np.random.Generator:
@@ -317,7 +360,7 @@ def generate_population(scenario: Scenario, authority: str) -> pd.DataFrame:
     own[twin_of >= 0] = False  # twins share a surname
     surname[own] = _sample_surnames(rng, authority, pools["surname"], own.sum())
 
-    status = _statuses(scenario, authority, household, n_households)
+    status = _statuses(scenario, authority, household, n_households, ages_on(dob, ref))
 
     factory = AddressFactory(scenario, authority)
     rng = _rng(scenario, authority, "addresses")

@@ -1,6 +1,7 @@
 """The synthetic profile: every declared target beside the value the generator realised.
 
-One row per measure: LA size, status shares, surname shares, twin share, each error rate per
+One row per measure: LA size, status shares (and, for a status with an age profile, its share
+in primary and secondary ages), surname shares, twin share, each error rate per
 source (realised among the records it could apply to), and the independent schools' return
 rate. Researchers see at a glance whether the population is what the scenario says it is; the
 tests check the same table statistically.
@@ -25,11 +26,13 @@ from cme_eval.evaluate.accuracy import (
     true_forenames,
 )
 from cme_eval.inputs.schema import NWSSP
-from cme_eval.synth.population import _surname_weights
+from cme_eval.synth.population import _surname_weights, ages_on, profile_factor
 from cme_eval.synth.world import SyntheticLA
 
 COLUMNS = ["authority", "measure", "key", "target", "realised", "n"]
 TOP_SURNAMES = 10
+# Age bands the profile reports a status's share in, when the status has an age profile.
+AGE_BANDS = {"ages 5-10": (5, 10), "ages 11-15": (11, 15)}
 
 
 def profile(world: SyntheticLA, scenario: Scenario) -> pd.DataFrame:
@@ -46,6 +49,17 @@ def profile(world: SyntheticLA, scenario: Scenario) -> pd.DataFrame:
     counts = residents["status"].value_counts()
     for status, share in scenario.shares_for(la).items():
         add("status_share", status, share, counts.get(status, 0) / max(n, 1), n)
+    ages = ages_on(residents["dob"].to_numpy(), scenario.dates.nhs_extract)
+    shares = scenario.shares_for(la)
+    for status, age_profile in scenario.status_age_profile.items():
+        for band, (lo, hi) in AGE_BANDS.items():
+            in_band = (ages >= lo) & (ages <= hi)
+            target = shares[status] * float(np.mean(profile_factor(age_profile,
+                                                                   np.arange(lo, hi + 1))))
+            n_band = int(in_band.sum())
+            add("status_share_by_age", f"{status}/{band}", target,
+                float((residents["status"].to_numpy()[in_band] == status).mean())
+                if n_band else 0.0, n_band)
     names, weights, _ = _surname_weights(la)
     surnames = residents["surname"].value_counts()
     for i in np.argsort(-weights, kind="stable")[:TOP_SURNAMES]:

@@ -36,6 +36,7 @@ potential CME who are truly missing (known or unknown to the LA before)."""
 
 
 PUBLISHED_PREFIX = "published: "
+PARAMETERS_SUMMARY = "replicate_summary_parameters.csv"  # with the fitted settings drawn too
 
 
 SUMMARY_COLUMNS = ["measure", "authority", "mean", "sd", "p2_5", "p50", "p97_5", "n"]
@@ -126,7 +127,9 @@ def check_same_run(meta: dict, scenario, flag: str) -> None:
 def copy_summary(folder: Path, into: Path) -> None:
     """The summary and meta of a replicate folder, copied into a run folder's ``into``."""
     into.mkdir(parents=True, exist_ok=True)
-    for name in (META_FILE, "replicate_summary.csv"):
+    for name in (META_FILE, "replicate_summary.csv", PARAMETERS_SUMMARY):
+        if name == PARAMETERS_SUMMARY and not (Path(folder) / name).is_file():
+            continue
         shutil.copyfile(Path(folder) / name, into / name)
 
 
@@ -136,15 +139,25 @@ HEADLINE = ("received", "perfect_match", "partial_match", "not_matched",
 """The figures the report shows with the replicates' range beside them."""
 
 
-def headline_intervals(this_run: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+def headline_intervals(this_run: pd.DataFrame, summary: pd.DataFrame,
+                       with_parameters: pd.DataFrame | None = None) -> pd.DataFrame:
     """The pooled headline figures of a run (its :func:`measures_of` rows) beside the mean
-    and 95% range of the replicates: ``measure, this_run, mean, p2_5, p97_5, n``."""
+    and 95% range of the replicates: ``measure, this_run, mean, p2_5, p97_5, n``; with
+    ``with_parameters`` (replicates that also drew the fitted settings), that range too as
+    ``p2_5_parameters, p97_5_parameters``."""
     run_all = this_run.set_index("authority").loc[ALL_AUTHORITIES]
     pooled = summary[summary["authority"] == ALL_AUTHORITIES].set_index("measure")
     rows = [{"measure": m, "this_run": run_all[m], **pooled.loc[m, ["mean", "p2_5", "p97_5",
                                                                       "n"]].to_dict()}
             for m in HEADLINE if m in pooled.index]
-    return pd.DataFrame(rows, columns=["measure", "this_run", "mean", "p2_5", "p97_5", "n"])
+    columns = ["measure", "this_run", "mean", "p2_5", "p97_5", "n"]
+    out = pd.DataFrame(rows, columns=columns)
+    if with_parameters is not None:
+        drawn = with_parameters[with_parameters["authority"] == ALL_AUTHORITIES].set_index(
+            "measure")
+        out["p2_5_parameters"] = out["measure"].map(drawn["p2_5"])
+        out["p97_5_parameters"] = out["measure"].map(drawn["p97_5"])
+    return out
 
 
 def with_replicate_interval(comparison: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:

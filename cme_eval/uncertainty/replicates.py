@@ -40,10 +40,12 @@ from cme_eval.report.outputs import Pooling, pooled
 from cme_eval.rng import keyed_int
 from cme_eval.run import stages
 from cme_eval.run.scenario import load as load_scenario
+from cme_eval.uncertainty.draws import parameter_draw
 from cme_eval.uncertainty.intervals import (  # noqa: F401 - the names replicates are read by
     HEADLINE,
     MEASURES,
     META_FILE,
+    PARAMETERS_SUMMARY,
     PUBLISHED_PREFIX,
     SUMMARY_COLUMNS,
     check_same_run,
@@ -155,20 +157,8 @@ class Replicates:
     meta: dict
 
 
-def replicate(scenario: str, n: int, out: Path, *, authorities: tuple[str, ...] = (),
-              seed: int | None = None, scale: float | None = None, workers: int = 1,
-              progress: Progress | None = None) -> Replicates:
-    """Run ``scenario`` on ``n`` derived seeds and write the replicate tables into ``out``."""
-
-    if n < 1:
-        raise ConfigError(f"--replicates: {n} is not allowed; give 1 or more")
-    path = str(scenario_path(scenario))
-    base = load_scenario(path, seed=seed, scale=scale, authorities=list(authorities) or None)
-    seeds = replicate_seeds(base.seed, n)
-    variants = [Variant(path, s, tuple(authorities), scale) for s in seeds]
-    out.mkdir(parents=True, exist_ok=True)
-    results = run_variants(variants, out / ".work", workers=workers, progress=progress)
-    shutil.rmtree(out / ".work", ignore_errors=True)
+def _tables(seeds: list[int], results: list[tuple[pd.DataFrame, pd.DataFrame]]
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = pd.concat([r.assign(replicate=k, seed=s).loc[:, ["replicate", "seed", *r.columns]]
                       for k, (s, (r, _)) in enumerate(zip(seeds, results, strict=True), 1)],
                      ignore_index=True)
@@ -177,13 +167,50 @@ def replicate(scenario: str, n: int, out: Path, *, authorities: tuple[str, ...] 
          .loc[:, ["replicate", "seed", "measure", "reproduced", "applicable"]]
          for k, (s, (_, c)) in enumerate(zip(seeds, results, strict=True), 1)],
         ignore_index=True)
+    return rows, published
+
+
+def replicate(scenario: str, n: int, out: Path, *, authorities: tuple[str, ...] = (),
+              seed: int | None = None, scale: float | None = None, workers: int = 1,
+              progress: Progress | None = None, parameter_draws: bool = False) -> Replicates:
+    """Run ``scenario`` on ``n`` derived seeds and write the replicate tables into ``out``.
+
+    ``parameter_draws``: also run the same ``n`` seeds with every fitted setting drawn from its
+    95% interval (``uncertainty.draws``), and write their tables beside the others with the
+    suffix ``_parameters``: the first set is chance alone, the second chance and the
+    uncertainty of the fit, so the report can say how much each adds."""
+
+    if n < 1:
+        raise ConfigError(f"--replicates: {n} is not allowed; give 1 or more")
+    path = str(scenario_path(scenario))
+    base = load_scenario(path, seed=seed, scale=scale, authorities=list(authorities) or None)
+    seeds = replicate_seeds(base.seed, n)
+    variants = [Variant(path, s, tuple(authorities), scale) for s in seeds]
+    if parameter_draws:
+        if not base.calibration.intervals:
+            raise ConfigError(f"--parameter-draws: scenario {base.name!r} has no fitted "
+                              "intervals; fit it first with cme-eval calibrate --save")
+        variants += [Variant(path, s, tuple(authorities), scale,
+                             overrides=parameter_draw(base, k))
+                     for k, s in enumerate(seeds, 1)]
+    out.mkdir(parents=True, exist_ok=True)
+    results = run_variants(variants, out / ".work", workers=workers, progress=progress)
+    shutil.rmtree(out / ".work", ignore_errors=True)
+    rows, published = _tables(seeds, results[:n])
     summary = summary_table(rows, published)
     meta = {"scenario": base.name, "scenario_seed": base.seed, "scale": base.scale,
             "authorities": list(base.authorities), "replicates": n, "seeds": seeds,
-            "engine": base.linkage.engine}
+            "engine": base.linkage.engine, "parameter_draws": parameter_draws}
     write_csv(rows, out / "replicates.csv", float_format="%.6f")
     write_csv(published, out / "replicates_published.csv", float_format="%.6f")
     write_csv(summary, out / "replicate_summary.csv", float_format="%.6f")
+    if parameter_draws:
+        drawn, drawn_published = _tables(seeds, results[n:])
+        write_csv(drawn, out / "replicates_parameters.csv", float_format="%.6f")
+        write_csv(drawn_published, out / "replicates_published_parameters.csv",
+                  float_format="%.6f")
+        write_csv(summary_table(drawn, drawn_published), out / PARAMETERS_SUMMARY,
+                  float_format="%.6f")
     (out / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return Replicates(rows, published, summary, meta)
 

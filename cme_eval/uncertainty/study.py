@@ -17,7 +17,7 @@ from cme_eval.config import ConfigError
 from cme_eval.inputs.schema import ALL_AUTHORITIES
 from cme_eval.report.labels import column, parameter
 from cme_eval.run.scenario import load as load_scenario
-from cme_eval.uncertainty.intervals import HEADLINE
+from cme_eval.uncertainty.intervals import HEADLINE, PARAMETERS_SUMMARY
 from cme_eval.uncertainty.replicates import replicate
 from cme_eval.uncertainty.sensitivity import HEADLINE as SWINGS
 from cme_eval.uncertainty.sensitivity import sensitivity, write_tornados
@@ -31,12 +31,23 @@ class Study:
     summary: pd.DataFrame
     sensitivity: pd.DataFrame
     figures: dict[str, Path]
+    with_parameters: pd.DataFrame | None = None  # replicates that also drew the fitted settings
 
     def headline(self) -> pd.DataFrame:
-        """The pooled headline measures over the replicates: mean and 95% range."""
+        """The pooled headline measures over the replicates: mean and 95% range (chance), and
+        with ``parameter_draws`` the range when the fitted settings are drawn as well."""
 
-        rows = self.summary[(self.summary["authority"] == ALL_AUTHORITIES)
-                            & self.summary["measure"].isin(HEADLINE)]
+        out = self._pooled(self.summary)
+        if self.with_parameters is not None:
+            drawn = self._pooled(self.with_parameters).set_index("measure")
+            out["p2_5 with fit"] = out["measure"].map(drawn["p2_5"])
+            out["p97_5 with fit"] = out["measure"].map(drawn["p97_5"])
+        return out
+
+    @staticmethod
+    def _pooled(summary: pd.DataFrame) -> pd.DataFrame:
+        rows = summary[(summary["authority"] == ALL_AUTHORITIES)
+                       & summary["measure"].isin(HEADLINE)]
         rows = rows.set_index("measure").loc[[m for m in HEADLINE if m in set(rows["measure"])]]
         out = rows[["mean", "p2_5", "p97_5", "n"]].round(4).reset_index()
         out["measure"] = out["measure"].map(column)
@@ -59,7 +70,8 @@ class Study:
 
 
 def study(scenario: str, run_dir: str | Path = "", *, replicates: int = 3,
-          parameters: str | list[str] = "", workers: int = 2) -> Study:
+          parameters: str | list[str] = "", workers: int = 2,
+          parameter_draws: bool = False) -> Study:
     """Replicates of ``scenario`` into ``run_dir/replicates``, then the sensitivity of the
     ``parameters`` (comma-separated; "": every default parameter) into ``run_dir/sensitivity``,
     with the replicates' range on its figures. ``run_dir`` "": a scratch folder outside the
@@ -72,8 +84,11 @@ def study(scenario: str, run_dir: str | Path = "", *, replicates: int = 3,
               Path(tempfile.gettempdir()) / "cme-eval" / f"uncertainty-{name}").resolve()
     entries = ([e.strip() for e in parameters.split(",") if e.strip()]
                if isinstance(parameters, str) else list(parameters))
-    reps = replicate(scenario, replicates, folder / "replicates", workers=workers)
+    reps = replicate(scenario, replicates, folder / "replicates", workers=workers,
+                     parameter_draws=parameter_draws)
     table = sensitivity(scenario, folder / "sensitivity", parameters=entries or None,
                         workers=workers, replicates_from=folder / "replicates")
     figures = write_tornados(table, reps.summary, folder / "sensitivity")
-    return Study(folder, reps.summary, table, figures)
+    drawn = folder / "replicates" / PARAMETERS_SUMMARY
+    return Study(folder, reps.summary, table, figures,
+                 pd.read_csv(drawn) if parameter_draws else None)

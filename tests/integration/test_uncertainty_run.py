@@ -58,8 +58,10 @@ def test_a_run_shows_the_replicate_range_and_refuses_another_runs(replicated, tm
                  "--replicates-from", reps, "-q"]) == 0
     comparison = pd.read_csv(tmp_path / "run" / "published_vs_reproduced.csv",
                              keep_default_na=False)
-    shares = comparison[comparison["measure"].str.contains("share")]
-    assert shares["published_in_replicate_interval"].isin(["True", "False"]).all()
+    shares = comparison[comparison["measure"].str.contains("share")
+                        & comparison["applicable"].astype(str).eq("True")]
+    assert len(shares) and shares["published_in_replicate_interval"].isin(
+        ["True", "False"]).all()
     report = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
     assert "How sure are these figures?" in report and "on 3 other seeds" in report
     reader = re.sub(r"<[^>]+>", " ", re.sub(r"<(style|code)>.*?</\1>", "", report, flags=re.S))
@@ -124,3 +126,30 @@ def test_the_replicate_benchmark_prints_time_and_pool_memory(tmp_path, capsys):
     assert row["wall_s"] > 0 and row["peak_mb_all_processes"] > 100
     assert "s_per_replicate" in capsys.readouterr().out
     assert (tmp_path / "replicate_summary.csv").is_file()
+
+
+def test_parameter_draws_run_the_same_seeds_again_and_the_report_separates_them(tmp_path):
+    """issue 24: chance alone, then chance and the fit's uncertainty, on the same seeds."""
+    out = tmp_path / "drawn"
+    assert main(["replicate", "smoke", "--replicates", "2", "--authorities", "Powys",
+                 "--workers", "2", "--parameter-draws", "--out", str(out), "-q"]) == 0
+    chance = pd.read_csv(out / "replicates.csv")
+    drawn = pd.read_csv(out / "replicates_parameters.csv")
+    assert chance["seed"].tolist() == drawn["seed"].tolist()
+    assert (chance["received"] != drawn["received"]).any()  # Powys's size is drawn too
+    assert (out / "replicate_summary_parameters.csv").is_file()
+    assert main(["run", "smoke", "--authorities", "Powys", "--out", str(tmp_path / "run"),
+                 "--replicates-from", str(out), "-q"]) == 0
+    intervals = pd.read_csv(tmp_path / "run" / "replicate_intervals.csv")
+    assert {"p2_5_parameters", "p97_5_parameters"} <= set(intervals.columns)
+    report = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert "chance and the uncertainty of the fit together" in report
+    assert "Chance and fit: 97.5%" in report
+
+
+def test_parameter_draws_need_a_fitted_scenario(tmp_path, capsys):
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("name: plain\nscale: 0.01\nauthorities:\n  Powys: {}\n", encoding="utf-8")
+    assert main(["replicate", str(plain), "--replicates", "2", "--parameter-draws",
+                 "--out", str(tmp_path / "o"), "-q"]) == 2
+    assert "--parameter-draws: scenario 'plain' has no fitted intervals" in capsys.readouterr().err

@@ -7,7 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
+from cme_eval import shipped
 from cme_eval.config import ConfigError
 from cme_eval.inputs.schema import STATUSES
 from cme_eval.run.scenario import load as load_scenario
@@ -15,11 +17,13 @@ from cme_eval.synth.errors import REGISTRY
 
 PILOT_LAS = ["Cardiff", "Rhondda Cynon Taf", "Carmarthenshire", "Powys", "Gwynedd",
              "Monmouthshire", "Isle of Anglesey"]
-# Declared in synthetic/scenarios/pilot-2025.yaml (read by hand).
-PILOT_NHS_RECORDS = {"Cardiff": 54000, "Rhondda Cynon Taf": 35300, "Carmarthenshire": 25900,
-                     "Powys": 16500, "Gwynedd": 15900, "Monmouthshire": 10600,
-                     "Isle of Anglesey": 8800}
-SCENARIO_KEYS = ["authorities", "calibration", "cross_border", "dates", "description", "errors", "follow_up", "identifiers",
+# Fitted by `cme-eval calibrate pilot-2025 --save` into synthetic/scenarios/fitted/ (read here
+# as a file, not through the loader under test).
+FITTED = yaml.safe_load((shipped.scenario_dir() / "fitted" / "pilot-2025.yaml").read_text(
+    encoding="utf-8"))["values"]
+PILOT_NHS_RECORDS = {la: FITTED[f"authorities.{la}.nhs_records"] for la in PILOT_LAS}
+SCENARIO_KEYS = ["authorities", "calibration", "cross_border", "dates", "description",
+                 "errors", "follow_up", "identifiers",
                  "independent_schools", "linkage", "name", "nhs_staleness", "no_errors",
                  "population", "report",
                  "review", "scale", "seed", "spark", "status_age_profile", "status_shares"]
@@ -99,42 +103,51 @@ def test_a_welsh_authority_outside_the_scenario_is_refused_too():
 def test_authorities_parameter_restricts_the_run_in_the_given_order():
     scenario = load_scenario("smoke", authorities=["Powys", "Cardiff"])
     assert list(scenario.authorities) == ["Powys", "Cardiff"]
-    assert scenario.authorities["Powys"].nhs_records == 16500
+    assert scenario.authorities["Powys"].nhs_records == PILOT_NHS_RECORDS["Powys"]
 
 
 # ------------------------------------------------------------------------------------------
 # Shares, ranges and types
 
 
+def _declared(authority: str, status: str) -> tuple[float, float]:
+    """(the shares of ``authority`` other than its remainder, and ``status``'s share) in the
+    smoke scenario as fitted: the arithmetic below follows whatever the fit chose."""
+    shares = load_scenario("smoke", authorities=[authority]).shares_for(authority)
+    return 1 - shares["maintained_own_la"], shares[status]
+
+
 def test_status_shares_leaving_no_remainder_are_refused():
-    # maintained_own_la is the remainder. Anglesey's other shares (pilot-2025.yaml: package
-    # defaults 0.0985, scenario -0.0055, Anglesey's own -0.023) add up to 0.070, so replacing
-    # missing_known 0.0018 by 0.95 declares 0.070 - 0.0018 + 0.95 = 1.0182 > 1.
+    # maintained_own_la is the remainder: replacing missing_known by 0.95 declares
+    # (the other shares) - missing_known + 0.95 > 1.
+    others, missing = _declared("Isle of Anglesey", "missing_known")
     with pytest.raises(ConfigError) as info:
         load_scenario("smoke", authorities=["Isle of Anglesey"],
                       overrides={"status_shares": {"missing_known": 0.95}})
     message = str(info.value)
-    assert "authorities.Isle of Anglesey.status_shares: the declared shares add up to 1.018200" \
-        in message
+    assert ("authorities.Isle of Anglesey.status_shares: the declared shares add up to "
+            f"{others - missing + 0.95:.6f}") in message
     assert "must leave a remainder (>= 0) for maintained_own_la" in message
 
 
 def test_status_shares_leaving_a_zero_remainder_are_accepted():
-    # 0.070 - 0.0018 + 0.9318 = 1: nothing left for maintained_own_la, which is allowed.
+    # exactly what is left: nothing for maintained_own_la, which is allowed.
+    others, missing = _declared("Isle of Anglesey", "missing_known")
+    fill = round(1 - (others - missing), 9)
     scenario = load_scenario("smoke", authorities=["Isle of Anglesey"],
-                             overrides={"status_shares": {"missing_known": 0.9318}})
+                             overrides={"status_shares": {"missing_known": fill}})
     shares = scenario.shares_for("Isle of Anglesey")
-    assert shares["maintained_own_la"] == pytest.approx(0.0, abs=1e-9)
-    assert shares["missing_known"] == 0.9318
+    assert shares["maintained_own_la"] == pytest.approx(0.0, abs=1e-8)
+    assert shares["missing_known"] == fill
     assert sum(shares.values()) == pytest.approx(1.0)
 
 
 def test_authority_status_shares_are_checked_after_merging_with_the_default():
-    # 0.95 alone leaves room, but merged with the scenario's shares (0.093) and Powys's own
-    # overrides (maintained_neighbour_la 0.03, maintained_england 0.025) it declares
-    # 0.093 + 0.015 + 0.025 - 0.025 + 0.95 = 1.058.
+    # 0.95 alone leaves room, but merged with the scenario's shares and Powys's own it does not.
+    others, independent = _declared("Powys", "independent")
     with pytest.raises(ConfigError, match=re.escape(
-            "authorities.Powys.status_shares: the declared shares add up to 1.058000")):
+            "authorities.Powys.status_shares: the declared shares add up to "
+            f"{others - independent + 0.95:.6f}")):
         load_scenario("smoke", overrides={
             "authorities": {"Powys": {"status_shares": {"independent": 0.95}}}})
 
@@ -158,9 +171,10 @@ def test_shares_for_puts_the_remainder_first_and_adds_up_to_one():
         assert list(shares)[0] == "maintained_own_la"
         assert set(shares) == set(STATUSES)
         assert sum(shares.values()) == pytest.approx(1.0)
-    # Monmouthshire: independent 0.10, maintained_neighbour_la 0.01, maintained_england 0.035
-    # instead of 0.025, 0.015 and 0: 1 - (0.093 + 0.075 - 0.005 + 0.035) = 0.802
-    assert scenario.shares_for("Monmouthshire")["maintained_own_la"] == pytest.approx(0.802)
+    # Monmouthshire declares independent 0.10 (the highest share in Wales): a remainder well
+    # below the others'
+    own = {a: scenario.shares_for(a)["maintained_own_la"] for a in scenario.authorities}
+    assert own["Monmouthshire"] == min(own.values()) < 0.85
 
 
 def test_unknown_status_is_named_and_statuses_listed():
@@ -278,10 +292,10 @@ def test_smoke_inherits_the_pilot_authorities_and_sizes_at_one_percent_scale():
     assert {k: v.nhs_records for k, v in smoke.authorities.items()} == PILOT_NHS_RECORDS
     assert smoke.authorities == pilot.authorities
     # pilot-2025 Cardiff overrides two shares (moved_within_wales 0.018 and moved_abroad
-    # 0.008, up 0.006 and 0.003 on the defaults); the rest come from the package defaults and
-    # maintained_own_la is the remainder: 1 - (0.093 + 0.008 + 0.003) = 0.896.
+    # 0.008); maintained_own_la is the remainder of them all.
     cardiff = smoke.shares_for("Cardiff")
-    assert cardiff["maintained_own_la"] == pytest.approx(0.896)
+    others = sum(v for k, v in cardiff.items() if k != "maintained_own_la")
+    assert cardiff["maintained_own_la"] == pytest.approx(1 - others)
     assert cardiff["moved_within_wales"] == 0.018
     assert cardiff["moved_abroad"] == 0.008
     assert cardiff["ehe_suitable"] == 0.0115
@@ -351,7 +365,7 @@ def test_omitted_nhs_records_are_derived_from_the_pupil_count():
     expected = round(wales.get("Conwy").pupils_5_15 * 167_000 / 142_000)
     assert NHS_RECORDS_PER_PUPIL == 167_000 / 142_000
     assert scenario.nhs_records("Conwy") == expected
-    assert scenario.nhs_records("Powys") == 16500  # declared wins
+    assert scenario.nhs_records("Powys") == PILOT_NHS_RECORDS["Powys"]  # fitted wins
     # Anglesey has 7500 pupils aged 5-15 in the reference data: 7500 x 167/142 = 8820.4
     assert load_scenario("smoke", overrides={"authorities": {"Isle of Anglesey": {
         "nhs_records": None}}}).nhs_records("Isle of Anglesey") == 8820
@@ -384,7 +398,7 @@ def test_identifiers_default_to_none_shared():
 def test_to_dict_gives_iso_dates():
     plain = load_scenario("smoke").to_dict()
     assert plain["dates"] == {"nhs_extract": "2025-04-30", "plasc_census": "2025-01-16"}
-    assert plain["authorities"]["Powys"]["nhs_records"] == 16500
+    assert plain["authorities"]["Powys"]["nhs_records"] == PILOT_NHS_RECORDS["Powys"]
 
 
 # ------------------------------------------------------------------------------------------

@@ -31,7 +31,9 @@ REF = load_scenario("smoke").dates.nhs_extract
 def _world(share: float = 0.0, central: bool = False):
     scenario = load_scenario("wales-2025", authorities=None if central else [LA], scale=0.03,
                              overrides={"cross_border": {"neighbour_exchange": share,
-                                                         "central_matching": central}})
+                                                         "central_matching": central},
+                                        # enough families moving within Wales to see
+                                        "status_shares": {"moved_within_wales": 0.012}})
     return synthesise(scenario, LA)
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
 from cme_eval import wales
-from cme_eval.config import load_scenario
+from cme_eval.config import ConfigError, load_scenario
 from cme_eval.inputs.schema import STATUSES
 from cme_eval.synth.population import (
     cross_border_districts,
@@ -17,7 +18,7 @@ from cme_eval.synth.population import (
     nhs_dob_window,
 )
 
-LA = "Isle of Anglesey"  # nhs_records 8800 in pilot-2025
+LA = "Isle of Anglesey"
 
 
 @pytest.fixture(scope="module")
@@ -144,8 +145,10 @@ def test_a_single_status_scenario_gives_only_that_status():
     # maintained_own_la is the remainder: giving another status the whole share leaves it 0.
     shares = {s: 0.0 for s in STATUSES if s != "maintained_own_la"}
     shares["ehe_suitable"] = 1.0
+    flat = {s: {5: 1.0, 15: 1.0} for s in ("ehe_suitable", "ehe_unknown")}  # a whole share: no age
     s = load_scenario("smoke", authorities=[LA], overrides={
-        "status_shares": shares, "authorities": {LA: {"status_shares": shares}}})
+        "status_shares": shares, "authorities": {LA: {"status_shares": shares}},
+        "status_age_profile": flat})
     assert s.shares_for(LA)["maintained_own_la"] == 0.0
     people = generate_population(s, LA)
     assert set(people["status"]) == {"ehe_suitable"}
@@ -164,3 +167,40 @@ def test_postcodes_are_in_the_authoritys_districts(people):
     districts = people["postcode"].str.split(" ").str[0]
     assert districts.str.match(r"^LL(5[89]|6\d|7[0-8])$").all()
     assert people["postcode"].str.match(r"^[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}$").all()
+
+
+def test_an_age_profile_moves_a_share_between_ages_and_keeps_it_overall():
+    from cme_eval.synth.population import age_weights, ages_on, profile_factor
+    from cme_eval.synth.profile import profile
+    from cme_eval.synth.sources import synthesise
+
+    assert np.mean(profile_factor({5: 0.5, 15: 1.5}, np.arange(5, 16))) == pytest.approx(1.0)
+    assert profile_factor({5: 0.5, 15: 1.5}, 3) == pytest.approx(0.5)  # flat beyond the ends
+    shares = {"maintained_own_la": 0.9, "ehe_suitable": 0.1}
+    young = age_weights(shares, list(shares), {"ehe_suitable": {5: 0.5, 15: 1.5}}, 5, LA)
+    assert young.sum() == pytest.approx(1.0) and young[1] == pytest.approx(0.05)
+    heavy = {"maintained_own_la": 0.4, "ehe_suitable": 0.6}  # 0.6 x 2 at 15: over 1
+    with pytest.raises(ConfigError, match="at age 15 the profiled shares of"):
+        age_weights(heavy, list(heavy), {"ehe_suitable": {5: 0.0, 15: 20.0}}, 15, LA)
+
+    scenario = load_scenario("smoke", authorities=[LA], scale=0.5, overrides={
+        "status_shares": {"ehe_suitable": 0.05},
+        "status_age_profile": {"ehe_suitable": {5: 0.25, 15: 1.75}}})
+    world = synthesise(scenario, LA)
+    residents = world.people[world.people["resident"].astype(bool)]
+    ages = ages_on(residents["dob"].to_numpy(), scenario.dates.nhs_extract)
+    ehe = residents["status"].eq("ehe_suitable").to_numpy()
+    compulsory = (ages >= 5) & (ages <= 15)
+    assert ehe[(ages >= 13) & (ages <= 15)].mean() > 2 * ehe[(ages >= 5) & (ages <= 7)].mean()
+    assert ehe[compulsory].mean() == pytest.approx(0.05, abs=0.01)
+    rows = profile(world, scenario)
+    by_age = rows[rows["measure"] == "status_share_by_age"].set_index("key")
+    assert {"ehe_suitable/ages 5-10", "ehe_suitable/ages 11-15"} <= set(by_age.index)
+    for row in by_age.itertuples():
+        assert abs(row.realised - row.target) < 0.02
+
+
+def test_an_age_profile_of_a_family_status_is_refused():
+    with pytest.raises(ConfigError, match="status_age_profile.moved_abroad: not a status drawn "
+                                          "per child"):
+        load_scenario("smoke", overrides={"status_age_profile": {"moved_abroad": {5: 1}}})

@@ -59,12 +59,12 @@ def test_profile_columns_and_measures(prof):
     assert set(prof["authority"]) == {LA}
     assert set(prof["measure"]) == {"nhs_records", "status_share", "surname_share", "twin_share",
                                     "error_rate", "name_variant_unknown_to_linker",
-                                    "school_return_rate"}
+                                    "school_return_rate", "status_share_by_age"}
 
 
-def test_nhs_extract_size_is_near_the_target(prof):
+def test_nhs_extract_size_is_near_the_target(prof, scenario):
     (row,) = _rows(prof, "nhs_records").itertuples()
-    assert row.target == round(15900 * SCALE)
+    assert row.target == round(scenario.nhs_records(LA) * SCALE)
     # twins copy a sibling's date of birth across the window's edge; duplicates add a few
     assert abs(row.realised - row.target) <= 0.02 * row.target
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from cme_eval.calibration.measures import Figures
+from cme_eval.calibration.targets import load_targets
 from cme_eval.evaluate.published import compare, published_table_5_1_adds_up
 from cme_eval.evaluate.workload import review_workload
 
@@ -34,25 +36,6 @@ def test_the_published_table_5_1_is_reported_as_not_adding_up():
     assert "67,768 + independent schools 756 = 68,524 vs total received 93,024" in check
 
 
-def test_shares_are_of_records_received_and_tolerances_applied():
-    out = compare(_t51(), _t61(), scale=0.01).set_index("measure")
-    perfect = out.loc["perfect match, share of records received"]
-    assert perfect["reproduced"] == pytest.approx(1030 / 1500)
-    assert perfect["within_tolerance"]
-    lowest = out.loc["lowest matched share of an LA"]
-    assert lowest["reproduced"] == pytest.approx(940 / 1000)
-    nhs = out.loc["NHS records sent to the seven LAs"]
-    assert nhs["reproduced"] == 1_500 and not nhs["applicable"]  # a count, at scale 0.01
-    assert nhs["note"] == "a count at full size; this run is at scale 0.01"
-    assert not compare(_t51(), _t61()).set_index("measure").loc[
-        "NHS records sent to the seven LAs", "within_tolerance"]  # 1,500 vs 167,000
-    before = out.loc["CME known before, share of records received"]
-    assert before["published"] == pytest.approx(348 / 93024, abs=1e-6)  # stored to 6 places
-    assert before["reproduced"] == pytest.approx(6 / 1500)
-    assert out.loc["Table 5.1 adds up (received = sum of outcomes; sources = total)",
-                   "within_tolerance"]
-
-
 FIVE = ("Rhondda Cynon Taf", "Carmarthenshire", "Gwynedd", "Monmouthshire", "Isle of Anglesey")
 
 
@@ -77,38 +60,78 @@ def _seven():
     return pd.concat([nwssp, frame], ignore_index=True), t61
 
 
-def test_published_counts_are_compared_on_the_declared_five_only():
+TARGETS = load_targets("pilot-2025")
+SEVEN = (*FIVE, "Cardiff", "Powys")
+TARGETS_BY_KEY = {t.key: t for t in TARGETS}
+
+
+def _compare(authorities=SEVEN, scale=1.0, subset=FIVE):
     t51, t61 = _seven()
-    out = compare(t51, t61, subset=FIVE).set_index("measure")
-    received = out.loc["records received, the five LAs (Table 5.1)"]
+    return compare(Figures(t51, t61), TARGETS, scale, authorities=authorities,
+                   subset=subset).set_index("target")
+
+
+def test_shares_and_counts_are_of_the_declared_five_only():
+    out = _compare()
+    received = out.loc["received"]
     assert received["published"] == 93_024
     assert received["reproduced"] == 5 * 20_000 + 10 * (0 + 1 + 2 + 3 + 4)  # not the seven
-    assert received["within_tolerance"]  # 100,100 is within 10% of 93,024
-    assert out.loc["records not matched, the five LAs (Table 5.1)", "reproduced"] == 6_010
-    assert out.loc["records received by the largest of the five LAs (just over 33,000)",
-                   "reproduced"] == 20_040
-    assert not out.loc["records received by the largest of the five LAs (just over 33,000)",
-                       "within_tolerance"]  # 20,040 is far below 33,000
-    assert out.loc["most records not matched in one of the five LAs", "reproduced"] == 1_204
-    assert out.loc["potential CME identified, the five LAs (Table 6.1)",
-                   "reproduced"] == 5_000
-    assert out.loc["CME known before the pilot, the five LAs (Table 6.1)",
-                   "within_tolerance"]  # 350 vs 348
+    assert not received["within_tolerance"]  # 100,100 is more than 3% above 93,024
+    assert out.loc["not_matched", "reproduced"] == 6_010
+    assert out.loc["perfect_share", "reproduced"] == pytest.approx(
+        (100_100 - 6_010 - 25_000) / 100_100)
+    assert out.loc["largest_la_received", "reproduced"] == 20_040
+    assert not out.loc["largest_la_received", "within_tolerance"]  # far below 33,000
+    assert out.loc["most_la_not_matched", "reproduced"] == 1_204
+    assert out.loc["potential_cme", "reproduced"] == 5_000
+    assert out.loc["cme_known_before", "within_tolerance"]  # 350 vs 348
+    assert out.loc["nhs_records", "reproduced"] == 5 * 20_000 + 2 * 50_000 + 10 * 21
     assert out["applicable"].all()
 
 
-def test_published_counts_do_not_apply_without_the_five_or_at_another_scale():
-    t51, t61 = _seven()
-    without = compare(t51, t61, subset=FIVE, authorities=("Cardiff", *FIVE[:4])
-                      ).set_index("measure")
-    row = without.loc["counts of Tables 5.1 and 6.1 (five LAs)"]
-    assert not row["applicable"]
-    assert row["note"] == "not compared: this run lacks Isle of Anglesey"
-    scaled = compare(t51, t61, scale=0.5, subset=FIVE).set_index("measure")
-    counts = scaled[scaled.index.str.contains("the five LAs|records sent")]
-    assert len(counts) == 10 and not counts["applicable"].any()  # 1 + 9 counts
+def test_a_whole_percent_is_judged_by_rounding():
+    out = _compare()
+    partial = out.loc["partial_share"]  # 25,000 of 100,100 received: 24.98%, rounds to 25%
+    assert partial["published"] == 0.26 and partial["tolerance"] == "rounds to 26%"
+    assert partial["reproduced"] == pytest.approx(25_000 / 100_100, abs=1e-6)
+    assert not partial["within_tolerance"]
+    assert "section 5.2.3" in partial["source"]
+
+
+def test_counts_do_not_apply_at_another_scale_unless_scaled():
+    out = _compare(scale=0.5)
+    counts = out[[TARGETS_BY_KEY[k].kind == "count" for k in out.index[:-1]] + [False]]
+    assert len(counts) == 10 and not counts["applicable"].any()
     assert (counts["note"] == "a count at full size; this run is at scale 0.5").all()
-    assert scaled[scaled.index.str.contains("share")]["applicable"].all()
+    t51, t61 = _seven()
+    scaled = compare(Figures(t51, t61), TARGETS, 0.5, authorities=SEVEN, subset=FIVE,
+                     scaled=True).set_index("target")
+    assert scaled.loc["received", "reproduced"] == 2 * 100_100 and scaled.loc[
+        "received", "applicable"]
+
+
+def test_a_run_is_judged_only_on_the_targets_whose_scope_it_covers():
+    # issue 24: a Powys-only run is compared with the per-LA ranges, not the five's shares
+    one = _compare(authorities=("Powys",))
+    applies = one[one["applicable"]].index.tolist()
+    assert applies == ["each_la_matched_low", "each_la_matched_high", "table_5_1_adds_up"]
+    assert one.loc["perfect_share", "note"].endswith("this run lacks Rhondda Cynon Taf, "
+                                                     "Carmarthenshire, Gwynedd, Monmouthshire, "
+                                                     "Isle of Anglesey")
+    assert one.loc["perfect_share", "within_tolerance"] == ""
+    assert one.loc["nhs_records", "note"] == "a figure of all seven pilot LAs; this run has 1"
+    elsewhere = _compare(authorities=("Newport",))
+    assert elsewhere["applicable"].sum() == 1  # only 'Table 5.1 adds up'
+    assert "the published figures are of the pilot LAs" in elsewhere.loc[
+        "each_la_matched_low", "note"]
+    nothing = _compare(subset=())
+    assert "declares no published subset" in nothing.loc["received", "note"]
+
+
+def test_without_targets_only_the_addition_is_checked():
+    t51, t61 = _seven()
+    out = compare(Figures(t51, t61), None, authorities=SEVEN)
+    assert out["target"].tolist() == ["table_5_1_adds_up"] and out["within_tolerance"].all()
 
 
 def test_review_hours_follow_the_documented_minutes():
@@ -121,29 +144,21 @@ def test_review_hours_follow_the_documented_minutes():
     assert 940 * 30 / 60 == pytest.approx(470)
 
 
-def test_a_run_is_judged_only_on_the_measures_that_apply_to_it():
-    full = compare(_t51(), _t61()).set_index("measure")
-    counts = full.index.str.startswith("counts of Tables 5.1")
-    assert full[~counts]["applicable"].all() and (full[~counts]["note"] == "").all()
-    assert not full.loc["counts of Tables 5.1 and 6.1 (five LAs)", "applicable"]
-    assert "declares no published subset" in full.loc["counts of Tables 5.1 and 6.1 (five LAs)",
-                                                      "note"]
-    one = compare(_t51(), _t61(), authorities=("Powys",)).set_index("measure")
-    nhs = one.loc["NHS records sent to the seven LAs"]
-    assert not nhs["applicable"] and nhs["within_tolerance"] == ""
-    assert nhs["note"] == "a count of all seven pilot LAs; this run has 1"
-    shares = one[one.index.str.contains("share")]
-    assert shares["applicable"].all() and shares["within_tolerance"].map(type).eq(bool).all()
-    elsewhere = compare(_t51(), _t61(), authorities=("Cardiff", "Newport")).set_index("measure")
-    assert elsewhere["applicable"].sum() == 1  # only 'Table 5.1 adds up'
-    assert "Newport took no part" in elsewhere["note"].iloc[0]
-
-
-def test_the_report_names_the_las_a_run_covers():
-    from cme_eval.report.narrative import covered
-    from cme_eval.wales import PILOT_AUTHORITIES
-
-    assert covered(PILOT_AUTHORITIES) == "the seven pilot local authorities"
-    assert covered(["Powys"]) == "Powys"
-    assert covered(["Cardiff", "Powys", "Gwynedd"]) == "Cardiff, Powys and Gwynedd"
-    assert covered(list(PILOT_AUTHORITIES[:4])) == "4 local authorities"
+def test_a_small_run_is_held_to_the_published_interval_widened_by_its_own_chance():
+    t51, t61 = _seven()
+    full = compare(Figures(t51, t61), TARGETS, 1.0, authorities=SEVEN,
+                   subset=FIVE).set_index("target")
+    small = compare(Figures(t51, t61), TARGETS, 0.01, authorities=SEVEN,
+                    subset=FIVE).set_index("target")
+    assert full.loc["perfect_share", "tolerance"] == "rounds to 68%"
+    assert small.loc["perfect_share", "tolerance"].startswith(
+        "rounds to 68% (+/- 2 standard errors at scale 0.01: ")
+    # 69.0% perfect: outside 67.5-68.5%, and outside the widened interval too, since 100,100
+    # records leave little to chance (+/- 0.3 points)
+    assert not full.loc["perfect_share", "within_tolerance"]
+    assert not small.loc["perfect_share", "within_tolerance"]
+    tiny = _seven()[0].assign(received=lambda t: t["received"] // 1000,
+                              perfect_match=lambda t: t["perfect_match"] // 1000)
+    few = compare(Figures(tiny, _seven()[1]), TARGETS, 0.01, authorities=SEVEN,
+                  subset=FIVE).set_index("target")
+    assert few.loc["perfect_share", "within_tolerance"]  # 100 records: chance could do it

@@ -101,14 +101,14 @@ def test_the_default_parameters_cover_the_four_families_of_the_issue():
 
 def test_a_status_share_factor_also_scales_the_las_that_set_their_own():
     scenario = load_scenario("pilot-2025")
+    powys = scenario.shares_for("Powys")["maintained_neighbour_la"]  # the LA's own (fitted)
     p = sens.available(scenario)["status_shares.maintained_neighbour_la"]
     overrides = p.overrides(scenario, 1.5)
     assert overrides["status_shares"]["maintained_neighbour_la"] == pytest.approx(0.0225)
     assert overrides["authorities"]["Powys"]["status_shares"]["maintained_neighbour_la"] == \
-        pytest.approx(0.045)
+        pytest.approx(1.5 * powys)
     varied = load_scenario("pilot-2025", overrides=overrides)
-    assert varied.shares_for("Powys")["maintained_neighbour_la"] == pytest.approx(0.045)
-    assert varied.shares_for("Cardiff")["maintained_neighbour_la"] == pytest.approx(0.0225)
+    assert varied.shares_for("Powys")["maintained_neighbour_la"] == pytest.approx(1.5 * powys)
 
 
 @pytest.mark.parametrize("entry, message", [
@@ -123,8 +123,8 @@ def test_a_bad_parameter_is_refused_in_one_line(entry, message):
 
 
 @pytest.mark.parametrize("entry, message", [
-    ("errors.outdated_address=0.5:9", r"9 is outside what the setting allows \(errors."
-                                      r"outdated_address.nwssp: 1.17 is not a probability"),
+    ("errors.outdated_address=0.5:20", r"20 is outside what the setting allows \(errors."
+                                       r"outdated_address.nwssp: [0-9.]+ is not a probability"),
     ("status_shares.moved_abroad=-1:2", r"a factor must be >= 0"),
     ("follow_up.resolve_probability.moved_abroad=0.5:1.5", r"1.5 is outside"),
     ("linkage.partial_min_weight=8:99", r"99 is outside"),
@@ -161,3 +161,34 @@ def test_parameters_read_as_words():
                            "value") == "Follow-up resolves: moved abroad, 0.15 to 0.55"
     assert parameter_label("linkage.partial_min_weight", 8, 16, "value") == \
         "Partial-match weight threshold, 8 to 16"
+
+
+def test_a_parameter_draw_is_keyed_clipped_and_whole_for_sizes():
+    from cme_eval.uncertainty.draws import parameter_draw
+
+    scenario = load_scenario("smoke")
+    key = "authorities.Powys.nhs_records"
+    assert key in scenario.calibration.intervals
+    first, again = parameter_draw(scenario, 1), parameter_draw(scenario, 1)
+    assert first == again and first != parameter_draw(scenario, 2)
+    size = first["authorities"]["Powys"]["nhs_records"]
+    assert isinstance(size, int)
+    low, high = scenario.calibration.free[key].range
+    draws = [parameter_draw(scenario, k)["authorities"]["Powys"]["nhs_records"]
+             for k in range(1, 200)]
+    assert low <= min(draws) and max(draws) <= high
+    lo95, hi95 = scenario.calibration.intervals[key]
+    inside = sum(lo95 <= d <= hi95 for d in draws) / len(draws)
+    assert 0.85 < inside <= 1.0  # about 95% of draws fall in the 95% interval
+
+
+def test_headline_intervals_add_the_range_with_the_fit_when_given():
+    this = pd.DataFrame({"authority": ["All"], "received": [100.0], "not_matched": [6.0]})
+    summary = pd.DataFrame({"measure": ["received", "not_matched"], "authority": "All",
+                            "mean": [100, 6], "sd": 0.0, "p2_5": [98, 5], "p50": 0.0,
+                            "p97_5": [102, 7], "n": 3})
+    wider = summary.assign(p2_5=[95, 4], p97_5=[105, 8])
+    out = reps.headline_intervals(this, summary, wider).set_index("measure")
+    assert out.loc["not_matched", ["p2_5", "p97_5", "p2_5_parameters",
+                                   "p97_5_parameters"]].tolist() == [5, 7, 4, 8]
+    assert "p2_5_parameters" not in reps.headline_intervals(this, summary).columns
