@@ -114,12 +114,13 @@ def calibrate(name: str, out: Path, *, iterations: int = 3, replicates: int = 3,
     size instead of ``fit_scale`` and ``verify_scale`` (a quick trial: judged as the check
     judges a small run)."""
     path = scenario_path(name)
-    data = resolved_settings(path, fitted_layer=False)
+    data = resolved_settings(path, fitted_layer="base")
     if scale is not None:
         data = merge(data, {"calibration": {"fit_scale": scale, "verify_scale": scale}})
     prior_world = build(Scenario, data)
     targets = _targets_of(prior_world)
-    free = free_settings(prior_world, data)
+    own = _own_free(path)
+    free = [f for f in free_settings(prior_world, data) if not own or f.key in own]
     if not free:
         raise ConfigError(f"{display(path)}: calibration.free: no free setting to fit")
     las, subset = tuple(prior_world.authorities), tuple(prior_world.report.published_subset)
@@ -170,6 +171,13 @@ def calibrate(name: str, out: Path, *, iterations: int = 3, replicates: int = 3,
             f"{display(path)}: the best fit (written to {out}) misses {len(missed)} target(s): "
             + ", ".join(missed))
     return Calibrated(table, parameters, missed)
+
+
+def _own_free(path: Path) -> set[str]:
+    """The free settings a scenario's own file declares: a scenario based on a fitted one
+    (wales-2025 on pilot-2025) fits only its own, keeping its base's as fitted."""
+    own = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return set((own.get("calibration") or {}).get("free") or {})
 
 
 def _save_path(path: Path) -> Path:

@@ -167,8 +167,10 @@ def _interval(published: float, allowed: Any, where: str, key: str
         return published - r, published + r, f"+/- {r:g}"
     low, high = _pair(raw, where, f"{key}.interval")
     widen = _number(allowed.get("widen", 0.0), where, f"{key}.widen")
+    shown = (f"{low:,.0f}-{high:,.0f}" if max(abs(low), abs(high)) >= 100
+             else f"{low:g}-{high:g}")
     return (low * (1 - widen), high * (1 + widen),
-            f"within {low:,.0f}-{high:,.0f}" + (f", +/- {widen:.0%}" if widen else ""))
+            f"within {shown}" + (f", +/- {widen:.0%}" if widen else ""))
 
 
 def _source(raw: Any, documents: dict[str, str], where: str, key: str) -> str:

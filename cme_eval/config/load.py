@@ -141,12 +141,12 @@ def _with_fitted(path: Path, data: dict[str, Any], fitted_layer: bool = True
     return data
 
 
-def _read_with_base(path: Path, seen: tuple[Path, ...], fitted_layer: bool = True
+def _read_with_base(path: Path, seen: tuple[Path, ...], fitted_layer: bool | str = True
                     ) -> dict[str, Any]:
     """A scenario YAML may start from another with ``base: NAME`` (e.g. smoke from pilot-2025),
     or ``base: other.yaml``, a path relative to the file that names it. Each file's fitted
     values (``calibration.fitted``) are laid on it before a file based on it is."""
-    data = _with_fitted(path, _read_yaml(path), fitted_layer)
+    data = _with_fitted(path, _read_yaml(path), fitted_layer is True)
     base = data.pop("base", None)
     if base is None:
         return data
@@ -158,7 +158,8 @@ def _read_with_base(path: Path, seen: tuple[Path, ...], fitted_layer: bool = Tru
         raise ConfigError(f"{display(path)}: base: {exc}") from None
     if base_path in seen or base_path == path:
         raise ConfigError(f"{display(path)}: base scenarios form a loop: {base}")
-    inherited = _read_with_base(base_path, (*seen, path), fitted_layer)
+    inherited = _read_with_base(base_path, (*seen, path),
+                                True if fitted_layer == "base" else fitted_layer)
     inherited.pop("name", None)
     inherited.pop("description", None)
     return merge(inherited, data)
@@ -218,10 +219,12 @@ def restricted(scenario: Scenario, asked: list[str] | tuple[str, ...]) -> Scenar
 
 
 def resolved_settings(name_or_path: str | Path, overrides: dict[str, Any] | None = None,
-                      *, fitted_layer: bool = True) -> dict[str, Any]:
+                      *, fitted_layer: bool | str = True) -> dict[str, Any]:
     """A scenario with its defaults and ``base:`` chain merged in (and ``overrides`` on top):
     the plain settings a run folder keeps as ``scenario.yaml``, so the run can be repeated
-    without the original files."""
+    without the original files. ``fitted_layer``: False leaves out every fitted value (each
+    free setting at its prior); ``"base"`` only the scenario's own (what its fit starts
+    from, its base scenarios as fitted)."""
     path = scenario_path(name_or_path)
     data = merge(package_defaults(), _read_with_base(path, seen=(), fitted_layer=fitted_layer))
     data.setdefault("name", path.stem)

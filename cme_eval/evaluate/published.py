@@ -77,12 +77,13 @@ def compare(figures: Figures, targets: Targets | None, scale: float = 1.0, *,
             reproduced = reproduced / scale
         low, high = t.widened(reproduced, n, scale)
         ok = bool(low - 1e-12 <= reproduced <= high + 1e-12) if not reason else ""
-        widened = (f" (+/- 2 standard errors at scale {scale:g}: {low:.4g}-{high:.4g})"
-                   if (low, high) != (t.low, t.high) and not reason else "")
+        small = (low, high) != (t.low, t.high) and not reason
+        tolerance = (f"at scale {scale:g}: {low:.4g} to {high:.4g}, 2 standard errors wider "
+                     f"than {t.allowed}" if small else t.allowed)
         out.append({"target": t.key, "measure": t.label, "published": t.published,
                     "reproduced": round(float(reproduced), 6),
                     "difference": round(float(reproduced) - t.published, 6),
-                    "within_tolerance": ok, "tolerance": t.allowed + widened,
+                    "within_tolerance": ok, "tolerance": tolerance,
                     "applicable": not reason, "note": reason or t.why, "source": t.source})
     pub_ok, _ = published_table_5_1_adds_up()
     t51 = figures.table_5_1

@@ -43,6 +43,8 @@ COLUMNS = {
     "truly_missing_found": "Truly missing children among potential CME",
     "mean": "Mean", "sd": "Standard deviation", "p2_5": "2.5th percentile", "p50": "Median",
     "p97_5": "97.5th percentile", "n": "Replicates",
+    "p2_5_parameters": "2.5th percentile, fit drawn too",
+    "p97_5_parameters": "97.5th percentile, fit drawn too",
     "replicate_p2_5": "Replicates: 2.5th percentile",
     "replicate_p97_5": "Replicates: 97.5th percentile",
     "published_in_replicate_interval": "Published value within the replicates' 95% range",

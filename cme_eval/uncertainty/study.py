@@ -40,8 +40,8 @@ class Study:
         out = self._pooled(self.summary)
         if self.with_parameters is not None:
             drawn = self._pooled(self.with_parameters).set_index("measure")
-            out["p2_5 with fit"] = out["measure"].map(drawn["p2_5"])
-            out["p97_5 with fit"] = out["measure"].map(drawn["p97_5"])
+            out["p2_5_parameters"] = out["measure"].map(drawn["p2_5"])
+            out["p97_5_parameters"] = out["measure"].map(drawn["p97_5"])
         return out
 
     @staticmethod

@@ -59,7 +59,7 @@ def test_window_holds_the_declared_number_of_children(scenario, people):
     lo, hi = nhs_dob_window(scenario)
     dob = pd.to_datetime(people["dob"])
     in_window = int(((dob >= pd.Timestamp(lo)) & (dob <= pd.Timestamp(hi))).sum())
-    target = round(8800 * 0.1)
+    target = round(scenario.nhs_records(LA) * 0.1)  # Anglesey as fitted
     # twins copy their sibling's DOB, which can move a child across the window's edge
     assert abs(in_window - target) <= 0.02 * target
 

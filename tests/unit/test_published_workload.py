@@ -151,8 +151,9 @@ def test_a_small_run_is_held_to_the_published_interval_widened_by_its_own_chance
     small = compare(Figures(t51, t61), TARGETS, 0.01, authorities=SEVEN,
                     subset=FIVE).set_index("target")
     assert full.loc["perfect_share", "tolerance"] == "rounds to 68%"
-    assert small.loc["perfect_share", "tolerance"].startswith(
-        "rounds to 68% (+/- 2 standard errors at scale 0.01: ")
+    assert small.loc["perfect_share", "tolerance"].startswith("at scale 0.01: ")
+    assert small.loc["perfect_share", "tolerance"].endswith(
+        ", 2 standard errors wider than rounds to 68%")
     # 69.0% perfect: outside 67.5-68.5%, and outside the widened interval too, since 100,100
     # records leave little to chance (+/- 0.3 points)
     assert not full.loc["perfect_share", "within_tolerance"]

@@ -72,8 +72,8 @@ def test_every_source_is_present(world):
     assert sorted(world.sources) == sorted(SOURCES)
 
 
-def test_nhs_extract_size_is_the_declared_number(world):
-    target = round(8800 * 0.1)
+def test_nhs_extract_size_is_the_declared_number(scenario, world):
+    target = round(scenario.nhs_records(world.authority) * 0.1)
     assert abs(len(world.sources[NWSSP]) - target) <= 0.02 * target
 
 
