@@ -19,6 +19,12 @@ _ERROR = re.compile(r"errors\.(?P<error>\w+)\.(?P<source>\w+)")
 _RESOLVE = re.compile(r"follow_up\.resolve_probability\.(?P<status>\w+)")
 
 
+def in_run(scenario: Scenario, key: str) -> bool:
+    """Whether setting ``key`` is of the run: a setting of one LA only when the LA is run."""
+    m = _SIZE.fullmatch(key) or _LA_SHARE.fullmatch(key)
+    return m is None or m["la"] in scenario.authorities
+
+
 def whole_number(key: str) -> bool:
     """Whether setting ``key`` is a count (an LA's size), written as a whole number."""
     return bool(_SIZE.fullmatch(key))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from cme_eval import wales
-from cme_eval.calibration.free import describe, setting_value, whole_number
+from cme_eval.calibration.free import describe, in_run, setting_value, whole_number
 from cme_eval.config import Scenario
 from cme_eval.evaluate import published
 from cme_eval.evaluate.subset import PUBLISHED_SUBSET_FACTS as FACTS
@@ -193,6 +193,8 @@ def fitted_settings(scenario: Scenario) -> pd.DataFrame:
     and why."""
     rows = []
     for key, free in scenario.calibration.free.items():
+        if not in_run(scenario, key):
+            continue
         low, high = scenario.calibration.intervals.get(key, [float("nan")] * 2)
         count = whole_number(key)
         rows.append({"Setting": describe(key),

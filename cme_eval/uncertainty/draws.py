@@ -10,7 +10,7 @@ replicate k draws the same settings whatever N is and whichever worker runs it.
 
 from __future__ import annotations
 
-from cme_eval.calibration.free import setting_value, whole_number
+from cme_eval.calibration.free import in_run, setting_value, whole_number
 from cme_eval.config import Scenario
 from cme_eval.config.convert import merge, nested
 from cme_eval.rng import keyed_rng
@@ -24,6 +24,8 @@ def parameter_draw(scenario: Scenario, k: int) -> dict:
     rng = keyed_rng(scenario.seed, "parameter-draw", k)
     out: dict = {}
     for key in sorted(intervals):  # a fixed order: the draws never depend on dict order
+        if not in_run(scenario, key):
+            continue  # an LA this run leaves out
         low, high = intervals[key]
         free = scenario.calibration.free.get(key)
         centre = setting_value(scenario, key)

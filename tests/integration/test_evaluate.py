@@ -172,15 +172,19 @@ def test_a_one_la_run_is_judged_and_worded_on_what_it_covers(extracts):
     run = extracts / "synthetic-run"
     comparison = pd.read_csv(run / "published_vs_reproduced.csv", keep_default_na=False)
     nhs = comparison[comparison["measure"].str.startswith("NHS records sent")].iloc[0]
-    assert not nhs["applicable"] and "a count" in nhs["note"]  # of all seven, at full size
+    assert not nhs["applicable"]  # of all seven
+    assert nhs["note"] == "a figure of all seven pilot LAs; this run has 1"
     assert comparison.loc[comparison["applicable"], "within_tolerance"].isin(
         [True, False, "True", "False"]).all()
     report = (run / "report.html").read_text(encoding="utf-8")
     table = report[report.index("Published and reproduced measures that apply"):]
     table = table[:table.index("</table>")]
-    assert "Perfect match, share of records received" in table
+    # issue 24: one LA is held to the per-LA range, not to the five LAs' pooled shares
+    assert "Lowest matched share of the pilot LAs run" in table
+    assert "Perfect match, share of records received" not in table
     assert "NHS records sent" not in table and "Applies to this run" not in table
-    assert "Not compared (a count at full size; this run is at scale 0.1): NHS records" in report
+    assert ("Not compared (of the five LAs the published tables rest on; this run lacks "
+            "Rhondda Cynon Taf") in report
     assert "synthetic population of Powys" in report and "1 pilot local" not in report
     assert "that apply to this run" in report
 
