@@ -120,7 +120,10 @@ def calibrate(name: str, out: Path, *, iterations: int = 3, replicates: int = 3,
     prior_world = build(Scenario, data)
     targets = _targets_of(prior_world)
     own = _own_free(path)
-    free = [f for f in free_settings(prior_world, data) if not own or f.key in own]
+    try:
+        free = [f for f in free_settings(prior_world, data) if not own or f.key in own]
+    except ConfigError as exc:
+        raise ConfigError(f"{display(path)}: {exc}") from None
     if not free:
         raise ConfigError(f"{display(path)}: calibration.free: no free setting to fit")
     las, subset = tuple(prior_world.authorities), tuple(prior_world.report.published_subset)

@@ -86,6 +86,20 @@ def test_a_fit_that_cannot_meet_a_target_says_so_and_still_writes_the_best(tmp_p
     assert not (tmp_path / "fitted").exists()  # nothing saved without --save
 
 
+def test_a_setting_the_fit_cannot_move_is_named_with_its_file(tmp_path):
+    scenario = _world(tmp_path, 0.2, 0.3)
+    scenario.write_text(SCENARIO.replace("errors.outdated_address.nwssp: {range: [0.02, 0.4], "
+                                         "prior: 0.1}",
+                                         "linkage.partial_min_weight: {range: [10, 14]}"),
+                        encoding="utf-8")
+    done = run_cli("calibrate", str(scenario), "--out", str(tmp_path / "fit"), "-q")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"cme-eval: error: {scenario}: calibration.free.linkage.partial_min_weight: not a "
+        "setting the fit can move (an LA's nhs_records, a status share, an error rate or a "
+        "resolve probability)")
+
+
 @pytest.mark.parametrize("scenario", ["pilot-2025", "wales-2025"])
 def test_the_shipped_scenario_meets_its_targets_as_it_stands(scenario):
     """The back test: a linker change that moves the world fails here until the scenario is
