@@ -24,13 +24,13 @@ emulator is measured at the middle of every free range so no status it weighs is
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from cme_eval.calibration.free import error_of, movable
 from cme_eval.calibration.measures import Figures
 from cme_eval.config import Scenario
 from cme_eval.fileio import read_csv
@@ -49,16 +49,11 @@ from cme_eval.run.stages import Run
 NWSSP_LABEL, INDEPENDENT_LABEL = SOURCE_LABELS[NWSSP], SOURCE_LABELS[INDEPENDENT]
 OUTCOME_COLUMNS = {PERFECT: "perfect_match", PARTIAL: "partial_match",
                    NOT_MATCHED: "not_matched", OUT_OF_SCOPE: "out_of_scope"}
-_STATUS_KEY = re.compile(r"(?:authorities\.(?P<la>[^.]+)\.)?status_shares\.(?P<status>\w+)")
-_ERROR_KEY = re.compile(r"errors\.(?P<error>\w+)\.(?P<source>\w+)")
-_SIZE_KEY = re.compile(r"authorities\.(?P<la>[^.]+)\.nhs_records")
-_RESOLVE_KEY = re.compile(r"follow_up\.resolve_probability\.(?P<status>\w+)")
-EMULATED = (_STATUS_KEY, _ERROR_KEY, _SIZE_KEY, _RESOLVE_KEY)
 
 
 def emulated(key: str) -> bool:
     """Whether the emulator can weigh a change of setting ``key``."""
-    return any(p.fullmatch(key) for p in EMULATED)
+    return movable(key)
 
 
 @dataclass(frozen=True)
@@ -140,10 +135,10 @@ class Emulator:
         self._source = f["source"].to_numpy()
         self._errors = {}
         for key in free:
-            m = _ERROR_KEY.fullmatch(key)
-            if m:
-                has = f["errors"].str.contains(rf"(?:^|;){m['error']}(?:;|$)").to_numpy()
-                self._errors[(m["error"], m["source"])] = (self._source == m["source"], has)
+            if (pair := error_of(key)) is not None:
+                error, source = pair
+                has = f["errors"].str.contains(rf"(?:^|;){error}(?:;|$)").to_numpy()
+                self._errors[pair] = (self._source == source, has)
         self._base = self._settings(records.scenario)
 
     def _settings(self, s: Scenario) -> tuple[np.ndarray, np.ndarray, dict]:

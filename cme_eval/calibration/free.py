@@ -17,6 +17,18 @@ _LA_SHARE = re.compile(r"authorities\.(?P<la>[^.]+)\.status_shares\.(?P<status>\
 _SHARE = re.compile(r"status_shares\.(?P<status>\w+)")
 _ERROR = re.compile(r"errors\.(?P<error>\w+)\.(?P<source>\w+)")
 _RESOLVE = re.compile(r"follow_up\.resolve_probability\.(?P<status>\w+)")
+MOVABLE = (_SIZE, _LA_SHARE, _SHARE, _ERROR, _RESOLVE)  # the settings a fit can move
+
+
+def movable(key: str) -> bool:
+    """Whether the fit (and its emulator) can move setting ``key``."""
+    return any(p.fullmatch(key) for p in MOVABLE)
+
+
+def error_of(key: str) -> tuple[str, str] | None:
+    """(error type, source) of an error-rate setting, or None."""
+    m = _ERROR.fullmatch(key)
+    return (m["error"], m["source"]) if m else None
 
 
 def in_run(scenario: Scenario, key: str) -> bool:
