@@ -304,8 +304,9 @@ def _parser() -> argparse.ArgumentParser:
     p_cal.add_argument("--save", action="store_true",
                        help="also write the fitted values where the scenario reads them "
                        "(calibration.fitted)")
-    p_cal.add_argument("--replicates", type=_whole(1), default=3, metavar="N",
-                       help="full-size runs of the fitted world (default 3)")
+    p_cal.add_argument("--replicates", type=_whole(1), default=5, metavar="N",
+                       help="runs of the fitted world on as many seeds (default 5): a target's "
+                       "fitted value is their mean")
     p_cal.add_argument("--workers", type=_whole(1), default=2, metavar="N",
                        help="runs side by side (default 2); results never depend on it")
     p_cal.add_argument("--scale", type=float, metavar="S",

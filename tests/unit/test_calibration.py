@@ -97,6 +97,31 @@ def test_scopes_decide_which_runs_a_target_judges():
     assert scope_las("wales", tuple(AUTHORITY_NAMES), ())[0] == tuple(AUTHORITY_NAMES)
 
 
+def test_a_fitted_value_is_the_mean_of_the_runs_and_is_judged_as_such(tmp_path):
+    """One seed's per-LA extreme moves by whole points (a school's return): the table judges
+    the world's mean over its runs, and shows every run in the range."""
+    from types import SimpleNamespace
+
+    from cme_eval.calibration.calibrate import _calibration_table
+
+    targets = load_targets(_targets(tmp_path, GOOD))  # 0.675 to 0.685
+
+    def run(v, n=90_000.0):
+        return pd.DataFrame([{"target": "share", "label": "l", "source": "s", "published": 0.68,
+                              "allowed_low": 0.675, "allowed_high": 0.685, "weight": 1.0,
+                              "value": v, "n": n}])
+
+    fit = SimpleNamespace(emulated={"share": 0.679})
+    table = _calibration_table(fit, [run(0.690), run(0.672), run(0.678)], targets, 1.0)
+    row = table.iloc[0]
+    assert row["fitted"] == pytest.approx(0.68) and bool(row["within"])
+    assert (row["replicate_low"], row["replicate_high"]) == (0.672, 0.690)
+    # the first run alone (the scenario's own seed) would be outside: the mean decides
+    assert not bool(_calibration_table(fit, [run(0.690)], targets, 1.0).iloc[0]["within"])
+    # below full size the mean is held to the interval widened by the first run's sampling
+    assert bool(_calibration_table(fit, [run(0.69, n=900.0)], targets, 0.01).iloc[0]["within"])
+
+
 def test_every_measure_reads_only_the_tables_it_is_given():
     t51 = pd.DataFrame({"authority": ["A", "A", "B", "B"], "source": ["NWSSP", "Total"] * 2,
                         "received": [90, 100, 45, 50], "perfect_match": [60, 70, 30, 35],
