@@ -28,7 +28,9 @@ command fails after writing the best fit: it never claims success.
 
 The check (``check``) reruns the scenario as it stands (with its fitted values) at
 ``calibration.check_scale`` and judges every target, counts scaled to full size and each
-interval widened by two standard errors of the run's own sampling at that size.
+interval widened by the run's own sampling at that size: by as many standard errors as make a
+chance failure of any target at most 1 in 20 for a world that meets them all
+(``targets.family_z``: 3.06 for pilot-2025's 22).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from cme_eval.calibration.emulator import Emulator, Records, measure_run
 from cme_eval.calibration.fit import Fit, fit, judged, parameters_table
 from cme_eval.calibration.free import Free, free_settings
 from cme_eval.calibration.measures import Figures, records_behind, value
-from cme_eval.calibration.targets import Targets, load_targets, scope_las
+from cme_eval.calibration.targets import Targets, family_z, load_targets, scope_las
 from cme_eval.config import ConfigError, Scenario, resolved_settings, scenario_path
 from cme_eval.config.convert import build, merge, nested
 from cme_eval.config.load import display, fitted_path
@@ -224,7 +226,8 @@ def _calibration_table(result: Fit, runs: list[pd.DataFrame], targets: Targets,
     out["fitted"] = out["target"].map(mean)
     out["replicate_low"] = out["target"].map(values.min(axis=1))
     out["replicate_high"] = out["target"].map(values.max(axis=1))
-    out["within"] = [_inside(by_key[k].widened(mean[k], first.at[k, "n"], scale), mean[k])
+    z = family_z(len(out))
+    out["within"] = [_inside(by_key[k].widened(mean[k], first.at[k, "n"], scale, z), mean[k])
                      for k in out["target"]]
     return out[CALIBRATION_COLUMNS]
 
@@ -294,17 +297,19 @@ def _run_task(task: tuple[Path, int, float, dict, Path]) -> Figures:
 def _judge(targets: Targets, figures: Figures, las: tuple[str, ...],
            subset: tuple[str, ...], scale: float) -> pd.DataFrame:
     """Each target that applies, judged on a run at ``scale``: below full size a count is
-    scaled up, and every interval widened by two standard errors of the run's own sampling."""
+    scaled up, and every interval widened by the run's own sampling (``family_z`` standard
+    errors: the targets are judged together, so each is given the room that keeps a false
+    failure of any at 1 in 20)."""
+    applies = [(t, scoped) for t in targets
+               for scoped, reason in [scope_las(t.scope, las, subset)] if not reason]
+    z = family_z(len(applies))
     rows = []
-    for t in targets:
-        scoped, reason = scope_las(t.scope, las, subset)
-        if reason:
-            continue
+    for t, scoped in applies:
         v = value(t.measure, figures, scoped)
         n = v if t.kind == "count" else records_behind(t.measure, figures, scoped)
         if t.kind == "count":
             v = v / scale
-        low, high = t.widened(v, n, scale)
+        low, high = t.widened(v, n, scale, z)
         rows.append({"target": t.key, "label": t.label, "source": t.source,
                      "published": t.published, "allowed_low": t.low, "allowed_high": t.high,
                      "weight": t.weight, "checked_low": low, "checked_high": high, "value": v,

@@ -77,9 +77,10 @@ class Target:
     def within(self, value: float) -> bool:
         return self.low - 1e-12 <= value <= self.high + 1e-12
 
-    def widened(self, value: float, n: float, scale: float) -> tuple[float, float]:
+    def widened(self, value: float, n: float, scale: float, z: float = 2.0
+                ) -> tuple[float, float]:
         """The interval a run at ``scale`` is held to. At full size the published one; below
-        it, widened by two standard errors of the run's own sampling, so a small run is not
+        it, widened by ``z`` standard errors of the run's own sampling, so a small run is not
         failed by chance: a share of ``n`` records (binomial), or a count of ``n`` at the
         run's size (Poisson) carried to full size."""
         if scale >= 1 or not math.isfinite(value):
@@ -88,7 +89,18 @@ class Target:
             se = math.sqrt(max(n, 1.0)) / scale
         else:
             se = math.sqrt(max(value * (1 - value), 1e-12) / n) if n > 0 else 0.0
-        return self.low - 2 * se, self.high + 2 * se
+        return self.low - z * se, self.high + z * se
+
+
+def family_z(k: int, false_alarm: float = 0.05) -> float:
+    """Standard errors to widen each of ``k`` intervals by, so that a run of a world that
+    meets every target fails any of them by chance at most ``false_alarm`` of the time
+    (Bonferroni, two-sided): 3.06 for 22 targets. Two standard errors each would fail about
+    two checks in three of a world that is right (were the targets independent), which
+    teaches people to ignore the check."""
+    from scipy.stats import norm
+
+    return float(norm.ppf(1 - false_alarm / (2 * max(k, 1))))
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,20 @@ def test_a_fitted_value_is_the_mean_of_the_runs_and_is_judged_as_such(tmp_path):
     assert bool(_calibration_table(fit, [run(0.69, n=900.0)], targets, 0.01).iloc[0]["within"])
 
 
+def test_a_check_of_many_targets_gives_each_the_room_of_a_1_in_20_family_false_alarm():
+    from cme_eval.calibration.targets import family_z
+
+    assert family_z(1) == pytest.approx(1.96, abs=0.01)
+    assert family_z(22) == pytest.approx(3.06, abs=0.01)
+    assert family_z(1) < family_z(3) < family_z(22) < family_z(100)
+    # a world meeting 22 independent targets, each judged at 2 standard errors, fails a check
+    # about a third of the time; at family_z(22), about 1 in 20
+    from scipy.stats import norm
+
+    assert 1 - (1 - 2 * norm.sf(2.0)) ** 22 > 0.6
+    assert 1 - (1 - 2 * norm.sf(family_z(22))) ** 22 == pytest.approx(0.05, abs=0.002)
+
+
 def test_every_measure_reads_only_the_tables_it_is_given():
     t51 = pd.DataFrame({"authority": ["A", "A", "B", "B"], "source": ["NWSSP", "Total"] * 2,
                         "received": [90, 100, 45, 50], "perfect_match": [60, 70, 30, 35],
