@@ -35,6 +35,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 from cme_eval import shipped, wales
@@ -98,9 +99,7 @@ def family_z(k: int, false_alarm: float = 0.05) -> float:
     (Bonferroni, two-sided): 3.06 for 22 targets. Two standard errors each would fail about
     two checks in three of a world that is right (were the targets independent), which
     teaches people to ignore the check."""
-    from scipy.stats import norm
-
-    return float(norm.ppf(1 - false_alarm / (2 * max(k, 1))))
+    return NormalDist().inv_cdf(1 - false_alarm / (2 * max(k, 1)))
 
 
 @dataclass(frozen=True)

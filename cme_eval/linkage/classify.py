@@ -272,44 +272,77 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
     if not len(li):
         return out
     own = np.full(len(li), np.nan)  # the pair's own forenames' JW, where a sibling asks it
-    for side, frame, mine, theirs in (("right", right, ri, li), ("left", left, li, ri)):
-        other_side = left if side == "right" else right
+    for frame, other_side, mine, theirs in ((right, left, ri, li), (left, right, li, ri)):
         # Only a record that shares its birth and surname initial with another can have a
-        # twin beside it: the other pairs are left out before the join, not after it.
+        # twin beside it (``_shares_birth``), and only such a record can be that twin. A pair
+        # already shown a twin on the right is not asked again on the left.
         initial = frame[SURNAME_STD].str[:1].to_numpy()
-        ask = np.flatnonzero(_shares_birth(frame, initial)[mine])
-        pairs = pd.DataFrame({"pair": ask, "me": mine[ask], "initial": initial[mine[ask]],
-                              SURNAME_STD: frame[SURNAME_STD].to_numpy()[mine[ask]],
-                              DOB_INT: frame[DOB_INT].to_numpy()[mine[ask]],
-                              "my_postcode": frame[POSTCODE_STD].to_numpy()[mine[ask]],
-                              "my_address": frame[ADDRESS_STD].to_numpy()[mine[ask]],
-                              "theirs": other_side[FORENAME_STD].to_numpy()[theirs[ask]]})
-        pairs = pairs[present(pairs[SURNAME_STD], SURNAME_STD)
-                      & present(pairs[DOB_INT], DOB_INT)]
-        births = pd.DataFrame({"sibling": np.arange(len(frame)), "initial": initial,
-                               "surname": frame[SURNAME_STD].to_numpy(),
-                               DOB_INT: frame[DOB_INT].to_numpy(),
-                               "name": frame[FORENAME_STD].to_numpy(),
-                               "postcode": frame[POSTCODE_STD].to_numpy(),
-                               "address": frame[ADDRESS_STD].to_numpy()})
-        near = pairs.merge(births, on=[DOB_INT, "initial"])
-        near = near[(near["sibling"] != near["me"]) & (
-            jaro_winkler(near[SURNAME_STD].to_numpy(), near["surname"].to_numpy())
-            >= TWIN_SURNAME_AGREES)]
-        if not len(near):
+        shares = _shares_birth(frame, initial)
+        ask = np.flatnonzero(shares[mine] & ~out)
+        if not len(ask):
             continue
-        mine_name = frame[FORENAME_STD].to_numpy()[near["me"].to_numpy()]
-        home = ((((near["postcode"] == near["my_postcode"]) & (near["postcode"] != ""))
-                 | ((near["address"] == near["my_address"]) & (near["address"] != "")))
-                .to_numpy() & (near["name"].to_numpy() != mine_name))
-        pair = near["pair"].to_numpy()
+        me, sibling = _siblings(frame, initial, np.unique(mine[ask]), np.flatnonzero(shares))
+        if not len(me):
+            continue
+        forename = frame[FORENAME_STD].to_numpy()
+        postcode = frame[POSTCODE_STD].to_numpy()
+        address = frame[ADDRESS_STD].to_numpy()
+        at_home = ((((postcode[sibling] == postcode[me]) & (postcode[sibling] != ""))
+                    | ((address[sibling] == address[me]) & (address[sibling] != "")))
+                   & (forename[sibling] != forename[me]))
+        home = np.zeros(len(frame), dtype=bool)
+        home[me[at_home]] = True
+        found = home[mine[ask]]
+        out[ask[found]] = True
+        # The rest: each pair beside each sibling of its record, asked whether the sibling's
+        # forename agrees with the other side's better than the pair's own do, and well.
+        rest = ask[~found]
+        order = np.argsort(me, kind="stable")
+        me, sibling = me[order], sibling[order]
+        first = np.searchsorted(me, mine[rest], "left")
+        counts = np.searchsorted(me, mine[rest], "right") - first
+        pair = np.repeat(rest, counts)
+        if not len(pair):
+            continue
+        offsets = np.arange(len(pair)) - np.repeat(np.cumsum(counts) - counts, counts)
+        kin = sibling[np.repeat(first, counts) + offsets]
         todo = np.unique(pair[np.isnan(own[pair])])
         own[todo] = jaro_winkler(left[FORENAME_STD].to_numpy()[li[todo]],
                                  right[FORENAME_STD].to_numpy()[ri[todo]])
-        agree = jaro_winkler(near["theirs"].to_numpy(), near["name"].to_numpy())
+        agree = _jaro_winkler_distinct(other_side[FORENAME_STD].to_numpy()[theirs[pair]],
+                                       forename[kin])
         better = (agree > own[pair]) & (agree >= TWIN_AGREES)
-        out[near["pair"].to_numpy()[home | better]] = True
+        out[pair[better]] = True
     return out
+
+
+def _siblings(frame: pd.DataFrame, initial: np.ndarray, records: np.ndarray,
+              kin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(record, sibling) positions: each of ``records`` beside each other record of ``kin``
+    with its date of birth and surname initial, whose surname agrees with its own at least
+    ``TWIN_SURNAME_AGREES`` (a typing error after the first letter allowed)."""
+    surname, dob = frame[SURNAME_STD].to_numpy(), frame[DOB_INT].to_numpy()
+    near = pd.DataFrame({"me": records, "d": dob[records], "i": initial[records]}).merge(
+        pd.DataFrame({"sibling": kin, "d": dob[kin], "i": initial[kin]}), on=["d", "i"])
+    me, sibling = near["me"].to_numpy(), near["sibling"].to_numpy()
+    keep = me != sibling
+    me, sibling = me[keep], sibling[keep]
+    alike = _jaro_winkler_distinct(surname[me], surname[sibling]) >= TWIN_SURNAME_AGREES
+    return me[alike], sibling[alike]
+
+
+def _jaro_winkler_distinct(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``jaro_winkler`` of aligned values, computed once per distinct pair (siblings repeat:
+    every pair of a record asks of the same sibling)."""
+    if not len(a):
+        return np.zeros(0)
+    codes_a, values_a = pd.factorize(a, use_na_sentinel=False)
+    codes_b, values_b = pd.factorize(b, use_na_sentinel=False)
+    which, distinct = pd.factorize(codes_a.astype(np.int64) * (len(values_b) + 1) + codes_b)
+    width = len(values_b) + 1
+    scores = jaro_winkler(np.asarray(values_a, dtype=object)[distinct // width],
+                          np.asarray(values_b, dtype=object)[distinct % width])
+    return scores[which]
 
 
 def _shares_birth(frame: pd.DataFrame, initial: np.ndarray) -> np.ndarray:

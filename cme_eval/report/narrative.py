@@ -222,7 +222,10 @@ def _how_fitted(story: Story) -> html.Section:
                "within what the publication allows." if missed.empty else
                f"{len(targets) - len(missed)} of the {len(targets)} published figures that "
                "apply to this run are reproduced within what the publication allows; not "
-               f"reproduced: {'; '.join(missed['measure'])}.")
+               f"reproduced: {'; '.join(missed['measure'])}. The fit is judged on the mean of "
+               "five runs of the fitted world; one run varies around it by chance, most in one "
+               "LA's shares (an independent school's return, a border school), as the "
+               "replicate intervals show.")
     fitted = fitted_settings(s)
     return html.Section(
         "How the synthetic world was fitted",
