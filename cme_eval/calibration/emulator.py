@@ -198,3 +198,31 @@ class Emulator:
                                   "nhs_records": by[la_i, st_i]})
         return Figures(t51, t61, by_status)
 
+
+class Pooled:
+    """The mean of several emulators' expected tables, each measured on runs at its own
+    settings: the runs of two iterations of a fit (near the answer, on different seeds) then
+    stand for one expectation with twice the seeds, at no extra run. Each emulator's tables
+    are already expected full-size counts, so the mean is too; a status one emulator never
+    saw counts 0 there."""
+
+    def __init__(self, emulators: list[Emulator]):
+        if not emulators:
+            raise ValueError("Pooled: no emulator to pool")
+        self.emulators = emulators
+
+    def figures(self, theta: Scenario) -> Figures:
+        parts = [e.figures(theta) for e in self.emulators]
+        if len(parts) == 1:
+            return parts[0]
+        n = len(parts)
+
+        def mean(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+            summed = pd.concat(frames, ignore_index=True).groupby(keys, sort=False).sum()
+            return (summed / n).reset_index()
+
+        return Figures(mean([f.table_5_1 for f in parts], ["authority", "source"]),
+                       mean([f.table_6_1 for f in parts], ["authority"]),
+                       mean([f.nhs_by_status for f in parts if f.nhs_by_status is not None],
+                            ["authority", "true_status"]))
+

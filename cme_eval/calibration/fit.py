@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
-from cme_eval.calibration.emulator import Emulator
+from cme_eval.calibration.emulator import Emulator, Pooled
 from cme_eval.calibration.free import Free, world
 from cme_eval.calibration.measures import MEASURES, Figures, value
 from cme_eval.calibration.targets import Target, Targets, scope_las
@@ -77,7 +77,7 @@ class Fit:
     message: str
 
 
-def fit(emulator: Emulator, data: dict, free: list[Free], chosen: list[Judged],
+def fit(emulator: Emulator | Pooled, data: dict, free: list[Free], chosen: list[Judged],
         start: np.ndarray | None = None) -> Fit:
     """Minimise the declared loss over the free settings (scaled to [0, 1] by their ranges)."""
     lo = np.array([f.low for f in free])

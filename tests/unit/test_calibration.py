@@ -10,7 +10,7 @@ import pytest
 
 from cme_eval.calibration import fit as F
 from cme_eval.calibration import free as FR
-from cme_eval.calibration.emulator import Emulator, measure_run
+from cme_eval.calibration.emulator import Emulator, Pooled, measure_run
 from cme_eval.calibration.measures import MEASURES, Figures, value
 from cme_eval.calibration.targets import TargetError, load_targets, scope_las
 from cme_eval.config import ConfigError, load_scenario, resolved_settings
@@ -252,6 +252,27 @@ def test_the_emulator_at_the_runs_own_settings_gives_the_runs_tables(small_run):
                 pytest.approx(getattr(row, column))
     assert figures.table_6_1["cme_known_before"].iloc[0] * scenario.scale == pytest.approx(
         t61["cme_known_before"].iloc[0])
+
+
+def test_pooled_emulators_give_the_mean_of_their_expected_tables(small_run):
+    run_dir, scenario = small_run
+    one = Emulator(measure_run(run_dir, scenario), FREE_KEYS)
+    # the same run seen as measured at another size: its expected tables are scaled by it
+    data = scenario.to_dict()
+    half = build(Scenario, merge(data, {"authorities": {LA: {
+        "nhs_records": scenario.nhs_records(LA) // 2}}}))
+    other = Emulator(measure_run(run_dir, half), FREE_KEYS)
+    a, b = one.figures(scenario), other.figures(scenario)
+    pooled = Pooled([one, other]).figures(scenario)
+    for name, keys in (("table_5_1", ["authority", "source"]), ("table_6_1", ["authority"]),
+                       ("nhs_by_status", ["authority", "true_status"])):
+        got = getattr(pooled, name).set_index(keys)
+        want = (getattr(a, name).set_index(keys) + getattr(b, name).set_index(keys)) / 2
+        pd.testing.assert_frame_equal(got.loc[want.index], want, check_dtype=False)
+    assert (b.table_5_1["received"] > a.table_5_1["received"]).any()  # they do differ
+    assert Pooled([one]).figures(scenario) is not None
+    with pytest.raises(ValueError, match="no emulator"):
+        Pooled([])
 
 
 def test_the_emulator_weighs_sizes_shares_and_error_rates(small_run):
