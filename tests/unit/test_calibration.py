@@ -275,6 +275,17 @@ def test_pooled_emulators_give_the_mean_of_their_expected_tables(small_run):
         Pooled([])
 
 
+def test_the_emulator_is_measured_where_every_free_status_and_error_is_present():
+    from cme_eval.calibration.calibrate import _measured_at
+
+    free = [FR.Free("s.a", 0.0, 0.12, 0.015), FR.Free("s.b", 0.02, 0.4, 0.1),
+            FR.Free("n", 7000, 10600, 8800, whole=True)]
+    got = _measured_at(free, np.array([0.0, 0.3, 7000.0]))
+    assert got.tolist() == pytest.approx([0.012, 0.3, 7000.0])  # sizes are never lifted
+    assert _measured_at(free, np.array([0.05, 0.02, 9000.0])).tolist() == pytest.approx(
+        [0.05, 0.058, 9000.0])
+
+
 def test_the_emulator_weighs_sizes_shares_and_error_rates(small_run):
     run_dir, scenario = small_run
     emulator = Emulator(measure_run(run_dir, scenario), FREE_KEYS)
