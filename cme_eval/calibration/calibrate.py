@@ -24,8 +24,8 @@ independent school's return, a border school; Monmouthshire's not-matched share 
 fit can answer for; the range shows what chance adds.
 
 Outputs in ``--out``: ``calibration.csv`` (target, source, published, allowed interval, the
-emulator's value, the fitted run's value, its replicate range, within), ``parameters.csv``,
-``fitted.yaml`` (every fitted value with its interval; ``--save`` also writes it where the
+emulator's value, the fitted world's mean over its runs, their range, within),
+``parameters.csv``, ``fitted.yaml`` (every fitted value with its interval; ``--save`` also writes it where the
 scenario reads it) and ``calibration.png``. A target the fit does not meet is named, and the
 command fails after writing the best fit: it never claims success.
 
