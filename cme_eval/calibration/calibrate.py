@@ -26,8 +26,8 @@ fit can answer for; the range shows what chance adds.
 Outputs in ``--out``: ``calibration.csv`` (target, source, published, allowed interval, the
 emulator's value, the fitted world's mean over its runs, their range, within),
 ``parameters.csv``, ``fitted.yaml`` (every fitted value with its interval; ``--save`` also
-writes it where the scenario reads it) and ``calibration.png``. A target the fit does not meet is named, and the
-command fails after writing the best fit: it never claims success.
+writes it where the scenario reads it) and ``calibration.png``. A target the fit does not meet
+is named, and the command fails after writing the best fit: it never claims success.
 
 The check (``check``) reruns the scenario as it stands (with its fitted values) at
 ``calibration.check_scale`` and judges every target, counts scaled to full size and each
