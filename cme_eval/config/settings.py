@@ -229,6 +229,11 @@ class Linkage:
     # Fewer records than this on either side: the declared m and u are used, not estimates.
     min_records_to_estimate: int = field(
         default_factory=_default("linkage.min_records_to_estimate"), metadata=_range(1, None))
+    # A side where at least this share of records has a brother or sister of another birth
+    # (the same surname and postcode) holds families, and the sibling guards apply
+    # (linkage/spec.py: a sibling or namesake of another age is not linked). 0: always.
+    family_share: float = field(default_factory=_default("linkage.family_share"),
+                                metadata=_range(0, 1))
 
 
 @dataclass(frozen=True)

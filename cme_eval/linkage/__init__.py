@@ -112,6 +112,9 @@ def link_prepared(left_std: pd.DataFrame, right_std: pd.DataFrame, spec: LinkSpe
             "engine": chosen.name, "left_records": len(left_std), "right_records": len(right_std),
             "passes": [list(p) for p in plan.passes], "pair_counts": list(plan.counts),
             "uninformative": list(plan.uninformative), "notes": list(plan.notes),
+            # whether the data hold families (a share, not data), and the guards that applied
+            "families": round(plan.families, 3),
+            "guards": [g.name for g in plan.spec.guards],
             "parameters": parameters,
             # decisions given for this link, and how many were on pairs of its records
             "review": {"given": 0 if decisions is None else len(decisions),

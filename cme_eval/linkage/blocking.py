@@ -14,6 +14,11 @@ for more pairs than the budget, whatever the input:
    e.g. the birth year, added to its key) if that makes it fit, else skipped; either way with a
    warning. The union of the passes kept never exceeds the budget.
 
+4. **Families.** Whether the data hold families (``family_share``: records with a brother or
+   sister of another birth beside them) decides whether the spec's family guards apply
+   (``spec.Guard.families``): a child of another age at the same home is a sibling only where
+   siblings live together in the data.
+
 Records with a missing value (``cme_eval.inputs.standardised.present``: '' for text, 0 for
 ``dob_int``) in any of a pass's columns never block together on it, and missing values are left
 out when judging whether a column is informative.
@@ -30,11 +35,13 @@ import pandas as pd
 from cme_eval.exceptions import one_line
 from cme_eval.inputs.standardised import (
     BIRTH_YEAR,
+    DOB_INT,
     DOB_STD,
     FORENAME_INITIAL,
     POSTCODE_DISTRICT,
     POSTCODE_STD,
     SURNAME_INITIAL,
+    SURNAME_STD,
     present,
 )
 from cme_eval.linkage.spec import LinkSpec
@@ -117,6 +124,9 @@ class BlockingPlan:
     counts: tuple[int, ...]
     uninformative: tuple[str, ...]
     notes: tuple[str, ...]
+    # The larger side's share of records with a sibling of another birth (``family_share``):
+    # at ``spec.family_share`` or more the data hold families and the family guards apply.
+    families: float = 0.0
     # The candidate pairs, once made (``candidates``): every engine that links the same records
     # with this plan uses them, instead of making them again.
     made: dict = field(default_factory=dict, compare=False, repr=False)
@@ -150,7 +160,9 @@ def plan(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec) -> BlockingPla
                      "blocking and comparisons")
     comparisons = tuple(c for c in spec.comparisons if c.column not in useless)
     guards = tuple(g for g in spec.max_level_to_link if g[0] in {c.name for c in comparisons})
-    reduced = replace(spec, comparisons=comparisons, max_level_to_link=guards)
+    families = max(family_share(left, useless), family_share(right, useless))
+    reduced = replace(spec, comparisons=comparisons, max_level_to_link=guards,
+                      guards=_guards_that_apply(spec, comparisons, families))
 
     passes: list[tuple[str, ...]] = []
     counts: list[int] = []
@@ -180,7 +192,40 @@ def plan(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec) -> BlockingPla
         notes.append("no blocking pass fits the budget: no record has a candidate")
     for note in notes:
         warn(note)
-    return BlockingPlan(reduced, tuple(passes), tuple(counts), tuple(useless), tuple(notes))
+    return BlockingPlan(reduced, tuple(passes), tuple(counts), tuple(useless), tuple(notes),
+                        families)
+
+
+FAMILY_COLUMNS = (SURNAME_STD, POSTCODE_STD, DOB_INT)
+
+
+def _guards_that_apply(spec: LinkSpec, comparisons: tuple, families: float) -> tuple:
+    """The spec's conditional guards these data can judge: the comparison a guard watches
+    and one that may lift it are both compared (a constant postcode, dropped, lifts no
+    stranger guard and should not make every other surname a stranger), and a family guard
+    only where the data hold families (``families`` at least ``spec.family_share``)."""
+    names = {c.name for c in comparisons}
+    return tuple(g for g in spec.guards
+                 if g.when[0] in names and any(name in names for name, _ in g.unless)
+                 and (not g.families or families >= spec.family_share))
+
+
+def family_share(frame: pd.DataFrame, useless: tuple[str, ...] | list[str] = ()) -> float:
+    """The share of ``frame``'s records that have a brother or sister in it: another record
+    of the same surname and postcode born on another day (records missing any of the three
+    count as without). 0 when a column is absent or uninformative (``useless``: a constant
+    postcode says nothing of who lives together).
+
+    Measured: 43% of Cardiff's NHS records and 61% of its pupils (pilot-2025); FEBRL 1-3 at
+    most 6% (a duplicate whose date was mistyped), the hostile frames of unrelated people 0."""
+    if not len(frame) or any(c not in frame or c in useless for c in FAMILY_COLUMNS):
+        return 0.0
+    known = np.ones(len(frame), dtype=bool)
+    for column in FAMILY_COLUMNS:
+        known &= np.asarray(present(frame[column], column), dtype=bool)
+    homes = frame.loc[known, list(FAMILY_COLUMNS)]
+    births = homes.groupby([SURNAME_STD, POSTCODE_STD])[DOB_INT].transform("nunique")
+    return float((births.to_numpy() > 1).sum() / len(frame))
 
 
 def _refine(left, right, rule, room, useless, taken):

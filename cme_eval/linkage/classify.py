@@ -39,7 +39,7 @@ from cme_eval.inputs.standardised import (
 )
 from cme_eval.linkage.review import Review
 from cme_eval.linkage.rules import jaro_winkler
-from cme_eval.linkage.spec import TWIN_GUARD, LinkSpec
+from cme_eval.linkage.spec import TWIN_GUARD, Guard, LinkSpec
 from cme_eval.schooling import in_scope_mask
 
 TF_FLOOR = 1e-5
@@ -160,7 +160,13 @@ def classify(
     sure = cand["confirmed"] if review is not None else False
     strong = cand[sure | cand.exact
                   | ((cand.weight >= spec.partial_min_weight) & ~cand.guarded)]
-    guarded_only = set(cand.loc[cand.guarded & (cand.weight >= spec.partial_min_weight), "left"])
+    held = cand[cand.guarded & (cand.weight >= spec.partial_min_weight)]
+    # each such record's best held candidate: what kept it (a conditional guard, or the twin
+    # guard's different forename)
+    held = held.sort_values(["weight", "right"], ascending=[False, True], kind="stable")
+    held = held.drop_duplicates("left")
+    held_why = dict(zip(held["left"], guard_reasons(levels.iloc[held.index], spec),
+                        strict=True))
     had_strong = set(strong["left"])
     assigned = one_to_one(strong, unique_right=spec.one_to_one).set_index("left")
 
@@ -205,9 +211,9 @@ def classify(
         elif i in had_strong:
             parts.append("its strong candidates were matched to better-matching records "
                          "(possible duplicate)")
-        elif i in guarded_only:
-            parts.append("best candidate has a different forename (possible twin or sibling): "
-                         "review")
+        elif i in held_why:
+            parts.append(held_why[i] or "best candidate has a different forename (possible "
+                         "twin or sibling): review")
         else:
             parts.append(f"best weight {score[i]:.1f} below {spec.partial_min_weight:g}")
         if i in rejected and outcome[i] in (PERFECT, PARTIAL):
@@ -233,7 +239,40 @@ def guarded(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame, spec:
     (``TWIN_GUARD``): a different forename blocks a pair only when the two records are not of
     the same birth (``spec.same_birth``: siblings of other ages share surname and address) or
     a twin is there to see (``twin_evidence``). Otherwise the pair is scored as usual: the
-    forename may be a variant the linker does not know (Siôn and John, a preferred name)."""
+    forename may be a variant the linker does not know (Siôn and John, a preferred name).
+    The conditional guards (``spec.guards``) then block what they say."""
+    blocked, differs = _level_guards(left, right, levels, spec, li, ri)
+    for guard in spec.guards:
+        blocked |= guard_holds(guard, levels)
+    return blocked, differs
+
+
+def guard_holds(guard: Guard, levels: pd.DataFrame) -> np.ndarray:
+    """Per pair, whether ``guard`` keeps it from being linked (False throughout when the
+    comparison it watches is not in ``levels``)."""
+    name, worst = guard.when
+    if name not in levels:
+        return np.zeros(len(levels), dtype=bool)
+    hit = levels[name].to_numpy() > worst  # missing (-1) is never worse
+    for other, best in guard.unless:
+        if other in levels:
+            level = levels[other].to_numpy()
+            hit &= ~((level >= 0) & (level <= best))
+    return hit
+
+
+def guard_reasons(levels: pd.DataFrame, spec: LinkSpec) -> np.ndarray:
+    """Per pair, the ``reason`` of the first conditional guard that blocks it ('' if none)."""
+    out = np.full(len(levels), "", dtype=object)
+    for guard in reversed(spec.guards):
+        out[guard_holds(guard, levels)] = guard.reason
+    return out
+
+
+def _level_guards(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame,
+                  spec: LinkSpec, li: np.ndarray, ri: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``guarded`` for the guards of ``spec.max_level_to_link`` alone."""
     blocked = np.zeros(len(levels), dtype=bool)
     differs = np.zeros(len(levels), dtype=bool)
     for name, worst in spec.max_level_to_link:

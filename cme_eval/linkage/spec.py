@@ -107,6 +107,50 @@ SAME_BIRTH = ("dob", 0)
 
 
 @dataclass(frozen=True)
+class Guard:
+    """A pair whose ``when`` comparison is worse than its level (both values present) is
+    linked only if one of ``unless`` is at its level or better (present); comparisons the spec
+    does not hold are left out of ``unless``. ``reason``: said of a record left unmatched
+    because the guard kept its best candidate from it."""
+
+    name: str
+    when: tuple[str, int]
+    unless: tuple[tuple[str, int], ...]
+    reason: str
+    # Only where the data hold families (``blocking.family_share``): on data of unrelated
+    # people (FEBRL) a different birth is a typing error, never a brother or sister.
+    families: bool = False
+
+
+# Evidence a careful analyst would not link on, however it weighs. Fellegi-Sunter adds up
+# comparisons as if independent, but the household's evidence is shared: a brother or sister
+# agrees on surname, postcode and address text at once, which outweighs any one difference.
+# On Cardiff (refitted pilot-2025), 14 of the 56 wrong links were such siblings of another age,
+# most of them a child absent from every list (home-educated, in a neighbouring LA's school)
+# hidden by a sibling's pupil record: a potential CME counted as matched.
+_IDENTIFIERS = (("nhs_number", 0), ("upn", 0))  # the same child, whatever else differs
+SIBLING_GUARD = Guard(
+    "sibling", ("dob", 2), (("forename", 0), *_IDENTIFIERS),
+    "best candidate differs in date of birth and forename (possible sibling): review",
+    families=True)
+# ... and with the date of birth plainly different, only the home says the name is this
+# child's and not a namesake's: 7 more of Cardiff's wrong links, a same-named child of another
+# age elsewhere, most of them from a boarder's return without a home address.
+NAMESAKE_GUARD = Guard(
+    "namesake", ("dob", 2), (("postcode", 0), *_IDENTIFIERS),
+    "best candidate differs in date of birth and has no postcode in common: review",
+    families=True)
+# A first name and a birthday are shared by strangers: in an LA of 60,000 children about 15
+# are born on each day. With another surname and no postcode to compare (a boarder's return has
+# no home address), nothing else says it is the child: 5 of Cardiff's 16 wrong links from
+# independent schools' returns, against 1 right one. Families or not: a typed surname that
+# is wholly different is not evidence either way, and a postcode of any kind is needed.
+STRANGER_GUARD = Guard(
+    "stranger", ("surname", 2), (("postcode", 3), *_IDENTIFIERS),
+    "best candidate has another surname and no postcode to compare: review")
+
+
+@dataclass(frozen=True)
 class LinkSpec:
     comparisons: tuple[Comparison, ...]
     # Blocking passes: each a tuple of columns that must agree exactly; candidates are the union.
@@ -122,6 +166,9 @@ class LinkSpec:
     # birth through when no twin is there to see (issue 23: before, 53% of the Welsh/English
     # forms unknown to the linker were lost to it). None: the guard holds whatever the birth.
     same_birth: tuple[str, int] | None = SAME_BIRTH
+    # Conditional guards (``Guard``): a difference a careful analyst would not link across
+    # unless some other evidence holds.
+    guards: tuple[Guard, ...] = (SIBLING_GUARD, NAMESAKE_GUARD, STRANGER_GUARD)
     # Duplicates: a record left unmatched that is a copy of a matched record of its own extract
     # takes that record's match (``linkage.duplicates``; with one-to-one only: without it,
     # copies already share).
@@ -148,6 +195,12 @@ class LinkSpec:
     @property
     def ambiguity_margin(self) -> float:
         return self.settings.ambiguity_margin
+
+    @property
+    def family_share(self) -> float:
+        """The share of a side's records with a sibling of another birth at which the data
+        hold families (``Guard.families``)."""
+        return self.settings.family_share
 
     @property
     def term_frequency(self) -> tuple[str, ...]:

@@ -346,9 +346,11 @@ def generate_population(scenario: Scenario, authority: str) -> pd.DataFrame:
     rng = _rng(scenario, authority, "forenames")
     sex = np.where(rng.random(n) < 0.5, "F", "M")
     forename = _sample_forenames(rng, scenario, authority, sex)
-    # Twins get different forenames (a real source of false matches if the linker merges them).
+    # Brothers and sisters, twins among them, get different forenames: parents do not give two
+    # children one name, and a household of namesakes told apart only by their birth is not a
+    # family any list holds (twins stay a real source of false matches if the linker merges them).
     for _ in range(10):
-        clash = twin_second[forename[twin_second] == forename[twin_second - 1]]
+        clash = np.flatnonzero(pd.DataFrame({"h": household, "f": forename}).duplicated())
         if not len(clash):
             break
         forename[clash] = _sample_forenames(rng, scenario, authority, sex[clash])

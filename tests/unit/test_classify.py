@@ -393,7 +393,7 @@ def test_other_guards_hold_whatever_the_birth():
     from cme_eval.linkage.classify import guarded
     from cme_eval.linkage.spec import SAME_BIRTH
 
-    spec = default_spec()
+    spec = replace(default_spec(), guards=())  # the level guards alone (conditional: below)
     levels = pd.DataFrame({"forename": [3, 3, 0], "dob": [0, 2, 3]})
     frame = pd.DataFrame({"surname_std": ["a", "b", "c"], "dob_int": [20140506, 20140507, 0],
                           "forename_std": ["x", "y", "z"], "postcode_std": ["", "", ""],
@@ -409,3 +409,85 @@ def test_other_guards_hold_whatever_the_birth():
     assert guarded(frame, frame, levels, unconditional, idx, idx)[0].tolist() == [
         True, True, False]
     assert SAME_BIRTH == ("dob", 0)
+    # with the conditional guards: born another day, nothing says where (no postcode compared)
+    assert guarded(frame, frame, levels, default_spec(), idx, idx)[0].tolist() == [
+        False, True, True]
+
+
+# ------------------------------------------------------------------------------------------
+# Conditional guards (spec.guards): evidence a careful analyst does not link on
+
+
+def _reason_of(out: pd.DataFrame, record_id: str) -> str:
+    return out.set_index("record_id").at[record_id, "reason"]
+
+
+def _families(threshold: float | None = None) -> LinkSpec:
+    """The declared spec with its family guards on whatever the data (one record a side holds
+    no family to see: ``linkage.family_share`` 0 means always)."""
+    spec = default_spec(threshold)
+    return spec.with_settings(family_share=0.0)
+
+
+def test_a_sibling_of_another_age_with_a_like_forename_is_not_linked():
+    # Ella and Lola (JW 0.80 to 0.92) of one home and surname, born two years apart: weights
+    # add up the home three times over; the sibling guard keeps it apart
+    left = _left([("N1", "nwssp", "Ella", "Pritchard", "2014-05-06", *HOME)])
+    right = _right([("P1", "plasc", "Lola", "Pritchard", "2016-09-01", *HOME)])
+    out = link_source(left, right, _families(8.0), reference_date=REF)
+    assert out["outcome"].tolist() == ["not_matched"]
+    assert "possible sibling" in _reason_of(out, "N1")
+    # the same records where no families are seen (the package's threshold): no guard
+    seen = link_source(left, right, default_spec(8.0), reference_date=REF)
+    assert seen["outcome"].tolist() == ["partial"]
+    unguarded = replace(_families(8.0), guards=())
+    assert link_source(left, right, unguarded, reference_date=REF)["outcome"].tolist() == [
+        "partial"]  # what the guard prevents: the weights alone link them
+
+
+def test_a_sibling_s_date_of_birth_entered_for_a_child_still_links_on_name_and_home():
+    left = _left([("N1", "nwssp", "Ella", "Pritchard", "2014-05-06", *HOME)])
+    right = _right([("P1", "plasc", "Ella", "Pritchard", "2016-09-01", *HOME)])
+    out = link_source(left, right, _families(8.0), reference_date=REF)
+    assert out["matched_record_id"].tolist() == ["P1"]
+
+
+def test_a_namesake_of_another_age_elsewhere_is_not_linked():
+    left = _left([("N1", "nwssp", "Ella", "Pritchard", "2014-05-06", *HOME)])
+    right = _right([("P1", "plasc", "Ella", "Pritchard", "2016-09-01",
+                     "3 Stryd Fawr, Bangor", "LL57 1AA")])
+    # a low threshold, so that the weights alone would link them (the declared m and u)
+    spec = _families(0.5)
+    out = link_source(left, right, spec, reference_date=REF)
+    assert out["outcome"].tolist() == ["not_matched"]
+    assert "no postcode in common" in _reason_of(out, "N1")
+    unguarded = link_source(left, right, replace(spec, guards=()), reference_date=REF)
+    assert unguarded["outcome"].tolist() == ["partial"]
+
+
+def test_a_first_name_and_birthday_without_surname_or_home_is_a_stranger():
+    # a boarder's return has no home address: the same forename and birth, another surname
+    left = _left([("N1", "nwssp", "Ruby", "Cunningham", "2013-03-10", "", "")])
+    right = _right([("P1", "plasc", "Ruby", "Rice", "2013-03-10", *HOME)])
+    out = link_source(left, right, default_spec(4.0), reference_date=REF)
+    assert out["outcome"].tolist() == ["not_matched"]
+    assert "another surname" in _reason_of(out, "N1")  # families or not (none here)
+    # at the same home, another surname (a step-family) may still link on the weights
+    home = _left([("N1", "nwssp", "Ruby", "Cunningham", "2013-03-10", *HOME)])
+    assert link_source(home, right, default_spec(4.0), reference_date=REF)[
+        "matched_record_id"].tolist() == ["P1"]
+
+
+def test_a_shared_identifier_lifts_the_conditional_guards():
+    from cme_eval.linkage.classify import guarded
+
+    spec = default_spec(identifiers=("nhs_number",))
+    levels = pd.DataFrame({"forename": [2, 2, 0], "surname": [0, 0, 3], "dob": [3, 3, 0],
+                           "postcode": [0, 0, -1], "address": [0, 0, -1],
+                           "nhs_number": [3, 0, 0]})
+    frame = pd.DataFrame({"surname_std": ["a", "b", "c"], "dob_int": [20140506, 20160507, 0],
+                          "forename_std": ["x", "y", "z"], "postcode_std": ["", "", ""],
+                          "address_std": ["", "", ""]})
+    idx = np.arange(3)
+    blocked, _ = guarded(frame, frame, levels, spec, idx, idx)
+    assert blocked.tolist() == [True, False, False]

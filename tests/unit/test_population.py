@@ -89,6 +89,13 @@ def test_twins_are_mutual_and_share_birth_surname_and_home_but_not_forename(peop
         assert other.forename != row.forename
 
 
+def test_no_two_children_of_a_household_share_a_forename(people):
+    # Parents do not give two children one name; before this held, siblings of another age
+    # with one name were a fifth of Cardiff's wrong links, a family no list holds.
+    assert people.groupby("household_id")["forename"].apply(lambda f: f.is_unique).all()
+    assert people["household_id"].duplicated().sum() > 100  # households of several children
+
+
 def test_household_members_share_an_address(people):
     # Children allocated here from a cross-border postcode (misallocated_border) are given a
     # home in a shared district; every other member of a household shares one home.
