@@ -15,12 +15,7 @@ The fit (``calibrate``):
    world's 20-seed mean, enough to make a share that must round to 26% round to 25%;
 4. the fitted world runs at ``calibration.verify_scale`` (full size unless a test asks for
    less: a count is judged at full size only) on ``replicates`` seeds, the scenario's own
-   first: the fitted value of each target is the mean over those runs, with their range;
-5. if that misses a target, the emulator is corrected by its difference from those runs (the
-   runs' mean less what it said, per target: a record's outcome can depend on others, which
-   reweighting cannot see, and pilot-2025's emulator put the perfect share 0.35 points above
-   the world in fit after fit), the fit is made again and the world rerun on as many new
-   seeds, which decide. Once: a second miss is reported as a miss.
+   first: the fitted value of each target is the mean over those runs, with their range.
 
 Why the mean, not the scenario's own seed: a published figure is one realisation of the
 pilot, and the per-LA extremes in particular move by whole points between seeds (an
@@ -194,25 +189,14 @@ def calibrate(name: str, out: Path, *, iterations: int = 3, replicates: int = 5,
     shutil.rmtree(work, ignore_errors=True)
     assert result is not None
     verify = prior_world.calibration.verify_scale
-    seeds = [prior_world.seed, *replicate_seeds(prior_world.seed, 2 * replicates - 1)]
-    for attempt in range(2):
-        say(f"calibrate: {replicates} run(s) of the fitted world at scale {verify:g}")
-        tasks = [(path, s, verify, _overrides(free, result.x), work / f"run-{k}")
-                 for k, s in enumerate(seeds[attempt * replicates:(attempt + 1) * replicates])]
-        figures = _map(_run_task, tasks, workers)
-        shutil.rmtree(work, ignore_errors=True)
-        judged_runs = [_judge(targets, f, las, subset, verify) for f in figures]
-        table = _calibration_table(result, judged_runs, targets, verify)
-        if table["within"].all() or attempt:
-            break
-        # The emulator's own error: what the world's runs gave less what it said, per target.
-        # Refitted with it, and judged on new seeds (the same ones would judge their own
-        # chance as a correction). Once: a second miss is reported.
-        offsets = _discrepancy(table)
-        say(f"calibrate: {int((~table['within']).sum())} target(s) missed; the emulator is "
-            "corrected by the runs' difference from it and the fit made again")
-        result = fit(Pooled(emulators), data, free, chosen, start=result.x, offsets=offsets)
-        say(f"calibrate: fit corrected: loss {result.cost:.3f} ({result.message})")
+    say(f"calibrate: {replicates} run(s) of the fitted world at scale {verify:g}")
+    seeds = [prior_world.seed, *replicate_seeds(prior_world.seed, replicates - 1)]
+    tasks = [(path, s, verify, _overrides(free, x), work / f"run-{k}")
+             for k, s in enumerate(seeds)]
+    figures = _map(_run_task, tasks, workers)
+    shutil.rmtree(work, ignore_errors=True)
+    judged_runs = [_judge(targets, f, las, subset, verify) for f in figures]
+    table = _calibration_table(result, judged_runs, targets, verify)
     parameters = parameters_table(result)
     missed = table.loc[~table["within"], "target"].tolist()
     fitted_doc = _fitted_document(path, targets, result, missed)
@@ -230,14 +214,6 @@ def calibrate(name: str, out: Path, *, iterations: int = 3, replicates: int = 5,
             f"{display(path)}: the best fit (written to {out}) misses {len(missed)} target(s): "
             + ", ".join(missed))
     return Calibrated(table, parameters, missed)
-
-
-def _discrepancy(table: pd.DataFrame) -> dict[str, float]:
-    """Per target, the fitted world's mean less the emulator's value at the fit (finite
-    ones): what the emulator gets wrong there, from what it cannot weigh (a record's outcome
-    that depends on others, a run at a floor, ``_measured_at``)."""
-    difference = table.set_index("target")["fitted"] - table.set_index("target")["emulated"]
-    return {k: float(v) for k, v in difference.items() if np.isfinite(v)}
 
 
 def _own_free(path: Path) -> set[str]:

@@ -50,15 +50,12 @@ def judged(targets: Targets, authorities: tuple[str, ...], subset: tuple[str, ..
     return out
 
 
-def residuals(figures: Figures, chosen: list[Judged],
-              offsets: dict[str, float] | None = None) -> np.ndarray:
-    """The loss's residuals of each target (see the module's docstring); ``offsets``: added
-    to the emulator's value of a target (its measured difference from the world)."""
+def residuals(figures: Figures, chosen: list[Judged]) -> np.ndarray:
     out = []
     for j in chosen:
         t = j.target
         centre, half = (t.low + t.high) / 2, max((t.high - t.low) / 2, 1e-12)
-        v = value(t.measure, figures, j.las) + (offsets or {}).get(t.key, 0.0)
+        v = value(t.measure, figures, j.las)
         if not np.isfinite(v):
             out += [0.0, 0.0]
             continue
@@ -81,10 +78,8 @@ class Fit:
 
 
 def fit(emulator: Emulator | Pooled, data: dict, free: list[Free], chosen: list[Judged],
-        start: np.ndarray | None = None, offsets: dict[str, float] | None = None) -> Fit:
-    """Minimise the declared loss over the free settings (scaled to [0, 1] by their ranges).
-    ``offsets``: per target, the emulator's difference from the world's runs, added to what
-    it says (``calibrate``'s correction; its ``emulated`` values include them)."""
+        start: np.ndarray | None = None) -> Fit:
+    """Minimise the declared loss over the free settings (scaled to [0, 1] by their ranges)."""
     lo = np.array([f.low for f in free])
     width = np.array([f.high - f.low for f in free])
     prior = np.array([f.prior for f in free])
@@ -95,8 +90,7 @@ def fit(emulator: Emulator | Pooled, data: dict, free: list[Free], chosen: list[
 
     def loss(u: np.ndarray) -> np.ndarray:
         figures = emulator.figures(world(data, free, at(u)))
-        return np.concatenate([residuals(figures, weighted, offsets),
-                               (at(u) - prior) / (width / 4)])
+        return np.concatenate([residuals(figures, weighted), (at(u) - prior) / (width / 4)])
 
     u0 = np.clip(((start if start is not None else prior) - lo) / width, 0, 1)
     result = least_squares(loss, u0, bounds=(0.0, 1.0), method="trf", diff_step=1e-3,
@@ -111,8 +105,7 @@ def fit(emulator: Emulator | Pooled, data: dict, free: list[Free], chosen: list[
     low = np.clip(x - Z95 * sd, lo, lo + width)
     high = np.clip(x + Z95 * sd, lo, lo + width)
     figures = emulator.figures(world(data, free, x))
-    emulated = {j.target.key: value(j.target.measure, figures, j.las)
-                + (offsets or {}).get(j.target.key, 0.0) for j in chosen}
+    emulated = {j.target.key: value(j.target.measure, figures, j.las) for j in chosen}
     return Fit(free, x, low, high, emulated, float(result.cost), str(result.message))
 
 

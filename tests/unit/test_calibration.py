@@ -328,30 +328,3 @@ def test_the_fit_recovers_a_setting_from_a_target_it_made(small_run, tmp_path):
     assert result.low[0] <= result.x[0] <= result.high[0]
     assert chosen[0].target.within(result.emulated["share"])
 
-
-def test_an_emulator_corrected_by_its_difference_from_the_world_fits_the_world(small_run,
-                                                                               tmp_path):
-    """``calibrate`` refits once when the fitted world misses a target: the emulator said
-    ``emulated`` where the world's runs gave ``fitted``, and that difference is added to what
-    it says (``calibrate._discrepancy``, ``fit(offsets=)``)."""
-    from cme_eval.calibration.calibrate import _discrepancy
-
-    run_dir, scenario = small_run
-    emulator = Emulator(measure_run(run_dir, scenario), ["errors.outdated_address.nwssp"])
-    data = scenario.to_dict()
-    free = [FR.Free("errors.outdated_address.nwssp", 0.02, 0.4, prior=0.25)]
-    at = {x: value("share_partial", emulator.figures(FR.world(data, free, np.array([x]))),
-                   (LA,)) for x in (0.2, 0.3)}
-    path = _targets(tmp_path, GOOD.replace("share_perfect", "share_partial").replace(
-        "0.68", f"{at[0.3]:.6f}").replace("{rounds_to: 0.01}", "{absolute: 0.0005}").replace(
-        "published_subset", "pilot_las"))
-    chosen = F.judged(load_targets(path), (LA,), ())
-    # a world whose partial share runs (at[0.3] - at[0.2]) above what the emulator says: its
-    # own answer is 0.2 (the prior says 0.25), and a fit on the emulator alone misses it
-    table = pd.DataFrame({"target": ["share"], "emulated": [at[0.2]], "fitted": [at[0.3]]})
-    offsets = _discrepancy(table)
-    assert offsets == {"share": pytest.approx(at[0.3] - at[0.2])}
-    assert F.fit(emulator, data, free, chosen).x[0] == pytest.approx(0.3, abs=0.01)
-    corrected = F.fit(emulator, data, free, chosen, offsets=offsets)
-    assert corrected.x[0] == pytest.approx(0.2, abs=0.01)
-    assert corrected.emulated["share"] == pytest.approx(at[0.3], abs=0.0005)
