@@ -286,12 +286,28 @@ def _level_guards(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame,
         same_birth = (same >= 0) & (same <= level)
         blocked |= worse & ~same_birth
         ask = np.flatnonzero(worse & same_birth)  # a variant, unless a twin is there to see
-        blocked[ask] = twin_evidence(left, right, li[ask], ri[ask])
+        blocked[ask] |= twin_evidence(left, right, li[ask], ri[ask])
+        # A forename merely like the other (a typo, a known variant, Isabelle and Isla) is
+        # linked unless the left side holds a twin whose forename agrees better: with one
+        # twin's own record missing from the right, its pair with the other twin outweighed
+        # the true pair whose address is out of date (Powys: Isabelle Reed took Isla's pupil
+        # record, Isla's NHS record being at an old address).
+        level_of = levels[name].to_numpy()
+        near = np.flatnonzero((level_of > 0) & ~worse & same_birth)
+        blocked[near] |= twin_evidence(left, right, li[near], ri[near], sides=("left",),
+                                       at_home=())
+        # A record without a forename beside twins cannot say which twin it is (Gwynedd: one
+        # sent without a forename took the pupil record of its twin, whose NHS record was at
+        # an old address): with a twin there to see, it is linked to neither.
+        nameless = np.flatnonzero((level_of < 0) & same_birth)
+        blocked[nameless] |= twin_evidence(left, right, li[nameless], ri[nameless],
+                                           at_home=("right",))
     return blocked, differs
 
 
 def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
-                  ri: np.ndarray) -> np.ndarray:
+                  ri: np.ndarray, *, sides: tuple[str, ...] = ("right", "left"),
+                  at_home: tuple[str, ...] = ("right", "left")) -> np.ndarray:
     """Per candidate pair (left ``li``, right ``ri``), whether a twin is there to see: another
     record of the same surname (its first letter, then ``TWIN_SURNAME_AGREES``: a typing error
     after the first letter allowed) and date of birth on the same side as
@@ -306,12 +322,24 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
     keeps an unrelated child of a common surname born the same day (two Thomases in Cardiff)
     from blocking a name variant the linker does not know, and "well" keeps one whose forename
     merely agrees less badly (Callum and Arthur against Tony) from blocking a child entered
-    under a sibling's forename."""
+    under a sibling's forename.
+
+    ``sides``: the sides searched for a sibling; ``at_home``: those where one at the same home
+    under another forename is evidence whatever its forename (elsewhere it must agree better).
+    For a pair whose forenames are alike already, only a sibling beside the left record whose
+    forename agrees better with the right one's is evidence (the right record has a better
+    claimant, which one-to-one may not reach if its address is out of date): a better candidate
+    beside the right record is the left record's to take, by weight, and a twin at home says
+    nothing of a forename that already agrees. For a left record without a forename, a twin at
+    home on the right is evidence (it could be either twin's), one on the left only if its
+    forename agrees better with the right record's."""
     out = np.zeros(len(li), dtype=bool)
     if not len(li):
         return out
     own = np.full(len(li), np.nan)  # the pair's own forenames' JW, where a sibling asks it
-    for frame, other_side, mine, theirs in ((right, left, ri, li), (left, right, li, ri)):
+    searched = {"right": (right, left, ri, li), "left": (left, right, li, ri)}
+    for side in sides:
+        frame, other_side, mine, theirs = searched[side]
         # Only a record that shares its birth and surname initial with another can have a
         # twin beside it (``_shares_birth``), and only such a record can be that twin. A pair
         # already shown a twin on the right is not asked again on the left.
@@ -326,11 +354,11 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
         forename = frame[FORENAME_STD].to_numpy()
         postcode = frame[POSTCODE_STD].to_numpy()
         address = frame[ADDRESS_STD].to_numpy()
-        at_home = ((((postcode[sibling] == postcode[me]) & (postcode[sibling] != ""))
-                    | ((address[sibling] == address[me]) & (address[sibling] != "")))
-                   & (forename[sibling] != forename[me]))
+        together = ((((postcode[sibling] == postcode[me]) & (postcode[sibling] != ""))
+                     | ((address[sibling] == address[me]) & (address[sibling] != "")))
+                    & (forename[sibling] != forename[me]))
         home = np.zeros(len(frame), dtype=bool)
-        home[me[at_home]] = True
+        home[me[together]] = side in at_home
         found = home[mine[ask]]
         out[ask[found]] = True
         # The rest: each pair beside each sibling of its record, asked whether the sibling's

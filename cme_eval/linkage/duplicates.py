@@ -15,8 +15,8 @@ LA of 55,000 children two of the same name born days apart are common (Cardiff: 
 taken for copies with looser rules). So a copy must agree closely on every name and the birth
 (``COPY_GUARDS``: forename and surname exact, a known variant or Jaro-Winkler 0.92; date of
 birth exact or day and month swapped; postcode in the same sector), and a record without a
-forename, surname or date of birth is never taken for one: a sibling, a twin or a namesake is
-never a copy. Two children of one name and birth in one postcode sector, or twins whose
+forename, surname or date of birth is never taken for one, nor is its match shared: a sibling,
+a twin or a namesake is never a copy. Two children of one name and birth in one postcode sector, or twins whose
 records were made identical by an error, cannot be told from a copy by anyone.
 """
 
@@ -73,9 +73,10 @@ def take_copies_matches(left_std: pd.DataFrame, outcomes: pd.DataFrame, spec: Li
     is both unmatched and a copy. ``decided``: positions of records a reviewer decided on,
     whose outcome the review settles (never taken for a copy)."""
     outcome = outcomes["outcome"].to_numpy()
-    known = np.ones(len(left_std), dtype=bool)
+    named = np.ones(len(left_std), dtype=bool)
     for column in (FORENAME_STD, SURNAME_STD, DOB_INT):
-        known &= present(left_std[column], column)
+        named &= present(left_std[column], column)
+    known = named.copy()
     if decided is not None:
         known[decided] = False
     unmatched = np.flatnonzero((outcome == NOT_MATCHED) & known)
@@ -83,7 +84,10 @@ def take_copies_matches(left_std: pd.DataFrame, outcomes: pd.DataFrame, spec: Li
     # record, its forename may be a twin's, entered on the wrong child (pilot-2025: the one
     # pair of twins this pass merged).
     differs = outcomes["reason"].astype(str).str.contains(NAME_VARIANT, regex=False).to_numpy()
-    matched = np.flatnonzero(np.isin(outcome, (PERFECT, PARTIAL)) & ~differs)
+    # Nor is a match of a record without a forename (or surname, or birth): beside it, a named
+    # record of its surname and birth may be its twin (Cardiff: Julie Parkinson took the match
+    # of her twin's NHS record, sent without a forename).
+    matched = np.flatnonzero(np.isin(outcome, (PERFECT, PARTIAL)) & ~differs & named)
     if not len(unmatched) or not len(matched):
         return outcomes
     copies = left_std.iloc[matched].reset_index(drop=True).assign(dataset="")

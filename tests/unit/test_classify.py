@@ -220,6 +220,17 @@ def test_twins_and_siblings_are_not_copies():
         assert out["matched_record_id"].tolist() == ["R1", ""], other
 
 
+def test_a_named_record_does_not_share_the_match_of_one_sent_without_a_forename():
+    # the one without a forename is Sophia's and is matched to her pupil record; Julie, her
+    # twin, has no pupil record (schooled elsewhere): beside a record without a forename she
+    # may be its twin, not its copy (Cardiff, refitted pilot-2025)
+    left = _left([("A", "nwssp", "", "Parkinson", "2012-07-12", *TWIN_HOME),
+                  ("B", "nwssp", "Julie", "Parkinson", "2012-07-12", *TWIN_HOME)])
+    right = _right([("R1", "plasc", "Sophia", "Parkinson", "2012-07-12", *TWIN_HOME)])
+    out = link_source(left, right, default_spec(), reference_date=REF)
+    assert out["matched_record_id"].tolist() == ["R1", ""]
+
+
 def test_a_copy_at_another_address_takes_its_match_unless_two_could_be_it():
     # same forename, surname and birth, unmatched, elsewhere in the LA: a copy sent with an
     # older address far likelier than a namesake born the same day; a partial match, reviewed
@@ -491,3 +502,42 @@ def test_a_shared_identifier_lifts_the_conditional_guards():
     idx = np.arange(3)
     blocked, _ = guarded(frame, frame, levels, spec, idx, idx)
     assert blocked.tolist() == [True, False, False]
+
+
+def test_a_twin_with_a_like_forename_does_not_take_the_record_of_one_at_an_old_address():
+    # Isabelle has no pupil record (schooled elsewhere); Isla's NHS record is at an old
+    # address. Isabelle and Isla agree well enough (JW 0.80), and at the same home Isabelle's
+    # pair outweighs Isla's own: the twin beside her on the left, whose forename agrees
+    # better, keeps it from being linked (Powys, refitted pilot-2025)
+    left = _left([("N1", "nwssp", "Isabelle", "Reed", "2016-05-21", *HOME),
+                  ("N2", "nwssp", "Isla", "Reed", "2016-05-21", "4 Old Road, Brecon", "LD3 7AA")])
+    right = _right([("P1", "plasc", "Isla", "Reed", "2016-05-21", *HOME)])
+    out = link_source(left, right, default_spec(), reference_date=REF)
+    assert out["matched_record_id"].tolist() == ["", "P1"]
+
+
+def test_a_like_forename_is_not_blocked_by_a_better_candidate_on_the_right():
+    # Ffionn beside Ffion on the right, one birth: the left record takes the better one by
+    # weight; the other stays a candidate (for review), not a twin kept out
+    from cme_eval.linkage.classify import twin_evidence
+
+    left = pd.DataFrame({"forename_std": ["ffion"], "surname_std": ["pritchard"],
+                         "dob_int": [20140506], "postcode_std": ["LL77 7AB"],
+                         "address_std": ["7 ffordd las"]})
+    right = left.iloc[[0, 0]].reset_index(drop=True).assign(forename_std=["ffion", "ffionn"])
+    idx = np.array([0])
+    assert not twin_evidence(left, right, idx, np.array([1]), sides=("left",), at_home=())[0]
+    assert twin_evidence(left, right, idx, np.array([1]))[0]  # forenames differing: it counts
+
+
+def test_a_record_without_a_forename_beside_twins_is_linked_to_neither():
+    left = _left([("N1", "nwssp", "", "Morley", "2016-03-20", *HOME)])
+    right = _right([("P1", "plasc", "Arthur", "Morley", "2016-03-20", *HOME),
+                    ("P2", "plasc", "Alice", "Morley", "2016-03-20", *HOME)])
+    out = link_source(left, right, default_spec(), reference_date=REF)
+    assert out["outcome"].tolist() == ["not_matched"]
+    assert "possible twin" in out.loc[0, "reason"]
+    # with one child of that birth there, the record without a forename is still its match
+    arthur = _right([("P1", "plasc", "Arthur", "Morley", "2016-03-20", *HOME)])
+    alone = link_source(left, arthur, default_spec(), reference_date=REF)
+    assert alone["matched_record_id"].tolist() == ["P1"]
