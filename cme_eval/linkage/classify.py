@@ -295,7 +295,7 @@ def _level_guards(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame,
         level_of = levels[name].to_numpy()
         near = np.flatnonzero((level_of > 0) & ~worse & same_birth)
         blocked[near] |= twin_evidence(left, right, li[near], ri[near], sides=("left",),
-                                       at_home=())
+                                       at_home=(), elsewhere=("left",))
         # A record without a forename beside twins cannot say which twin it is (Gwynedd: one
         # sent without a forename took the pupil record of its twin, whose NHS record was at
         # an old address): with a twin there to see, it is linked to neither.
@@ -307,7 +307,8 @@ def _level_guards(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame,
 
 def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
                   ri: np.ndarray, *, sides: tuple[str, ...] = ("right", "left"),
-                  at_home: tuple[str, ...] = ("right", "left")) -> np.ndarray:
+                  at_home: tuple[str, ...] = ("right", "left"),
+                  elsewhere: tuple[str, ...] = ()) -> np.ndarray:
     """Per candidate pair (left ``li``, right ``ri``), whether a twin is there to see: another
     record of the same surname (its first letter, then ``TWIN_SURNAME_AGREES``: a typing error
     after the first letter allowed) and date of birth on the same side as
@@ -327,8 +328,9 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
     ``sides``: the sides searched for a sibling; ``at_home``: those where one at the same home
     under another forename is evidence whatever its forename (elsewhere it must agree better).
     For a pair whose forenames are alike already, only a sibling beside the left record whose
-    forename agrees better with the right one's is evidence (the right record has a better
-    claimant, which one-to-one may not reach if its address is out of date): a better candidate
+    forename agrees better with the right one's, and lives elsewhere (``elsewhere``), is
+    evidence: the right record has a better claimant, which one-to-one may not reach because
+    its address is out of date (one at the same home wins by weight). A better candidate
     beside the right record is the left record's to take, by weight, and a twin at home says
     nothing of a forename that already agrees. For a left record without a forename, a twin at
     home on the right is evidence (it could be either twin's), one on the left only if its
@@ -354,9 +356,9 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
         forename = frame[FORENAME_STD].to_numpy()
         postcode = frame[POSTCODE_STD].to_numpy()
         address = frame[ADDRESS_STD].to_numpy()
-        together = ((((postcode[sibling] == postcode[me]) & (postcode[sibling] != ""))
+        same_home = (((postcode[sibling] == postcode[me]) & (postcode[sibling] != ""))
                      | ((address[sibling] == address[me]) & (address[sibling] != "")))
-                    & (forename[sibling] != forename[me]))
+        together = same_home & (forename[sibling] != forename[me])
         home = np.zeros(len(frame), dtype=bool)
         home[me[together]] = side in at_home
         found = home[mine[ask]]
@@ -365,20 +367,23 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
         # forename agrees with the other side's better than the pair's own do, and well.
         rest = ask[~found]
         order = np.argsort(me, kind="stable")
-        me, sibling = me[order], sibling[order]
+        me, sibling, same_home = me[order], sibling[order], same_home[order]
         first = np.searchsorted(me, mine[rest], "left")
         counts = np.searchsorted(me, mine[rest], "right") - first
         pair = np.repeat(rest, counts)
         if not len(pair):
             continue
         offsets = np.arange(len(pair)) - np.repeat(np.cumsum(counts) - counts, counts)
-        kin = sibling[np.repeat(first, counts) + offsets]
+        beside = np.repeat(first, counts) + offsets
+        kin = sibling[beside]
         todo = np.unique(pair[np.isnan(own[pair])])
         own[todo] = jaro_winkler(left[FORENAME_STD].to_numpy()[li[todo]],
                                  right[FORENAME_STD].to_numpy()[ri[todo]])
         agree = _jaro_winkler_distinct(other_side[FORENAME_STD].to_numpy()[theirs[pair]],
                                        forename[kin])
         better = (agree > own[pair]) & (agree >= TWIN_AGREES)
+        if side in elsewhere:
+            better &= ~same_home[beside]
         out[pair[better]] = True
     return out
 

@@ -541,3 +541,14 @@ def test_a_record_without_a_forename_beside_twins_is_linked_to_neither():
     arthur = _right([("P1", "plasc", "Arthur", "Morley", "2016-03-20", *HOME)])
     alone = link_source(left, arthur, default_spec(), reference_date=REF)
     assert alone["matched_record_id"].tolist() == ["P1"]
+
+
+def test_a_better_claimant_at_the_same_home_is_left_to_the_weights():
+    # two children of one name, birth and home on each side (the hostile frame of identical
+    # people), one typed with a slip: the better claimant wins its own record by weight, so
+    # it is no twin keeping the slip from the other
+    same = ("Smith", "2014-05-06", *HOME)
+    left = _left([("N1", "nwssp", "John", *same), ("N2", "nwssp", "Jonh", *same)])
+    right = _right([("P1", "plasc", "John", *same), ("P2", "plasc", "John", *same)])
+    out = link_source(left, right, default_spec(), reference_date=REF)
+    assert sorted(out["matched_record_id"]) == ["P1", "P2"]
