@@ -125,17 +125,17 @@ class Guard:
 # Evidence a careful analyst would not link on, however it weighs. Fellegi-Sunter adds up
 # comparisons as if independent, but the household's evidence is shared: a brother or sister
 # agrees on surname, postcode and address text at once, which outweighs any one difference.
-# On Cardiff (refitted pilot-2025), 14 of the 56 wrong links were such siblings of another age,
-# most of them a child absent from every list (home-educated, in a neighbouring LA's school)
-# hidden by a sibling's pupil record: a potential CME counted as matched.
+# On Cardiff (refitted pilot-2025) this guard and the stranger guard below took the wrong links
+# from 56 to 36: most were a child absent from every list (home-educated, in a neighbouring
+# LA's school) hidden by a sibling's pupil record, a potential CME counted as matched.
 _IDENTIFIERS = (("nhs_number", 0), ("upn", 0))  # the same child, whatever else differs
 SIBLING_GUARD = Guard(
     "sibling", ("dob", 2), (("forename", 0), *_IDENTIFIERS),
     "best candidate differs in date of birth and forename (possible sibling): review",
     families=True)
 # ... and with the date of birth plainly different, only the home says the name is this
-# child's and not a namesake's: 7 more of Cardiff's wrong links, a same-named child of another
-# age elsewhere, most of them from a boarder's return without a home address.
+# child's and not a namesake's (a same-named child of another age elsewhere, most often from a
+# boarder's return without a home address): Cardiff's wrong links 36 -> 29.
 NAMESAKE_GUARD = Guard(
     "namesake", ("dob", 2), (("postcode", 0), *_IDENTIFIERS),
     "best candidate differs in date of birth and has no postcode in common: review",
