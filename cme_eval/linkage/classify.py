@@ -165,7 +165,7 @@ def classify(
     # guard's different forename)
     held = held.sort_values(["weight", "right"], ascending=[False, True], kind="stable")
     held = held.drop_duplicates("left")
-    held_why = dict(zip(held["left"], guard_reasons(levels.iloc[held.index], spec),
+    held_why = dict(zip(held["left"], held_reasons(levels.iloc[held.index], spec),
                         strict=True))
     had_strong = set(strong["left"])
     assigned = one_to_one(strong, unique_right=spec.one_to_one).set_index("left")
@@ -212,8 +212,7 @@ def classify(
             parts.append("its strong candidates were matched to better-matching records "
                          "(possible duplicate)")
         elif i in held_why:
-            parts.append(held_why[i] or "best candidate has a different forename (possible "
-                         "twin or sibling): review")
+            parts.append(held_why[i])
         else:
             parts.append(f"best weight {score[i]:.1f} below {spec.partial_min_weight:g}")
         if i in rejected and outcome[i] in (PERFECT, PARTIAL):
@@ -266,6 +265,25 @@ def guard_reasons(levels: pd.DataFrame, spec: LinkSpec) -> np.ndarray:
     out = np.full(len(levels), "", dtype=object)
     for guard in reversed(spec.guards):
         out[guard_holds(guard, levels)] = guard.reason
+    return out
+
+
+DIFFERENT_FORENAME = "best candidate has a different forename (possible twin or sibling): review"
+TWIN_THERE = ("best candidate may be its twin's record (a twin of that birth is there to see): "
+              "review")
+
+
+def held_reasons(levels: pd.DataFrame, spec: LinkSpec) -> np.ndarray:
+    """Per pair a guard keeps from being linked, what kept it, for the record's reason: a
+    conditional guard's own words, a forename that differs, another level guard's comparison
+    (the central date guard), else a twin there to see (a like forename, or none)."""
+    out = guard_reasons(levels, spec)
+    for name, worst in spec.max_level_to_link:
+        if name in levels:
+            words = (DIFFERENT_FORENAME if name == TWIN_GUARD[0] else
+                     f"best candidate's {name} differs more than a link allows: review")
+            out[(out == "") & (levels[name].to_numpy() > worst)] = words
+    out[out == ""] = TWIN_THERE
     return out
 
 

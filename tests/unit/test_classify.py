@@ -514,6 +514,7 @@ def test_a_twin_with_a_like_forename_does_not_take_the_record_of_one_at_an_old_a
     right = _right([("P1", "plasc", "Isla", "Reed", "2016-05-21", *HOME)])
     out = link_source(left, right, default_spec(), reference_date=REF)
     assert out["matched_record_id"].tolist() == ["", "P1"]
+    assert "a twin of that birth is there to see" in out.loc[0, "reason"]
 
 
 def test_a_like_forename_is_not_blocked_by_a_better_candidate_on_the_right():
@@ -536,7 +537,7 @@ def test_a_record_without_a_forename_beside_twins_is_linked_to_neither():
                     ("P2", "plasc", "Alice", "Morley", "2016-03-20", *HOME)])
     out = link_source(left, right, default_spec(), reference_date=REF)
     assert out["outcome"].tolist() == ["not_matched"]
-    assert "possible twin" in out.loc[0, "reason"]
+    assert "a twin of that birth is there to see" in out.loc[0, "reason"]
     # with one child of that birth there, the record without a forename is still its match
     arthur = _right([("P1", "plasc", "Arthur", "Morley", "2016-03-20", *HOME)])
     alone = link_source(left, arthur, default_spec(), reference_date=REF)
