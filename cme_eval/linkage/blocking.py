@@ -44,7 +44,7 @@ from cme_eval.inputs.standardised import (
     SURNAME_STD,
     present,
 )
-from cme_eval.linkage.spec import LinkSpec
+from cme_eval.linkage.spec import Comparison, Guard, LinkSpec
 
 # Columns tried, in order, to refine a pass that is over budget.
 REFINERS = (BIRTH_YEAR, SURNAME_INITIAL, FORENAME_INITIAL, POSTCODE_DISTRICT, DOB_STD,
@@ -199,7 +199,8 @@ def plan(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec) -> BlockingPla
 FAMILY_COLUMNS = (SURNAME_STD, POSTCODE_STD, DOB_INT)
 
 
-def _guards_that_apply(spec: LinkSpec, comparisons: tuple, families: float) -> tuple:
+def _guards_that_apply(spec: LinkSpec, comparisons: tuple[Comparison, ...],
+                       families: float) -> tuple[Guard, ...]:
     """The spec's conditional guards these data can judge: the comparison a guard watches
     and one that may lift it are both compared (a constant postcode, dropped, lifts no
     stranger guard and should not make every other surname a stranger), and a family guard

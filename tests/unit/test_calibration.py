@@ -327,4 +327,3 @@ def test_the_fit_recovers_a_setting_from_a_target_it_made(small_run, tmp_path):
     assert result.x[0] == pytest.approx(0.3, abs=0.01)
     assert result.low[0] <= result.x[0] <= result.high[0]
     assert chosen[0].target.within(result.emulated["share"])
-
