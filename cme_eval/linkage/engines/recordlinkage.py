@@ -63,6 +63,9 @@ class RecordLinkageEngine(Engine):
     label = "This toolkit"
     description = "recordlinkage Compare with the spec's levels (numpy, rapidfuzz)"
 
+    def open(self) -> None:
+        level_feature()  # recordlinkage's import (scikit-learn, ~1.4 s) is not a link's time
+
     def score_pairs(self, left, right, plan: BlockingPlan) -> pd.DataFrame:
         spec = plan.spec
         pairs = candidates(left, right, plan)
