@@ -9,7 +9,10 @@ the same declarations to SQL; tests/unit/test_rules.py checks that both agree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -20,7 +23,30 @@ from cme_eval.linkage.rules import Encoded, PairCache, encode, holds
 from cme_eval.linkage.spec import Comparison
 
 MISSING = -1
-CHUNK = 1_000_000  # pairs compared at a time: memory stays bounded whatever the pair count
+CHUNK = 1_000_000  # pairs in memory at a time: bounded whatever the pair count
+# Threads comparing chunks side by side. numpy, pandas' hashing and rapidfuzz release the GIL
+# for most of a chunk's work, so two threads compare Cardiff's 3 million pairs about 1.5 times
+# as fast as one (measured 3.1 s -> 2.1 s, the same levels); DuckDB uses every core likewise.
+THREADS = max(1, min(4, os.cpu_count() or 1))
+
+T = TypeVar("T")
+
+
+def chunk_size(pairs: int, chunk: int = CHUNK, threads: int = THREADS) -> int:
+    """Pairs per chunk when ``threads`` chunks are compared at once: ``chunk`` shared among
+    them (the pairs in memory stay bounded by ``chunk``), and at least 1."""
+    return max(1, min(chunk // threads, -(-pairs // threads)))
+
+
+def in_threads(work: Callable[[int], T], starts: Iterable[int], threads: int = THREADS
+               ) -> list[T]:
+    """``work(start)`` for each chunk start, in ``threads`` threads; results in the order of
+    ``starts`` (so the answer does not depend on which thread finished first)."""
+    starts = list(starts)
+    if threads <= 1 or len(starts) <= 1:
+        return [work(s) for s in starts]
+    with ThreadPoolExecutor(min(threads, len(starts))) as pool:
+        return list(pool.map(work, starts))
 
 
 def levels_of(comparison: Comparison, left: Mapping[str, np.ndarray],
@@ -76,15 +102,20 @@ def pair_cache(encoded: Mapping[str, Encoded], li: np.ndarray, ri: np.ndarray) -
 def levels_at(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray, ri: np.ndarray,
               comparisons: Sequence[Comparison], chunk: int = CHUNK) -> dict[str, np.ndarray]:
     """Levels (int8) of every comparison for the pairs (left position ``li``, right position
-    ``ri``), computed ``chunk`` pairs at a time; the comparisons of a chunk share one cache
-    (the forename and surname comparisons both cross the two names)."""
+    ``ri``), at most ``chunk`` pairs in memory at a time, chunks compared in threads
+    (``in_threads``); the comparisons of a chunk share one cache (the forename and surname
+    comparisons both cross the two names)."""
     encoded = encode_columns(left, right, comparisons)
     out = {comp.name: np.empty(len(li), dtype=np.int8) for comp in comparisons}
-    for start in range(0, len(li), chunk):
-        sl = slice(start, start + chunk)
+    size = chunk_size(len(li), chunk)
+
+    def work(start: int) -> None:
+        sl = slice(start, start + size)
         cache = pair_cache(encoded, li[sl], ri[sl])
         for comp in comparisons:
-            out[comp.name][sl] = levels_in(comp, cache)
+            out[comp.name][sl] = levels_in(comp, cache)  # each chunk writes its own slice
+
+    in_threads(work, range(0, len(li), size))
     return out
 
 

@@ -17,7 +17,15 @@ import pandas as pd
 import pytest
 from rapidfuzz.distance import JaroWinkler
 
-from cme_eval.linkage.comparisons import compare, encode_columns, levels_in, levels_of, pair_cache
+from cme_eval.linkage.comparisons import (
+    chunk_size,
+    compare,
+    encode_columns,
+    in_threads,
+    levels_in,
+    levels_of,
+    pair_cache,
+)
 from cme_eval.linkage.names import are_variants
 from cme_eval.linkage.rules import (
     INTEGER_COLUMNS,
@@ -167,6 +175,29 @@ def test_compare_positions_pairs_into_whole_frames_chunk_by_chunk():
         rv = {c: v[ri] for c, v in right.items()}
         expected = [scalar_level(comp, lv, rv, i) for i in range(len(li))]
         np.testing.assert_array_equal(got[comp.name].to_numpy(), expected)
+
+
+def test_chunks_compared_in_threads_come_back_in_order_and_within_the_memory_bound():
+    import threading
+
+    finished, last_done = [], threading.Event()
+
+    def work(start):  # the first chunk waits for the last one: it finishes last
+        if start == 0:
+            assert last_done.wait(timeout=10), "the chunks were not compared side by side"
+        finished.append(start)
+        if start == 30:
+            last_done.set()
+        return start, threading.get_ident()
+
+    got = in_threads(work, range(0, 40, 10), threads=2)
+    assert [start for start, _ in got] == [0, 10, 20, 30] and finished[-1] == 0
+    assert len({ident for _, ident in got}) == 2
+    assert in_threads(work, [5], threads=2) == [(5, threading.get_ident())]  # no pool for one
+    # the chunk budget is shared among the threads, and small inputs still split
+    assert chunk_size(3_000_000, chunk=1_000_000, threads=2) == 500_000
+    assert chunk_size(7, chunk=1_000_000, threads=2) == 4
+    assert chunk_size(0, chunk=10, threads=4) == 1 and chunk_size(5, chunk=10, threads=1) == 5
 
 
 def test_encode_shares_codes_between_sides_and_marks_missing():

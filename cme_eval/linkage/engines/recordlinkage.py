@@ -4,7 +4,8 @@ Each comparison is a vectorised recordlinkage ``BaseCompareFeature`` whose value
 comparison's level, compiled from the spec's rules by the numpy backend (rapidfuzz underneath,
 much faster than the built-in per-pair comparators). Candidate pairs come from the blocking
 plan (``linkage.blocking``), counted before they are made; they are compared a million at a
-time, so memory stays bounded by the pair budget.
+time (in chunks compared side by side in threads, ``comparisons.in_threads``), so memory stays
+bounded by the pair budget.
 
 Compare is handed each record's values as integer codes (``comparisons.encode_columns``), not
 as text: it indexes small integer columns for every pair, and the features compute what needs
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cme_eval.linkage.blocking import BlockingPlan, candidates
-from cme_eval.linkage.comparisons import CHUNK, encode_columns, levels_in
+from cme_eval.linkage.comparisons import chunk_size, encode_columns, in_threads, levels_in
 from cme_eval.linkage.engines import Engine, empty_levels
 from cme_eval.linkage.rules import Encoded, PairCache
 from cme_eval.linkage.spec import Comparison
@@ -77,9 +78,16 @@ class RecordLinkageEngine(Engine):
         left_codes = pd.DataFrame({c: e.left for c, e in encoded.items()})
         right_codes = pd.DataFrame({c: e.right for c, e in encoded.items()})
         feature = level_feature()
-        comparer = recordlinkage.Compare(features=[feature(c, encoded) for c in spec.comparisons])
-        chunks = [comparer.compute(pairs[start:start + CHUNK], left_codes, right_codes)
-                  .astype(np.int8) for start in range(0, len(pairs), CHUNK)]
+        features = [feature(c, encoded) for c in spec.comparisons]
+        size = chunk_size(len(pairs))
+
+        def compare(start: int) -> pd.DataFrame:
+            # a Compare per chunk: it keeps a log of its calls, which threads must not share
+            comparer = recordlinkage.Compare(features=features)
+            return comparer.compute(pairs[start:start + size], left_codes, right_codes
+                                    ).astype(np.int8)
+
+        chunks = in_threads(compare, range(0, len(pairs), size))
         return pd.concat(chunks) if len(chunks) > 1 else chunks[0]
 
 
