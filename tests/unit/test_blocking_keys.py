@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from cme_eval.inputs.standardised import present
-from cme_eval.linkage.blocking import candidate_positions, key_codes, pair_count
+from cme_eval.linkage.blocking import candidate_positions, key_codes, pair_count, positions_index
 
 VALUES = {"surname_std": ["jones", "jonés", "", "evans", "ap gwilym"],
           "birth_year": ["2011", "2012", ""],
@@ -62,3 +62,16 @@ def test_key_codes_are_shared_between_sides_and_minus_one_when_missing():
     lk, rk = key_codes(left, right, ("surname_std", "birth_year"))
     assert lk[0] == rk[1] and lk[2] == rk[0] and lk[0] != lk[2]
     assert lk[1] == -1 and rk[2] == -1
+
+
+@pytest.mark.parametrize("n", [0, 1, 500])
+def test_positions_index_is_the_index_of_the_positions_without_hashing_them(n):
+    rng = np.random.default_rng(n)
+    li, ri = np.sort(rng.integers(0, 40, n)), rng.integers(0, 70, n)
+    made = positions_index(li, ri, 40, 70)
+    plain = pd.MultiIndex.from_arrays([li, ri])
+    assert made.equals(plain) and made.nlevels == 2
+    np.testing.assert_array_equal(made.get_level_values(1), ri)
+    frame = pd.DataFrame({"x": np.arange(n)}, index=made)
+    assert frame.equals(pd.DataFrame({"x": np.arange(n)}, index=plain))
+    assert made.isin(plain[: n // 2]).sum() >= n // 2  # looked up by value, as before
