@@ -120,6 +120,16 @@ def test_a_fitted_value_is_the_mean_of_the_runs_and_is_judged_as_such(tmp_path):
     assert not bool(_calibration_table(fit, [run(0.690)], targets, 1.0).iloc[0]["within"])
     # below full size the mean is held to the interval widened by the first run's sampling
     assert bool(_calibration_table(fit, [run(0.69, n=900.0)], targets, 0.01).iloc[0]["within"])
+    # at full size, by the mean's own standard error: the same mean, just outside, is within
+    # when its runs spread (it may well be inside), not when they agree closely
+    wide = (0.684, 0.690, 0.680, 0.694)
+    spread = _calibration_table(fit, [run(v) for v in wide], targets, 1.0)
+    close = _calibration_table(fit, [run(v) for v in (0.6870, 0.6872, 0.6868, 0.6870)], targets,
+                               1.0)
+    assert spread.iloc[0]["fitted"] == pytest.approx(0.687) == close.iloc[0]["fitted"]
+    assert spread.iloc[0]["fitted_se"] == pytest.approx(np.std(wide, ddof=1) / 2)
+    assert bool(spread.iloc[0]["within"]) and not bool(close.iloc[0]["within"])
+    assert _calibration_table(fit, [run(0.690)], targets, 1.0).iloc[0]["fitted_se"] == 0
 
 
 def test_a_check_of_many_targets_gives_each_the_room_of_a_1_in_20_family_false_alarm():
