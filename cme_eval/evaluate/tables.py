@@ -65,7 +65,8 @@ def check_adds_up(table: pd.DataFrame) -> None:
         row = bad.iloc[0]
         raise ReconciliationError(
             f"Table 5.1 does not add up for {row.authority} / {row.source}: received "
-            f"{row.received} != {parts[bad.index[0]]} (perfect + partial + not matched + out of scope)"
+            f"{row.received} != {parts[bad.index[0]]} "
+            "(perfect + partial + not matched + out of scope)"
         )
 
 

@@ -136,8 +136,8 @@ def _variants(header: object) -> list[tuple[str, int]]:
 
 
 # Further header spellings an LA gave in its inputs.yaml (key -> field), for the read under way.
-_LA_SPELLINGS: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar(
-    "la_spellings", default={})
+_LA_SPELLINGS: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "la_spellings", default=None)
 
 
 def field_of(header: object) -> tuple[str, tuple[int, int]] | None:

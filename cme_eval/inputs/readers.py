@@ -3,8 +3,9 @@
 Schools send returns as CSV, TXT and TSV saved by Excel on Windows (cp1252), Excel's "Unicode
 text" (UTF-16, tabs) or European Excel (semicolons), and as XLS, XLSX, XLSM, XLSB and ODS
 workbooks with title rows above the header, several sheets, hidden lookup sheets and blank rows.
-This module turns any of them into tables of text; ``cme_eval.inputs.ingest`` maps the columns. The two
-are apart so that how a file is read can change (and be tested) without touching the mapping.
+This module turns any of them into tables of text; ``cme_eval.inputs.ingest`` maps the columns.
+The two are apart so that how a file is read can change (and be tested) without touching the
+mapping.
 
 Spreadsheets are read with python-calamine (Python binding of the Rust calamine crate) because
 one reader covers every spreadsheet format, where pandas would need three (xlrd for .xls only,
@@ -278,7 +279,7 @@ def check_records(text: str, delimiter: str, name: str, score: Score
     kept: list[tuple[int, list[str]]] = []
     report: list[ReportLine] = []
     broken = set(bad)
-    for i, (first, last, fields) in enumerate(zip(starts, ends, records)):
+    for i, (first, last, fields) in enumerate(zip(starts, ends, records, strict=True)):
         if i not in broken:
             kept.append((first, fields))
             continue

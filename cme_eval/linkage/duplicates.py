@@ -16,8 +16,9 @@ taken for copies with looser rules). So a copy must agree closely on every name 
 (``COPY_GUARDS``: forename and surname exact, a known variant or Jaro-Winkler 0.92; date of
 birth exact or day and month swapped; postcode in the same sector), and a record without a
 forename, surname or date of birth is never taken for one, nor is its match shared: a sibling,
-a twin or a namesake is never a copy. Two children of one name and birth in one postcode sector, or twins whose
-records were made identical by an error, cannot be told from a copy by anyone.
+a twin or a namesake is never a copy. Two children of one name and birth in one postcode
+sector, or twins whose records were made identical by an error, cannot be told from a copy by
+anyone.
 """
 
 from __future__ import annotations

@@ -160,9 +160,9 @@ def worker_kernel(cwd: Path):
     """One kernel, started in ``cwd`` (the run folder), for the stage notebooks a worker runs.
 
     Each notebook still runs alone: before it, the kernel's namespace is cleared and its
-    execution count restarted (``FRESH``, by ``_SharedKernelClient``), as in a new kernel; only the imported modules stay,
-    so pandas, the package and recordlinkage are imported once per worker rather than once
-    per notebook.
+    execution count restarted (``FRESH``, by ``_SharedKernelClient``), as in a new kernel;
+    only the imported modules stay, so pandas, the package and recordlinkage are imported once
+    per worker rather than once per notebook.
     """
     km = QuietKernelManager(kernel_name="python3")
     run_sync(km.start_kernel)(cwd=str(cwd), extra_arguments=[HISTORY_IN_MEMORY])
