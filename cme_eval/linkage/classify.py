@@ -5,7 +5,9 @@
 2. Weights: the sum of each comparison level's log2(m/u); missing values weigh 0.
 3. One-to-one: candidates are taken best first (the deterministic 'perfect' rule, exact on the
    standardised name, date of birth and postcode, before any probabilistic score), and a record
-   on either side is used at most once, so twins and duplicates are not merged.
+   on either side is used at most once, so twins and duplicates are not merged. Then a pair held
+   back only because a twin was there to see is linked when that twin is matched and nothing
+   else is left for either record (``twin_explained``).
 4. Bands: an assigned exact pair is ``perfect``; an assigned pair whose weight reaches the partial
    threshold is ``partial``; everything else in scope is ``not_matched``. A record with a second
    strong candidate close to its best is flagged for review in ``reason``.
@@ -148,8 +150,8 @@ def classify(
             "exact": exact_pairs(left, right, levels.index, spec),
         }
     )
-    cand["guarded"], cand["differs"] = guarded(left, right, levels, spec,
-                                               cand["left"].to_numpy(), cand["right"].to_numpy())
+    cand["guarded"], cand["differs"], cand["twin_only"] = guarded(
+        left, right, levels, spec, cand["left"].to_numpy(), cand["right"].to_numpy())
     rejected: set[int] = set()
     if review is not None:
         label = review.labels(levels.index)
@@ -169,6 +171,11 @@ def classify(
                         strict=True))
     had_strong = set(strong["left"])
     assigned = one_to_one(strong, unique_right=spec.one_to_one).set_index("left")
+    explained: set[int] = set()
+    if spec.one_to_one:
+        released = twin_explained(cand, assigned, had_strong, left, right, spec)
+        explained = set(released.index)
+        assigned = pd.concat([assigned, released])
 
     best = cand.groupby("left")["weight"].max()
     best_of_strong = strong["left"].map(best)
@@ -202,6 +209,8 @@ def classify(
             parts.append(f"match weight {score[i]:.1f} >= {spec.partial_min_weight:g}")
             if i in differs:
                 parts.append(NAME_VARIANT)
+            if i in explained:
+                parts.append(TWIN_EXPLAINED)
         elif i in rejected:
             parts.append(f"{REJECTED}: its candidate was judged another child")
             if not np.isnan(score[i]):
@@ -230,9 +239,10 @@ def classify(
 
 
 def guarded(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame, spec: LinkSpec,
-            li: np.ndarray, ri: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per candidate pair: whether a guard keeps it from being linked, and whether its
-    forenames differ (worse than the twin guard's level).
+            li: np.ndarray, ri: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per candidate pair: whether a guard keeps it from being linked, whether its forenames
+    differ (worse than the twin guard's level), and whether a twin there to see is all that
+    keeps it (``twin_explained`` may then link it).
 
     Every guard of ``spec.max_level_to_link`` holds as declared, except the forename guard
     (``TWIN_GUARD``): a different forename blocks a pair only when the two records are not of
@@ -240,10 +250,61 @@ def guarded(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame, spec:
     a twin is there to see (``twin_evidence``). Otherwise the pair is scored as usual: the
     forename may be a variant the linker does not know (Siôn and John, a preferred name).
     The conditional guards (``spec.guards``) then block what they say."""
-    blocked, differs = _level_guards(left, right, levels, spec, li, ri)
+    blocked, differs, twin = _level_guards(left, right, levels, spec, li, ri)
     for guard in spec.guards:
         blocked |= guard_holds(guard, levels)
-    return blocked, differs
+    return blocked | twin, differs, twin & ~blocked
+
+
+TWIN_EXPLAINED = "a twin of that birth there to see is matched to its own record"
+
+
+def twin_explained(cand: pd.DataFrame, assigned: pd.DataFrame, had_strong: set,
+                   left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec) -> pd.DataFrame:
+    """Pairs held back only by a twin there to see (``twin_only``) that a careful analyst then
+    links, indexed by left position like ``one_to_one``'s: the twin is matched, so the
+    evidence is explained, and the pair is all that is left for both records.
+
+    Each such pair is strong (at the partial threshold); its left record was assigned nothing
+    and had no other strong candidate; its right record was taken by no one; neither record
+    has another such pair (two candidates under other forenames could be either twin's);
+    another record of the left record's surname and date of birth was assigned (that twin,
+    matched); and no such matched twin's forename agrees with the right record's as well as
+    the left record's does and well (``TWIN_AGREES``), else the right record may be the
+    twin's second one (a pupil at an independent school and on the out-of-county list).
+    Without this, a twin whose forename is a form the linker does not know (Dafydd for David)
+    stayed unmatched beside its matched twin: 189 such records over six seeds of pilot-2025,
+    each counted as a potential CME."""
+    empty = cand.iloc[:0].set_index("left")
+    if "twin_only" not in cand or not cand["twin_only"].any():
+        return empty
+    pool = cand[cand["twin_only"] & (cand["weight"] >= spec.partial_min_weight)]
+    pool = pool[~pool["left"].isin(assigned.index) & ~pool["left"].isin(had_strong)
+                & ~pool["right"].isin(assigned["right"])]
+    pool = pool[~pool["left"].duplicated(keep=False) & ~pool["right"].duplicated(keep=False)]
+    if pool.empty:
+        return empty
+    surname, dob = left[SURNAME_STD].to_numpy(), left[DOB_INT].to_numpy()
+    forename, theirs = left[FORENAME_STD].to_numpy(), right[FORENAME_STD].to_numpy()
+    known = (dob[pool["left"].to_numpy(dtype=int)] != 0) & (
+        surname[pool["left"].to_numpy(dtype=int)] != "")
+    pool = pool[known]
+    mine = pool["left"].to_numpy(dtype=int)
+    matched = assigned.index.to_numpy(dtype=int)
+    seen = pd.DataFrame({"s": surname[mine], "d": dob[mine], "pair": np.arange(len(pool))}).merge(
+        pd.DataFrame({"s": surname[matched], "d": dob[matched], "twin": matched}), on=["s", "d"])
+    if seen.empty:
+        return empty
+    # The right record must not be a second record of the matched twin (a pupil at an
+    # independent school and on the out-of-county list): no matched twin's forename agrees
+    # with its forename as well as the left record's does, and well (``TWIN_AGREES``).
+    pair = seen["pair"].to_numpy()
+    rpos = pool["right"].to_numpy(dtype=int)[pair]
+    twin = jaro_winkler(forename[seen["twin"].to_numpy()], theirs[rpos])
+    seen["ours"] = ~((twin >= jaro_winkler(forename[mine[pair]], theirs[rpos]))
+                     & (twin >= TWIN_AGREES))
+    ours = seen.groupby("pair")["ours"].all()
+    return pool.iloc[ours.index[ours.to_numpy()]].set_index("left")
 
 
 def guard_holds(guard: Guard, levels: pd.DataFrame) -> np.ndarray:
@@ -289,10 +350,12 @@ def held_reasons(levels: pd.DataFrame, spec: LinkSpec) -> np.ndarray:
 
 def _level_guards(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame,
                   spec: LinkSpec, li: np.ndarray, ri: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """``guarded`` for the guards of ``spec.max_level_to_link`` alone."""
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``guarded`` for the guards of ``spec.max_level_to_link`` alone: blocked by a guard, the
+    forenames differ, blocked because a twin is there to see."""
     blocked = np.zeros(len(levels), dtype=bool)
     differs = np.zeros(len(levels), dtype=bool)
+    twin = np.zeros(len(levels), dtype=bool)
     for name, worst in spec.max_level_to_link:
         worse = levels[name].to_numpy() > worst
         if name != TWIN_GUARD[0] or spec.same_birth is None or spec.same_birth[0] not in levels:
@@ -304,7 +367,7 @@ def _level_guards(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame,
         same_birth = (same >= 0) & (same <= level)
         blocked |= worse & ~same_birth
         ask = np.flatnonzero(worse & same_birth)  # a variant, unless a twin is there to see
-        blocked[ask] |= twin_evidence(left, right, li[ask], ri[ask])
+        twin[ask] |= twin_evidence(left, right, li[ask], ri[ask])
         # A forename merely like the other (a typo, a known variant, Isabelle and Isla) is
         # linked unless the left side holds a twin whose forename agrees better: with one
         # twin's own record missing from the right, its pair with the other twin outweighed
@@ -312,15 +375,15 @@ def _level_guards(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame,
         # record, Isla's NHS record being at an old address).
         level_of = levels[name].to_numpy()
         near = np.flatnonzero((level_of > 0) & ~worse & same_birth)
-        blocked[near] |= twin_evidence(left, right, li[near], ri[near], sides=("left",),
-                                       at_home=(), elsewhere=("left",))
+        twin[near] |= twin_evidence(left, right, li[near], ri[near], sides=("left",),
+                                    at_home=(), elsewhere=("left",))
         # A record without a forename beside twins cannot say which twin it is (Gwynedd: one
         # sent without a forename took the pupil record of its twin, whose NHS record was at
         # an old address): with a twin there to see, it is linked to neither.
         nameless = np.flatnonzero((level_of < 0) & same_birth)
-        blocked[nameless] |= twin_evidence(left, right, li[nameless], ri[nameless],
-                                           at_home=("right",))
-    return blocked, differs
+        twin[nameless] |= twin_evidence(left, right, li[nameless], ri[nameless],
+                                        at_home=("right",))
+    return blocked, differs, twin
 
 
 def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,

@@ -56,7 +56,7 @@ def test_one_to_one_prefers_exact_pairs_and_uses_each_record_once():
     chosen = one_to_one(cand)
     # exact pairs first (1-1 at 25, then 0-0 at 20), then by weight: 2-1 (29) is blocked by
     # right 1, 2-2 (10) vs 3-2 (12): 3-2 is heavier, so 2 is left without a partner
-    assert sorted(zip(chosen["left"], chosen["right"])) == [(0, 0), (1, 1), (3, 2)]
+    assert sorted(zip(chosen["left"], chosen["right"], strict=True)) == [(0, 0), (1, 1), (3, 2)]
     assert chosen["left"].is_unique and chosen["right"].is_unique
 
 
@@ -64,7 +64,7 @@ def test_one_to_one_breaks_ties_by_position():
     cand = pd.DataFrame({"left": [1, 0], "right": [0, 0], "weight": [10.0, 10.0],
                          "exact": [False, False]})
     chosen = one_to_one(cand)
-    assert list(zip(chosen["left"], chosen["right"])) == [(0, 0)]
+    assert list(zip(chosen["left"], chosen["right"], strict=True)) == [(0, 0)]
 
 
 def test_one_to_one_of_nothing():
@@ -360,6 +360,42 @@ def test_with_a_twin_there_to_see_a_different_forename_still_blocks(twin_on):
         assert "possible twin or sibling" in out.loc["N1", "reason"]
 
 
+def test_once_its_twin_is_matched_a_twin_under_an_unknown_variant_takes_what_is_left():
+    # Zebedee's pupil record says Ziggy (a name the linker does not know); his twin Bethan is
+    # matched to her own record, so the evidence of a twin is explained and Ziggy's record is
+    # all that is left for him: a partial match for review, saying why
+    left = _left([("N1", "nwssp", "Zebedee", "Pritchard", "2014-05-06", *HOME),
+                  ("N2", "nwssp", "Bethan", "Pritchard", "2014-05-06", *HOME)])
+    right = _right([("P1", "plasc", "Ziggy", "Pritchard", "2014-05-06", *HOME),
+                    ("P2", "plasc", "Bethan", "Pritchard", "2014-05-06", *HOME)])
+    out = link_source(left, right, default_spec(), reference_date=REF).set_index("record_id")
+    assert out["matched_record_id"].to_dict() == {"N1": "P1", "N2": "P2"}
+    assert out.loc["N1", "outcome"] == "partial" and out.loc["N2", "outcome"] == "perfect"
+    assert VARIANT in out.loc["N1", "reason"]
+    assert "twin of that birth there to see is matched to its own record" in out.loc["N1",
+                                                                                    "reason"]
+
+
+@pytest.mark.parametrize("case", ["twin unmatched", "two left for him", "twin's second record"])
+def test_a_twin_held_back_stays_unmatched_while_the_evidence_is_not_explained(case):
+    zebedee = ("N1", "nwssp", "Zebedee", "Pritchard", "2014-05-06", *HOME)
+    ziggy = ("P1", "plasc", "Ziggy", "Pritchard", "2014-05-06", *HOME)
+    if case == "twin unmatched":  # only the right side shows the twin: which record is his?
+        left = _left([zebedee])
+        right = _right([ziggy, ("P2", "plasc", "Bethan", "Pritchard", "2014-05-06", *HOME)])
+    elif case == "two left for him":  # Bethan matched, but two records under other forenames
+        left = _left([zebedee, ("N2", "nwssp", "Bethan", "Pritchard", "2014-05-06", *HOME)])
+        right = _right([ziggy, ("P2", "plasc", "Bethan", "Pritchard", "2014-05-06", *HOME),
+                        ("P3", "plasc", "Gruffydd", "Pritchard", "2014-05-06", *HOME)])
+    else:  # the record left over is Bethan's second one (an independent school's return)
+        left = _left([zebedee, ("N2", "nwssp", "Bethan", "Pritchard", "2014-05-06", *HOME)])
+        right = _right([("P2", "plasc", "Bethan", "Pritchard", "2014-05-06", *HOME),
+                        ("S1", "independent", "Bethan", "Pritchard", "2014-05-06", *HOME)])
+    out = link_source(left, right, default_spec(), reference_date=REF).set_index("record_id")
+    assert out.loc["N1", "matched_record_id"] == ""
+    assert out.loc["N1", "outcome"] == "not_matched"
+
+
 def test_a_twin_whose_surname_was_mistyped_is_still_seen():
     # Jack's twin Ella is on the left under 'Phyllips' at an old address: her forename is the
     # pupil record's, her surname nearly his; Jack must not take Ella's pupil record
@@ -410,11 +446,11 @@ def test_other_guards_hold_whatever_the_birth():
                           "forename_std": ["x", "y", "z"], "postcode_std": ["", "", ""],
                           "address_std": ["", "", ""]})
     idx = np.arange(3)
-    blocked, differs = guarded(frame, frame, levels, spec, idx, idx)
+    blocked, differs, _ = guarded(frame, frame, levels, spec, idx, idx)
     assert blocked.tolist() == [False, True, False] and differs.tolist() == [True, True, False]
     dob_guard = spec.__class__(**{**spec.__dict__, "max_level_to_link": (
         *spec.max_level_to_link, ("dob", 2))})
-    blocked, _ = guarded(frame, frame, levels, dob_guard, idx, idx)
+    blocked, _, _ = guarded(frame, frame, levels, dob_guard, idx, idx)
     assert blocked.tolist() == [False, True, True]  # the central date guard, unconditional
     unconditional = spec.__class__(**{**spec.__dict__, "same_birth": None})
     assert guarded(frame, frame, levels, unconditional, idx, idx)[0].tolist() == [
@@ -500,7 +536,7 @@ def test_a_shared_identifier_lifts_the_conditional_guards():
                           "forename_std": ["x", "y", "z"], "postcode_std": ["", "", ""],
                           "address_std": ["", "", ""]})
     idx = np.arange(3)
-    blocked, _ = guarded(frame, frame, levels, spec, idx, idx)
+    blocked, _, _ = guarded(frame, frame, levels, spec, idx, idx)
     assert blocked.tolist() == [True, False, False]
 
 
