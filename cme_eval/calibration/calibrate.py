@@ -246,7 +246,7 @@ def _calibration_table(result: Fit, runs: list[pd.DataFrame], targets: Targets,
     values = pd.concat([r.set_index("target")["value"] for r in runs], axis=1)
     mean = values.mean(axis=1)
     se = (values.std(axis=1, ddof=1) / np.sqrt(len(runs))).fillna(0.0) if len(runs) > 1 \
-        else mean * 0.0
+        else pd.Series(0.0, index=mean.index)  # one run: no spread to judge by
     by_key = {t.key: t for t in targets}
     out = first.reset_index()[["target", "label", "source", "published", "allowed_low",
                                "allowed_high", "weight"]]

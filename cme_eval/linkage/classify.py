@@ -276,7 +276,7 @@ def twin_explained(cand: pd.DataFrame, assigned: pd.DataFrame, had_strong: set,
     stayed unmatched beside its matched twin: 189 such records over six seeds of pilot-2025,
     each counted as a potential CME."""
     empty = cand.iloc[:0].set_index("left")
-    if "twin_only" not in cand or not cand["twin_only"].any():
+    if not cand["twin_only"].any():
         return empty
     pool = cand[cand["twin_only"] & (cand["weight"] >= spec.partial_min_weight)]
     pool = pool[~pool["left"].isin(assigned.index) & ~pool["left"].isin(had_strong)
