@@ -37,15 +37,17 @@ browser: /usr/bin/chromium /usr/bin/chromedriver $(AXE)
 run: $(STAMP)
 	$(BIN)/cme-eval run pilot-2025 --out reports/pilot-2025 --force
 
-## The whole test suite: mypy on the package first ([tool.mypy]), then unit, integration and the
+## The whole test suite: ruff and mypy on the package first ([tool.ruff], [tool.mypy]), then unit, integration and the
 ## committed notebooks under nbval, two tests at a time (pytest-xdist; tests/conftest.py keeps
 ## each notebook's cells on one worker), the 15 slowest named at the end
 test: $(STAMP) browser
+	$(BIN)/ruff check cme_eval tests scripts
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -n 2 --durations=15 --nbval --nbval-current-env tests notebooks
 
-## A contributor's fast loop: mypy, then the unit tests in parallel (no whole runs, no browser)
+## A contributor's fast loop: ruff and mypy, then the unit tests in parallel (no whole runs, no browser)
 test-fast: $(STAMP)
+	$(BIN)/ruff check cme_eval tests scripts
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -n 2 --durations=5 tests/unit
 

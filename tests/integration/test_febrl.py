@@ -8,7 +8,6 @@ and, with the recordlinkage engine, never make more candidate pairs than the pai
 
 from __future__ import annotations
 
-import dataclasses
 from functools import cache
 
 import pytest

@@ -122,7 +122,7 @@ def test_no_import_circle_even_inside_functions():
 def test_imports_inside_functions_are_the_declared_lazy_ones():
     stdlib = set(sys.stdlib_module_names)
     wrong = []
-    for name, path in _modules().items():
+    for path in _modules().values():
         for module, inside, line in _imports(path):
             top = module.split(".")[0]
             if not inside:

@@ -26,8 +26,8 @@ def test_every_argument_of_every_command_has_help():
     progs = [prog for prog, _ in _subparsers(cli._parser())]
     assert progs == ["cme-eval", "cme-eval run", "cme-eval generate", "cme-eval evaluate",
                      "cme-eval compare", "cme-eval replicate", "cme-eval sensitivity",
-                     "cme-eval calibrate", "cme-eval bench", "cme-eval bench linkage", "cme-eval bench generate",
-                     "cme-eval bench central", "cme-eval bench hostile",
+                     "cme-eval calibrate", "cme-eval bench", "cme-eval bench linkage",
+                     "cme-eval bench generate", "cme-eval bench central", "cme-eval bench hostile",
                      "cme-eval bench replicates", "cme-eval bench run"]
 
 

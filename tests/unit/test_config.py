@@ -263,7 +263,8 @@ def test_error_rate_above_one_is_not_a_probability():
 
 def test_yaml_that_is_not_a_mapping_is_refused(tmp_path):
     path = _yaml(tmp_path, "- a\n- b\n", "list.yaml")
-    with pytest.raises(ConfigError, match="list.yaml: expected a mapping of settings at the top level"):
+    with pytest.raises(ConfigError,
+                       match="list.yaml: expected a mapping of settings at the top level"):
         load_scenario(path)
 
 
@@ -635,7 +636,8 @@ def test_a_base_file_is_read_relative_to_the_file_that_names_it(tmp_path, monkey
 def test_a_file_that_is_not_utf8_is_refused_with_the_byte(tmp_path):
     path = tmp_path / "latin1.yaml"
     path.write_bytes("base: smoke\ndescription: caf\u00e9\n".encode("latin-1"))
-    with pytest.raises(ConfigError, match=r"latin1.yaml: not UTF-8 text \(line 2, byte 28 is 0xe9\)"):
+    with pytest.raises(ConfigError,
+                       match=r"latin1.yaml: not UTF-8 text \(line 2, byte 28 is 0xe9\)"):
         load_scenario(path)
 
 

@@ -1,5 +1,5 @@
-"""cme_eval.inputs.seams: the record schema after ingest and the outcomes after linkage, checked where
-one stage hands over to the next (issue 12, point 6)."""
+"""cme_eval.inputs.seams: the record schema after ingest and the outcomes after linkage,
+checked where one stage hands over to the next (issue 12, point 6)."""
 
 from __future__ import annotations
 

@@ -29,5 +29,5 @@ def test_a_fresh_kernel_forgets_names_keeps_modules_and_counts_from_one(tmp_path
         fresh(km)
         first = _run(km, "import sys\nassert 'json' in sys.modules")["content"]
         assert first["status"] == "ok" and first["execution_count"] == 1
-        cwd = _run(km, "import os\nassert os.getcwd() == %r" % str(tmp_path))["content"]
+        cwd = _run(km, f"import os\nassert os.getcwd() == {str(tmp_path)!r}")["content"]
         assert cwd["status"] == "ok"

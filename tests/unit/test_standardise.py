@@ -1,4 +1,5 @@
-"""cme_eval.inputs.standardise: names, postcodes, dates of birth and addresses, flagged not dropped."""
+"""cme_eval.inputs.standardise: names, postcodes, dates of birth and addresses, flagged, not
+dropped."""
 
 from __future__ import annotations
 
