@@ -57,7 +57,9 @@ def measures_of(tables: dict[str, pd.DataFrame], engine: str) -> pd.DataFrame:
     out["truly_missing_found"] = breakdown[list(TRULY_MISSING)].sum(axis=1).reindex(
         out.index).fillna(0).astype("int64")
     breakdown.columns = [f"potential_cme_{s}" for s in breakdown.columns]
-    out = out.join(breakdown).fillna({c: 0 for c in BREAKDOWN})
+    # an LA without a potential CME has no row in the breakdown: its counts are 0, and stay
+    # integers (a NaN filled in later would make the column float in that replicate only)
+    out = out.join(breakdown.reindex(out.index, fill_value=0))
     out = out.join(tables["review_workload"].set_index("authority")[list(HOURS)])
     quality = tables["linkage_quality"]
     quality = quality[(quality["source"] == TOTAL) & (quality["mechanism"] == "all")

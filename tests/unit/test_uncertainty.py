@@ -61,6 +61,19 @@ def test_measures_of_a_run_take_every_table_and_count_the_truly_missing():
     assert rows.loc["All", "recall"] == 0.9 and rows.loc["All", "hours_total"] == 3.0
 
 
+def test_an_la_without_a_potential_cme_counts_zero_of_each_status_as_integers():
+    # at smoke size a replicate may leave an LA with no potential CME at all: no breakdown
+    # row, yet its counts are 0 and the columns stay integers, as in every other replicate
+    tables = _tables(10)
+    tables["potential_cme_breakdown"] = tables["potential_cme_breakdown"].query(
+        "authority == 'All'")
+    rows = reps.measures_of(tables, "recordlinkage").set_index("authority")
+    breakdown = [c for c in reps.MEASURES if c.startswith("potential_cme_")
+                 and c != "potential_cme_identified"]
+    assert (rows.loc["X", breakdown] == 0).all() and rows.loc["X", "truly_missing_found"] == 0
+    assert all(rows[c].dtype == "int64" for c in breakdown)
+
+
 def test_the_published_value_is_judged_against_the_replicate_range_for_shares_only():
     comparison = pd.DataFrame({
         "measure": ["not matched, share of records received", "NHS records sent to the seven LAs",
