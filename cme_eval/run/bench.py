@@ -39,7 +39,7 @@ from cme_eval.inputs.schema import (
     SOURCE_LABELS,
 )
 from cme_eval.inputs.standardise import prepare
-from cme_eval.linkage import link_prepared, spec_from_settings
+from cme_eval.linkage import link_authority, prepare_sources, spec_from_settings
 from cme_eval.linkage.blocking import candidate_count
 from cme_eval.linkage.central import central_spec, link_central
 from cme_eval.linkage.engines import default_engines, engines_for
@@ -189,12 +189,11 @@ def bench_linkage(scenario_name: str, authority: str, out: Path,
             gc.collect()
             with PeakRSS() as memory:
                 started = time.perf_counter()
-                outcomes, rights = _link_sources(sources, spec, engine, ref)
+                linked, rights = _link_sources(sources, spec, engine, ref)
                 wall = time.perf_counter() - started
             # Counted outside the timing: every engine sees the same blocking passes.
             n_right = sum(len(r) for _, r in rights)
             n_pairs = sum(candidate_count(lf, r, spec) for lf, r in rights)
-            linked = pd.concat(outcomes, ignore_index=True)
             same: str | bool = ""
             if first is None:
                 first = linked
@@ -220,18 +219,14 @@ WARM_UP_RECORDS = 200  # per source: the untimed link that loads what a process 
 
 
 def _link_sources(sources: dict[str, pd.DataFrame], spec, engine: str, ref: dt.date
-                  ) -> tuple[list[pd.DataFrame], list[tuple[pd.DataFrame, pd.DataFrame]]]:
-    """Standardise an LA's sources and link each received one as a run does: the outcomes,
-    and each link's (left, right) standardised records."""
-    prepared = {name: prepare(frame, ref) for name, frame in sources.items()}
-    outcomes, rights = [], []
-    for source in RECEIVED_SOURCES:
-        right = pd.concat([prepared[d].assign(dataset=d) for d in MATCHED_AGAINST[source]],
-                          ignore_index=True)
-        rights.append((prepared[source], right))
-        outcomes.append(link_prepared(prepared[source], right, spec, engine=engine,
-                                      reference_date=ref))
-    return outcomes, rights
+                  ) -> tuple[pd.DataFrame, list[tuple[pd.DataFrame, pd.DataFrame]]]:
+    """Standardise an LA's sources and link each received one as a run does
+    (``link_authority``): the outcomes, and each link's (left, right) standardised records."""
+    prepared = prepare_sources(sources, ref)
+    shared: dict = {}  # each source's right-hand records and plan, kept by link_authority
+    outcomes = link_authority(sources, spec, reference_date=ref, engine=engine,
+                              prepared=prepared, shared=shared)
+    return outcomes, [(prepared[source], shared[source][0]) for source in RECEIVED_SOURCES]
 
 
 CENTRAL_OVERLAY = "central-all-wales"
