@@ -23,11 +23,15 @@ from cme_eval.inputs.standardise import names as folded_names
 from cme_eval.linkage.names import are_variants
 
 QUALITY_COLUMNS = ["authority", "source", "engine", "mechanism", "records", "with_true_partner",
-                   "predicted_links", "correct_links", "lost_at_blocking", "precision", "recall",
-                   "f1"]
+                   "predicted_links", "correct_links", "lost_at_blocking", "twins_merged",
+                   "twins_merged_alike", "precision", "recall", "f1"]
 # Error types that put a name variant in the forename, judged apart by what the linker knows.
 NAME_VARIANT_ERRORS = ("preferred_forename", "welsh_english_variant")
 KNOWN_TO_LINKER, UNKNOWN_TO_LINKER = "known to linker", "unknown to linker"
+# Links to the child's own twin (``judge(twin_of=)``), and those of them the data do not tell
+# apart (``twins_alike``: the twins share a forename, surname and date of birth in some record),
+# so no linker could have known; the rest are the linker's to answer for.
+TWIN_FLAGS = {"twins_merged": "twin_merged", "twins_merged_alike": "twin_merged_alike"}
 
 
 def _ratio(num: float, den: float) -> float:
@@ -41,10 +45,14 @@ def f1_score(precision: float, recall: float) -> float:
 
 
 def judge(outcomes: pd.DataFrame, truth_records: pd.DataFrame,
-          targets: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+          targets: dict[str, tuple[str, ...]], twin_of: pd.Series | None = None
+          ) -> pd.DataFrame:
     """Outcomes with truth columns: person_id, has_partner, linked, correct, errors.
 
     ``targets`` maps each received source to the datasets it was matched against.
+    ``twin_of``: each person's twin (``truth_people.twin_person_id`` by ``person_id``, '' for
+    none). With it, ``twin_merged`` marks a link to a record of the child's own twin: the
+    error the twin guard exists to prevent, counted apart from other wrong links.
     """
     person = truth_records.set_index("record_id")["person_id"]
     errors = truth_records.set_index("record_id")["errors"]
@@ -52,13 +60,41 @@ def judge(outcomes: pd.DataFrame, truth_records: pd.DataFrame,
     out["person_id"] = out["record_id"].map(person)
     out["errors"] = out["record_id"].map(errors).fillna("")
     out["linked"] = out["outcome"].isin([PERFECT, PARTIAL])
-    out["correct"] = out["linked"] & (out["matched_record_id"].map(person) == out["person_id"])
+    matched_person = out["matched_record_id"].map(person)
+    out["correct"] = out["linked"] & (matched_person == out["person_id"])
+    if twin_of is not None:
+        twin = out["person_id"].map(twin_of).fillna("")
+        out["twin_merged"] = out["linked"] & (twin != "") & (matched_person == twin)
     has_partner = np.zeros(len(out), dtype=bool)
     for source, datasets in targets.items():
         partners = set(truth_records.loc[truth_records["source"].isin(datasets), "person_id"])
         rows = (out["source"] == source).to_numpy()
         has_partner[rows] = out.loc[rows, "person_id"].isin(partners).to_numpy()
     out["has_partner"] = has_partner & (out["outcome"] != OUT_OF_SCOPE).to_numpy()
+    return out
+
+
+def twins_alike(judged: pd.DataFrame, identity: pd.Series, person_of: pd.Series) -> pd.Series:
+    """Per judged row: a link to the child's twin (``twin_merged``) where the data do not tell
+    the twins apart: the child's record has the identity (``identity``: forename, surname and
+    date of birth, standardised, by ``record_id``) of one of its twin's records, or the twin's
+    record matched has that of one of the child's. Then the records were interchangeable (two
+    NHS records of one name, a pupil record under the twin's name) and which twin got which was
+    chance; any other merge is the linker's to answer for.
+
+    ``person_of``: each record's person (``record_id`` -> ``person_id``), ``judged`` as from
+    ``judge(twin_of=)``."""
+    merged = judged[judged["twin_merged"]]
+    out = pd.Series(False, index=judged.index)
+    if merged.empty:
+        return out
+    held = pd.DataFrame({"person": person_of, "identity": identity.reindex(person_of.index)})
+    held = set(held.dropna().itertuples(index=False, name=None))  # (person, identity) in data
+    twin = merged["matched_record_id"].map(person_of)
+    mine = merged["record_id"].map(identity)
+    theirs = merged["matched_record_id"].map(identity)
+    out[merged.index] = [(q, a) in held or (p, b) in held for p, q, a, b in
+                         zip(merged["person_id"], twin, mine, theirs, strict=True)]
     return out
 
 
@@ -70,9 +106,12 @@ def summarise(judged: pd.DataFrame) -> dict[str, float]:
     partners = int(scoped["has_partner"].sum())
     lost = int(scoped.get("lost_at_blocking", pd.Series(False, index=scoped.index)).sum())
     precision, recall = _ratio(correct, predicted), _ratio(correct, partners)
+    # twins: counted when the truth says who is whose twin (``judge(twin_of=)``), else unknown
+    twins = {count: int(scoped[flag].sum()) if flag in scoped else np.nan
+             for count, flag in TWIN_FLAGS.items()}
     return {"records": len(scoped), "with_true_partner": partners, "predicted_links": predicted,
-            "correct_links": correct, "lost_at_blocking": lost, "precision": precision,
-            "recall": recall, "f1": f1_score(precision, recall)}
+            "correct_links": correct, "lost_at_blocking": lost, **twins,
+            "precision": precision, "recall": recall, "f1": f1_score(precision, recall)}
 
 
 def quality_table(judged: pd.DataFrame, authority: str, engine: str,
@@ -173,7 +212,7 @@ def _block_cols(blocking) -> list[str]:
 
 
 COUNT_COLUMNS = ["records", "with_true_partner", "predicted_links", "correct_links",
-                 "lost_at_blocking"]
+                 "lost_at_blocking", *TWIN_FLAGS]
 
 
 def with_pooled(per_la: pd.DataFrame) -> pd.DataFrame:
@@ -182,7 +221,8 @@ def with_pooled(per_la: pd.DataFrame) -> pd.DataFrame:
     per_la = per_la.copy()
     for column in ("precision", "recall", "f1"):
         per_la[column] = pd.to_numeric(per_la[column], errors="coerce")
-    pooled = per_la.groupby(keys, sort=False, as_index=False)[COUNT_COLUMNS].sum()
+    # min_count: a count unknown in every LA (twins without the truth's twins) stays unknown
+    pooled = per_la.groupby(keys, sort=False, as_index=False)[COUNT_COLUMNS].sum(min_count=1)
     pooled.insert(0, "authority", "All")
     pooled["precision"] = [_ratio(c, p) for c, p in zip(pooled.correct_links,
                                                        pooled.predicted_links, strict=True)]

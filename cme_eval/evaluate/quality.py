@@ -15,8 +15,21 @@ import pandas as pd
 from cme_eval.evaluate import accuracy
 from cme_eval.inputs.schema import MATCHED_AGAINST, SOURCE_LABELS, matched_against
 from cme_eval.inputs.standardise import prepare
+from cme_eval.inputs.standardised import DOB_STD, FORENAME_STD, SURNAME_STD
 
 Passes = tuple[tuple[str, ...], ...]
+# What twins are judged alike on: all the pilot's NHS records hold besides the address, which
+# twins share.
+IDENTITY = (FORENAME_STD, SURNAME_STD, DOB_STD)
+
+
+def _identity(frame: pd.DataFrame) -> pd.Series:
+    """Each record's standardised ``IDENTITY`` as one string, by ``record_id``."""
+    parts = [frame[c].astype(str).to_numpy(dtype=object) for c in IDENTITY]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + "|" + part
+    return pd.Series(joined, index=frame["record_id"].to_numpy())
 
 
 def lost_at_blocking_flags(prepared: dict[str, pd.DataFrame], person_of: pd.Series,
@@ -64,10 +77,15 @@ def linkage_quality(sources: dict[str, pd.DataFrame], truth_records: pd.DataFram
                         ignore_index=True)
     variant = accuracy.name_variant_known(
         truth_records, records, accuracy.true_forenames(truth_records, records, people))
+    twin_of = None if people is None or "twin_person_id" not in people else (
+        people.set_index("person_id")["twin_person_id"].fillna("").astype(str))
+    identity = pd.concat([_identity(f) for f in prepared.values()])
     frames = []
     for engine, outcomes in by_engine.items():
         central = engine == main_engine and central_matching
-        judged = accuracy.judge(outcomes, truth_records, matched_against(central))
+        judged = accuracy.judge(outcomes, truth_records, matched_against(central), twin_of)
+        if twin_of is not None:
+            judged["twin_merged_alike"] = accuracy.twins_alike(judged, identity, person)
         judged["lost_at_blocking"] = judged["record_id"].map(lost).fillna(False).astype(bool)
         judged["lost_at_blocking"] &= judged["has_partner"]
         judged["name_variant"] = judged["record_id"].map(variant).fillna("")

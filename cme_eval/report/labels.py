@@ -27,6 +27,8 @@ COLUMNS = {
     "engine": "Method", "mechanism": "Error in the record", "records": "Records",
     "with_true_partner": "With a true partner", "predicted_links": "Links made",
     "correct_links": "Correct links", "lost_at_blocking": "Lost before comparison",
+    "twins_merged": "Linked to their twin",
+    "twins_merged_alike": "Of which the twins are alike in the records",
     "precision": "Precision", "recall": "Recall", "f1": "F1 score",
     "records_in_scope": "Records in scope",
     "not_matched_but_known": "Not matched, but held by the LA",

@@ -277,6 +277,16 @@ def _what_potential_cme_are(story: Story) -> html.Section:
     )
 
 
+def _twins_merged(total: pd.Series) -> tuple[str, ...]:
+    """A sentence on links to the child's own twin, when the truth says who is a twin."""
+    merged, alike = pd.to_numeric(total[["twins_merged", "twins_merged_alike"]])
+    if pd.isna(merged):
+        return ()
+    return (f"It linked {int(merged):,} records to the record of the child's own twin; in "
+            f"{int(alike):,} of them the two records agree on forename, surname and date of "
+            "birth, so nothing in them told the twins apart.",)
+
+
 def _accuracy(story: Story) -> html.Section:
     main = story.scenario.linkage.engine
     quality = story.exact["linkage_quality"]
@@ -287,6 +297,7 @@ def _accuracy(story: Story) -> html.Section:
         "How accurate was the matching, and what did the pilot's method miss?",
         (f"Against the truth, this toolkit's matching ({main}) made links with "
          f"precision {q.loc[main, 'precision']:.4f} and recall {q.loc[main, 'recall']:.4f}.",
+         *_twins_merged(q.loc[main]),
          *(f"{engines.get(name).label} leaves "
            f"{int(methods.loc[name, 'not_matched']):,} records unmatched, "
            f"against {int(methods.loc[main, 'not_matched']):,}; of its unmatched "

@@ -147,7 +147,8 @@ class PeakRSS:
 
 
 BENCH_COLUMNS = ["engine", "records_left", "records_right", "candidate_pairs", "startup_s",
-                 "wall_s", "peak_mb", "same_outcomes", "precision", "recall", "f1"]
+                 "wall_s", "peak_mb", "same_outcomes", "precision", "recall", "f1",
+                 "twins_merged"]
 
 
 def bench_linkage(scenario_name: str, authority: str, out: Path,
@@ -172,6 +173,8 @@ def bench_linkage(scenario_name: str, authority: str, out: Path,
     data = out / "synthetic"
     write_synthetic(synthesise(scenario, authority), data, scenario)
     truth = read_csv(data / "truth" / "truth_records.csv")
+    twin_of = read_csv(data / "truth" / "truth_people.csv").set_index("person_id")[
+        "twin_person_id"].fillna("")
     sources = read_authority(data, authority)
     ref = scenario.dates.nhs_extract
     spec = spec_from_settings(scenario.linkage)
@@ -199,7 +202,7 @@ def bench_linkage(scenario_name: str, authority: str, out: Path,
                 first = linked
             else:
                 same = bool(linked.round({"score": 6}).equals(first.round({"score": 6})))
-            judged = accuracy.judge(linked, truth, MATCHED_AGAINST)
+            judged = accuracy.judge(linked, truth, MATCHED_AGAINST, twin_of)
             quality = accuracy.quality_table(judged, authority, engine, SOURCE_LABELS)
             write_csv(quality, out / f"linkage_quality_{engine}.csv", float_format="%.6f")
             total = accuracy.summarise(judged)
@@ -209,7 +212,8 @@ def bench_linkage(scenario_name: str, authority: str, out: Path,
                          "startup_s": round(startup, 1), "wall_s": round(wall, 1),
                          "peak_mb": round(memory.peak_mb), "same_outcomes": same,
                          "precision": round(total["precision"], 5),
-                         "recall": round(total["recall"], 5), "f1": round(total["f1"], 5)})
+                         "recall": round(total["recall"], 5), "f1": round(total["f1"], 5),
+                         "twins_merged": total["twins_merged"]})
     table = pd.DataFrame(rows, columns=BENCH_COLUMNS)
     write_csv(table, out / "bench_linkage.csv", float_format="%.5f")
     return table

@@ -29,10 +29,22 @@ HOURS = ("hours_checking_partials", "hours_following_up", "hours_total")
 BREAKDOWN = tuple(f"potential_cme_{s}" for s in STATUSES)
 
 
+MECHANISM_RECALL = {
+    "recall_welsh_english_unknown": "welsh_english_variant (unknown to linker)",
+    "recall_preferred_unknown": "preferred_forename (unknown to linker)",
+    "recall_duplicate_record": "duplicate_record",
+    "recall_copied_from_household": "copied_from_household",
+}
+"""The main engine's recall on the error mechanisms the linker finds hardest (rows of
+``linkage_quality``): their replicate means, not one seed's, are what a target on them is judged
+by. Empty for an LA without such a record."""
+
+
 MEASURES = (*T51_MEASURES, *T61_MEASURES, "truly_missing_found", *BREAKDOWN, *HOURS,
-            "precision", "recall")
+            "precision", "recall", *MECHANISM_RECALL, "twins_merged", "twins_merged_alike")
 """The columns of ``replicates.csv`` after ``replicate, seed, authority``. ``truly_missing_found``:
-potential CME who are truly missing (known or unknown to the LA before)."""
+potential CME who are truly missing (known or unknown to the LA before). ``twins_merged``:
+links to the child's own twin (of which ``_alike``: records alike in name and birth)."""
 
 
 PUBLISHED_PREFIX = "published: "
@@ -62,9 +74,12 @@ def measures_of(tables: dict[str, pd.DataFrame], engine: str) -> pd.DataFrame:
     out = out.join(breakdown.reindex(out.index, fill_value=0))
     out = out.join(tables["review_workload"].set_index("authority")[list(HOURS)])
     quality = tables["linkage_quality"]
-    quality = quality[(quality["source"] == TOTAL) & (quality["mechanism"] == "all")
-                      & (quality["engine"] == engine)].set_index("authority")
-    out = out.join(quality[["precision", "recall"]])
+    quality = quality[(quality["source"] == TOTAL) & (quality["engine"] == engine)]
+    overall = quality[quality["mechanism"] == "all"].set_index("authority")
+    out = out.join(overall[["precision", "recall", "twins_merged", "twins_merged_alike"]])
+    for column, mechanism in MECHANISM_RECALL.items():
+        rows = quality[quality["mechanism"] == mechanism].set_index("authority")
+        out[column] = rows["recall"].reindex(out.index)
     out = out.reset_index()
     return out[["authority", *MEASURES]]
 

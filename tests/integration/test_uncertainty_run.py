@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from cme_eval.run.cli import main
+from cme_eval.uncertainty.intervals import MECHANISM_RECALL
 
 pytestmark = pytest.mark.slow
 LAS = "Powys,Gwynedd"
@@ -45,7 +46,10 @@ def test_the_summary_has_the_stated_columns_and_published_measures(replicated):
     summary = pd.read_csv(replicated / "two-workers" / "replicate_summary.csv")
     assert list(summary.columns) == ["measure", "authority", "mean", "sd", "p2_5", "p50",
                                      "p97_5", "n"]
-    assert (summary["n"] == 3).all()
+    # every replicate has every measure, but the recall on an error no record of an LA
+    # carried in that replicate (at smoke size), which is unknown and left out of its n
+    rare = summary["measure"].isin(list(MECHANISM_RECALL))
+    assert (summary.loc[~rare, "n"] == 3).all() and summary.loc[rare, "n"].between(1, 3).all()
     row = summary[(summary["measure"] == "not_matched") & (summary["authority"] == "All")]
     assert row["p2_5"].iloc[0] <= row["p50"].iloc[0] <= row["p97_5"].iloc[0]
     # Powys and Gwynedd: judged on the per-LA range only (issue 24), not on the five's shares

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pandas as pd
 
-from cme_eval.evaluate.accuracy import QUALITY_COLUMNS
+from cme_eval.evaluate.accuracy import QUALITY_COLUMNS, with_pooled
 from cme_eval.evaluate.quality import linkage_quality, lost_at_blocking_flags
 from cme_eval.inputs.schema import MATCHED_AGAINST
 from cme_eval.inputs.standardise import prepare
@@ -195,3 +195,58 @@ def test_blocking_may_be_given_per_source():
     assert not reached.any()
     # a source without passes of its own is not judged
     assert not lost_at_blocking_flags(prepared, person, {"plasc": DEFAULT_BLOCKING}).any()
+
+
+# -- links to the child's own twin, and those whose records nothing tells apart -----------------
+
+TWIN_SOURCES = {name: _records(name, []) for name in SOURCES}
+TWIN_SOURCES["nwssp"] = _records("nwssp", [
+    ("T1", "Theo", "Hall", "2014-05-06", "5 Park Road", "CF10 1AA"),
+    # Amelia's NHS record carries her brother's forename (an error): alike to his in every field
+    ("T2", "Theo", "Hall", "2014-05-06", "5 Park Road", "CF10 1AA"),
+    ("R1", "Cai", "Reed", "2012-02-02", "6 Park Road", "CF10 1AB"),
+    ("R2", "Ffion", "Reed", "2012-02-02", "6 Park Road", "CF10 1AB"),
+])
+TWIN_SOURCES["plasc"] = _records("plasc", [
+    ("S1", "Theo", "Hall", "2014-05-06", "5 Park Road", "CF10 1AA"),
+    ("S2", "Amelia", "Hall", "2014-05-06", "5 Park Road", "CF10 1AA"),
+    ("Q2", "Ffion", "Reed", "2012-02-02", "6 Park Road", "CF10 1AB"),  # Cai: not at school
+])
+TWIN_TRUTH = pd.DataFrame({
+    "record_id": ["T1", "T2", "R1", "R2", "S1", "S2", "Q2"],
+    "person_id": ["t1", "t2", "c1", "c2", "t1", "t2", "c2"],
+    "source": ["nwssp"] * 4 + ["plasc"] * 3,
+    "errors": ["", "copied_from_household", "", "", "", "", ""],
+})
+TWIN_PEOPLE = pd.DataFrame({"person_id": ["t1", "t2", "c1", "c2"],
+                            "forename": ["Theo", "Amelia", "Cai", "Ffion"],
+                            "twin_person_id": ["t2", "t1", "c2", "c1"]})
+
+
+def _twin_table(links, people=TWIN_PEOPLE):
+    rows = [{"record_id": r, "source": "nwssp", "outcome": "partial" if r in links else
+             "not_matched", "matched_record_id": links.get(r, ""),
+             "matched_dataset": "plasc" if r in links else "", "score": "", "reason": ""}
+            for r in ("T1", "T2", "R1", "R2")]
+    table = linkage_quality(TWIN_SOURCES, TWIN_TRUTH, {"rl": pd.DataFrame(rows)},
+                            authority="Cardiff", reference_date=REF, blocking=DEFAULT_BLOCKING,
+                            main_engine="rl", central_matching=False, people=people)
+    return _total(table, "rl")
+
+
+def test_a_link_to_the_twin_is_counted_and_told_apart_when_the_records_are_alike():
+    # Two NHS records named Theo Hall: which took Theo's pupil record was chance, so Amelia's
+    # taking it is a merge the data made; Cai taking his sister's is the linker's own
+    alike = _twin_table({"T1": "S2", "T2": "S1", "R2": "Q2"})
+    assert (alike.twins_merged, alike.twins_merged_alike) == (2, 2)
+    seen = _twin_table({"T1": "S1", "T2": "S2", "R1": "Q2"})
+    assert (seen.twins_merged, seen.twins_merged_alike) == (1, 0)
+    right = _twin_table({"T1": "S1", "T2": "S2", "R2": "Q2"})
+    assert (right.twins_merged, right.twins_merged_alike) == (0, 0)
+
+
+def test_without_the_truths_twins_the_twin_counts_are_unknown_not_zero():
+    total = _twin_table({"T2": "S1"}, people=TWIN_PEOPLE.drop(columns="twin_person_id"))
+    assert pd.isna(total.twins_merged) and pd.isna(total.twins_merged_alike)
+    pooled = with_pooled(pd.DataFrame([total]))
+    assert pd.isna(pooled.iloc[-1]["twins_merged"])

@@ -45,9 +45,14 @@ def _tables(not_matched: int) -> dict[str, pd.DataFrame]:
                               "resolved_by_follow_up": [0, 1] * 2})
     workload = pd.DataFrame({"authority": ["X", "All"], "hours_checking_partials": [1.0, 1.0],
                              "hours_following_up": [2.0, 2.0], "hours_total": [3.0, 3.0]})
-    quality = pd.DataFrame({"authority": ["X", "All"], "source": ["Total"] * 2,
-                            "mechanism": ["all"] * 2, "engine": ["recordlinkage"] * 2,
-                            "precision": [0.99, 0.99], "recall": [0.9, 0.9]})
+    quality = pd.DataFrame({"authority": ["X", "All", "X", "All", "All"],
+                            "source": ["Total"] * 4 + ["NWSSP"],
+                            "mechanism": ["all"] * 2 + ["copied_from_household"] * 3,
+                            "engine": ["recordlinkage"] * 5,
+                            "precision": [0.99, 0.99, 0.5, 0.5, 0.5],
+                            "recall": [0.9, 0.9, 0.75, 0.75, 0.1],
+                            "twins_merged": [2, 2, 1, 1, 1],
+                            "twins_merged_alike": [1, 1, 0, 0, 0]})
     return {"table_5_1": t51, "table_6_1": t61, "potential_cme_breakdown": breakdown,
             "review_workload": workload, "linkage_quality": quality}
 
@@ -59,6 +64,10 @@ def test_measures_of_a_run_take_every_table_and_count_the_truly_missing():
     assert rows.loc["X", "potential_cme_moved_abroad"] == 8
     assert rows.loc["X", "potential_cme_eotas"] == 0  # a status with no potential CME
     assert rows.loc["All", "recall"] == 0.9 and rows.loc["All", "hours_total"] == 3.0
+    # a mechanism's recall is the all-sources row's; one no record carried is unknown, not 0
+    assert rows.loc["All", "recall_copied_from_household"] == 0.75
+    assert np.isnan(rows.loc["All", "recall_duplicate_record"])
+    assert rows.loc["X", "twins_merged"] == 2 and rows.loc["X", "twins_merged_alike"] == 1
 
 
 def test_an_la_without_a_potential_cme_counts_zero_of_each_status_as_integers():
