@@ -39,8 +39,9 @@ from cme_eval.inputs.standardised import (
     SURNAME_STD,
     present,
 )
+from cme_eval.linkage.names import are_variants
 from cme_eval.linkage.review import Review
-from cme_eval.linkage.rules import jaro_winkler
+from cme_eval.linkage.rules import jaro_winkler, keystrokes
 from cme_eval.linkage.spec import TWIN_GUARD, Guard, LinkSpec
 from cme_eval.schooling import in_scope_mask
 
@@ -49,6 +50,9 @@ TF_FLOOR = 1e-5
 # Jaro-Winkler at least this (the twin guard's own level, 'JW >= 0.80'). A child of the same
 # surname born the same day whose forename merely agrees less badly is no evidence.
 TWIN_AGREES = 0.80
+# ... and, beside a pair whose forenames are only alike, closely: the close-spelling level of
+# the forename comparison (``spec.NAME_LEVELS``) or a variant the linker knows.
+TWIN_CLOSE = 0.92
 # ... and a sibling's surname as typed may differ a little (Phyllips, Bogd): Jaro-Winkler at
 # least this is the same surname for the search (Jones and James are 0.76).
 TWIN_SURNAME_AGREES = 0.85
@@ -257,8 +261,6 @@ def guarded(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame, spec:
 
 
 TWIN_EXPLAINED = "a twin of that birth there to see is matched to its own record"
-
-
 def twin_explained(cand: pd.DataFrame, assigned: pd.DataFrame, had_strong: set,
                    left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec) -> pd.DataFrame:
     """Pairs held back only by a twin there to see (``twin_only``) that a careful analyst then
@@ -377,6 +379,18 @@ def _level_guards(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame,
         near = np.flatnonzero((level_of > 0) & ~worse & same_birth)
         twin[near] |= twin_evidence(left, right, li[near], ri[near], sides=("left",),
                                     at_home=(), elsewhere=("left",))
+        # A forename only like the other (JW >= 0.80, not a close spelling nor a variant, nor
+        # one keystroke away: a slip) is not linked either when either side holds, beside the
+        # pair's record and at home or not, a twin whose forename agrees closely (``close``):
+        # between twins the forename decides, not a slip in the surname or an old address
+        # (RCT: Charlie Price took his twin Harry's NHS record, entered as Hari, over his own,
+        # typed Prike; Charlie Graham took the second copy of his twin Archie's pupil record,
+        # Archibald's by nickname). A slip is left to the weights: among the hostile frame's
+        # identical people, Jonh is one of the Johns, whichever John the others take.
+        weak = np.flatnonzero((level_of == worst) & same_birth & ~twin)
+        weak = weak[keystrokes(left[FORENAME_STD].to_numpy()[li[weak]],
+                               right[FORENAME_STD].to_numpy()[ri[weak]]) > 1]
+        twin[weak] |= twin_evidence(left, right, li[weak], ri[weak], at_home=(), close=True)
         # A record without a forename beside twins cannot say which twin it is (Gwynedd: one
         # sent without a forename took the pupil record of its twin, whose NHS record was at
         # an old address): with a twin there to see, it is linked to neither.
@@ -389,7 +403,7 @@ def _level_guards(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame,
 def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
                   ri: np.ndarray, *, sides: tuple[str, ...] = ("right", "left"),
                   at_home: tuple[str, ...] = ("right", "left"),
-                  elsewhere: tuple[str, ...] = ()) -> np.ndarray:
+                  elsewhere: tuple[str, ...] = (), close: bool = False) -> np.ndarray:
     """Per candidate pair (left ``li``, right ``ri``), whether a twin is there to see: another
     record of the same surname (its first letter, then ``TWIN_SURNAME_AGREES``: a typing error
     after the first letter allowed) and date of birth on the same side as
@@ -415,7 +429,12 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
     beside the right record is the left record's to take, by weight, and a twin at home says
     nothing of a forename that already agrees. For a left record without a forename, a twin at
     home on the right is evidence (it could be either twin's), one on the left only if its
-    forename agrees better with the right record's."""
+    forename agrees better with the right record's.
+
+    ``close``: the sibling's forename must also agree closely (Jaro-Winkler at least
+    ``TWIN_CLOSE``, or a variant the linker knows), not merely better: for a pair whose own
+    forenames are only alike (JW 0.80 to 0.92), where Jaro-Winkler's order among short names
+    is noise (Hari is nearer Charlie, 0.857, than Harry, 0.848)."""
     out = np.zeros(len(li), dtype=bool)
     if not len(li):
         return out
@@ -463,6 +482,9 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
         agree = _jaro_winkler_distinct(other_side[FORENAME_STD].to_numpy()[theirs[pair]],
                                        forename[kin])
         better = (agree > own[pair]) & (agree >= TWIN_AGREES)
+        if close:
+            better &= (agree >= TWIN_CLOSE) | are_variants(
+                other_side[FORENAME_STD].to_numpy()[theirs[pair]], forename[kin])
         if side in elsewhere:
             better &= ~same_home[beside]
         out[pair[better]] = True

@@ -26,7 +26,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 from rapidfuzz import process
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler
 
 from cme_eval.inputs import standardised as std
 from cme_eval.inputs.standardised import INTEGER_COLUMNS  # noqa: F401 (0 missing; text: '')
@@ -131,6 +131,15 @@ def jaro_winkler(a, b) -> np.ndarray:
     sim = process.cpdist(list(a), list(b), scorer=JaroWinkler.normalized_similarity, workers=-1,
                          dtype=np.float64)
     return sim + JW_TOLERANCE
+
+
+def keystrokes(a, b) -> np.ndarray:
+    """Per aligned pair, how many keystrokes apart (optimal string alignment: a letter
+    changed, dropped or added, or two neighbours swapped, each one), as integers."""
+    a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    if not len(a):
+        return np.zeros(0, dtype=np.int64)
+    return process.cpdist(list(a), list(b), scorer=OSA.distance, workers=-1, dtype=np.int64)
 
 
 def _shared_word(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -580,6 +580,50 @@ def test_a_record_without_a_forename_beside_twins_is_linked_to_neither():
     assert alone["matched_record_id"].tolist() == ["P1"]
 
 
+def test_a_twin_does_not_take_the_second_copy_of_his_matched_twins_record():
+    # Archibald (Archie) has two identical pupil records; his twin Charlie has none. Archibald
+    # takes one; the second is his too (Archie is his nickname), so Charlie, whose forename is
+    # only like Archie's (JW 0.84), is left for follow-up.
+    same = ("Graham", "2015-04-24", *HOME)
+    left = _left([("N1", "nwssp", "Archibald", *same), ("N2", "nwssp", "Charlie", *same)])
+    right = _right([("P1", "plasc", "Archie", *same), ("P2", "plasc", "Archie", *same)])
+    out = link_source(left, right, default_spec(), reference_date=REF).set_index("record_id")
+    assert out.loc["N1", "matched_record_id"] in ("P1", "P2")
+    assert out.loc["N2", "outcome"] == "not_matched"
+    assert "a twin of that birth is there to see" in out.loc["N2", "reason"]
+
+
+def test_between_twins_on_the_right_the_forename_decides_not_a_slip_in_the_surname():
+    # Charlie's own record has his surname and postcode mistyped (Prike, CF24 6TM); his twin
+    # Harry's is entered as Hari, a forename only like Charlie (JW 0.86), and outweighs it
+    left = _left([("N1", "nwssp", "Charlie", "Price", "2017-09-01", *HOME)])
+    right = _right([("P1", "plasc", "Hari", "Price", "2017-09-01", *HOME),
+                    ("P2", "plasc", "Charlie", "Prike", "2017-09-01", HOME[0], "CF24 6TM")])
+    out = link_source(left, right, default_spec(), reference_date=REF)
+    assert out["matched_record_id"].tolist() == ["P2"]
+
+
+def test_between_twins_on_the_left_the_forename_decides_not_the_weights():
+    # the same twins the other way round: Harry's NHS record (Hari) outweighs Charlie's own
+    # (Prike, with a slip in the postcode) for Charlie's pupil record; Hari takes Harry's
+    left = _left([("N1", "nwssp", "Hari", "Price", "2017-09-01", *HOME),
+                  ("N2", "nwssp", "Charlie", "Prike", "2017-09-01", HOME[0], "CF24 6TM")])
+    right = _right([("P1", "plasc", "Charlie", "Price", "2017-09-01", *HOME),
+                    ("P2", "plasc", "Harry", "Price", "2017-09-01", *HOME)])
+    out = link_source(left, right, default_spec(), reference_date=REF).set_index("record_id")
+    assert out["matched_record_id"].to_dict() == {"N1": "P2", "N2": "P1"}
+
+
+def test_a_slip_beside_identical_twins_is_left_to_the_weights():
+    # Kohn is one keystroke from John (JW 0.83, no closer level): a slip, not another name, so
+    # his twin John on the left is no reason to keep him from the second John on the right
+    same = ("Smith", "2014-05-06", *HOME)
+    left = _left([("N1", "nwssp", "John", *same), ("N2", "nwssp", "Kohn", *same)])
+    right = _right([("P1", "plasc", "John", *same), ("P2", "plasc", "John", *same)])
+    out = link_source(left, right, default_spec(), reference_date=REF)
+    assert sorted(out["matched_record_id"]) == ["P1", "P2"]
+
+
 def test_a_better_claimant_at_the_same_home_is_left_to_the_weights():
     # two children of one name, birth and home on each side (the hostile frame of identical
     # people), one typed with a slip: the better claimant wins its own record by weight, so

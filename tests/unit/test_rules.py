@@ -23,6 +23,7 @@ from cme_eval.linkage.rules import (
     derived_columns,
     derived_values,
     holds,
+    keystrokes,
 )
 from cme_eval.linkage.spec import ADDRESS_UPRN_LEVELS, DEFAULT_COMPARISONS, Comparison, default_spec
 
@@ -114,3 +115,10 @@ def test_a_bad_rule_is_refused_by_name():
         Rule("soundex", "surname_std")
     with pytest.raises(ValueError, match="threshold is required"):
         Rule("jaro_winkler", "surname_std")
+
+
+def test_keystrokes_count_one_for_each_slip_and_a_swap_of_neighbours():
+    got = keystrokes(["kohn", "jonh", "jon", "charlie", "", "sian"],
+                     ["john", "john", "john", "archie", "", "sian"])
+    assert got.tolist() == [1, 1, 1, 4, 0, 0] and got.dtype == np.int64
+    assert keystrokes([], []).tolist() == []
