@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import cast
 
+import jellyfish
 import numpy as np
 import pandas as pd
 
@@ -54,7 +55,8 @@ TWIN_AGREES = 0.80
 # the forename comparison (``spec.NAME_LEVELS``) or a variant the linker knows.
 TWIN_CLOSE = 0.92
 # ... and a sibling's surname as typed may differ a little (Phyllips, Bogd): Jaro-Winkler at
-# least this is the same surname for the search (Jones and James are 0.76).
+# least this is the same surname for the search (Jones and James are 0.76), as are one
+# keystroke and the same sound (``_surnames_alike``).
 TWIN_SURNAME_AGREES = 0.85
 
 
@@ -405,8 +407,8 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
                   at_home: tuple[str, ...] = ("right", "left"),
                   elsewhere: tuple[str, ...] = (), close: bool = False) -> np.ndarray:
     """Per candidate pair (left ``li``, right ``ri``), whether a twin is there to see: another
-    record of the same surname (its first letter, then ``TWIN_SURNAME_AGREES``: a typing error
-    after the first letter allowed) and date of birth on the same side as
+    record of the same surname as typed (``_surnames_alike``: a slip or a spelling by sound
+    allowed) and date of birth on the same side as
     one of the pair's (the right beside ``ri``, or the left beside ``li``) that is either at
     the same home (postcode
     or address) under another forename, or anywhere under a forename that agrees better with
@@ -442,15 +444,14 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
     searched = {"right": (right, left, ri, li), "left": (left, right, li, ri)}
     for side in sides:
         frame, other_side, mine, theirs = searched[side]
-        # Only a record that shares its birth and surname initial with another can have a
-        # twin beside it (``_shares_birth``), and only such a record can be that twin. A pair
-        # already shown a twin on the right is not asked again on the left.
-        initial = frame[SURNAME_STD].str[:1].to_numpy()
-        shares = _shares_birth(frame, initial)
+        # Only a record that shares its birth with another can have a twin beside it
+        # (``_shares_birth``), and only such a record can be that twin. A pair already shown
+        # a twin on the right is not asked again on the left.
+        shares = _shares_birth(frame)
         ask = np.flatnonzero(shares[mine] & ~out)
         if not len(ask):
             continue
-        me, sibling = _siblings(frame, initial, np.unique(mine[ask]), np.flatnonzero(shares))
+        me, sibling = _siblings(frame, np.unique(mine[ask]), np.flatnonzero(shares))
         if not len(me):
             continue
         forename = frame[FORENAME_STD].to_numpy()
@@ -479,8 +480,9 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
         todo = np.unique(pair[np.isnan(own[pair])])
         own[todo] = jaro_winkler(left[FORENAME_STD].to_numpy()[li[todo]],
                                  right[FORENAME_STD].to_numpy()[ri[todo]])
-        agree = _jaro_winkler_distinct(other_side[FORENAME_STD].to_numpy()[theirs[pair]],
-                                       forename[kin])
+        agree = _per_distinct_pair(jaro_winkler,
+                                   other_side[FORENAME_STD].to_numpy()[theirs[pair]],
+                                   forename[kin])
         better = (agree > own[pair]) & (agree >= TWIN_AGREES)
         if close:
             better &= (agree >= TWIN_CLOSE) | are_variants(
@@ -491,42 +493,56 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
     return out
 
 
-def _siblings(frame: pd.DataFrame, initial: np.ndarray, records: np.ndarray,
+def _siblings(frame: pd.DataFrame, records: np.ndarray,
               kin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(record, sibling) positions: each of ``records`` beside each other record of ``kin``
-    with its date of birth and surname initial, whose surname agrees with its own at least
-    ``TWIN_SURNAME_AGREES`` (a typing error after the first letter allowed)."""
+    with its date of birth whose surname is the same as typed (``_surnames_alike``)."""
     surname, dob = frame[SURNAME_STD].to_numpy(), frame[DOB_INT].to_numpy()
-    near = pd.DataFrame({"me": records, "d": dob[records], "i": initial[records]}).merge(
-        pd.DataFrame({"sibling": kin, "d": dob[kin], "i": initial[kin]}), on=["d", "i"])
+    near = pd.DataFrame({"me": records, "d": dob[records]}).merge(
+        pd.DataFrame({"sibling": kin, "d": dob[kin]}), on="d")
     me, sibling = near["me"].to_numpy(), near["sibling"].to_numpy()
     keep = me != sibling
     me, sibling = me[keep], sibling[keep]
-    alike = _jaro_winkler_distinct(surname[me], surname[sibling]) >= TWIN_SURNAME_AGREES
+    alike = _per_distinct_pair(_surnames_alike, surname[me], surname[sibling])
     return me[alike], sibling[alike]
 
 
-def _jaro_winkler_distinct(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``jaro_winkler`` of aligned values, computed once per distinct pair (siblings repeat:
-    every pair of a record asks of the same sibling)."""
+def _surnames_alike(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether two surnames as typed may be one family's: Jaro-Winkler at least
+    ``TWIN_SURNAME_AGREES`` (Phyllips), one keystroke apart (aDy for Day: the first two letters
+    swapped), or the same sound (metaphone: Phoster for Foster, Daie for Day), where a sound of
+    one consonant also needs the first letter (Day and Doe sound alike)."""
+    alike = jaro_winkler(a, b) >= TWIN_SURNAME_AGREES
+    alike |= keystrokes(a, b) <= 1
+    sound_a = np.array([jellyfish.metaphone(x) if x else "" for x in a], dtype=object)
+    sound_b = np.array([jellyfish.metaphone(x) if x else "" for x in b], dtype=object)
+    initial = np.array([x[:1] == y[:1] for x, y in zip(a, b, strict=True)], dtype=bool)
+    same = (sound_a == sound_b) & (sound_a != "")
+    long = np.array([len(x) > 1 for x in sound_a], dtype=bool)
+    return alike | (same & (long | initial))
+
+
+def _per_distinct_pair(score, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``score`` of aligned values, computed once per distinct pair (siblings repeat: every
+    pair of a record asks of the same sibling)."""
     if not len(a):
         return np.zeros(0)
     codes_a, values_a = pd.factorize(a, use_na_sentinel=False)
     codes_b, values_b = pd.factorize(b, use_na_sentinel=False)
     which, distinct = pd.factorize(codes_a.astype(np.int64) * (len(values_b) + 1) + codes_b)
     width = len(values_b) + 1
-    scores = jaro_winkler(np.asarray(values_a, dtype=object)[distinct // width],
-                          np.asarray(values_b, dtype=object)[distinct % width])
+    scores = score(np.asarray(values_a, dtype=object)[distinct // width],
+                   np.asarray(values_b, dtype=object)[distinct % width])
     return scores[which]
 
 
-def _shares_birth(frame: pd.DataFrame, initial: np.ndarray) -> np.ndarray:
+def _shares_birth(frame: pd.DataFrame) -> np.ndarray:
     """Per record with a surname and a date of birth, whether another record of ``frame`` has
-    its date of birth and surname initial: the only records ``twin_evidence`` can find a twin
-    beside (surnames are compared after, allowing a typing error past the first letter)."""
+    its date of birth: the only records ``twin_evidence`` can find a twin beside (surnames
+    are compared after, as typed: ``_surnames_alike``)."""
     known = np.asarray(present(frame[SURNAME_STD], SURNAME_STD)
                        & present(frame[DOB_INT], DOB_INT), dtype=bool)
-    births = pd.DataFrame({"d": frame[DOB_INT].to_numpy(), "i": initial})[known]
+    births = pd.Series(frame[DOB_INT].to_numpy())[known]
     out = np.zeros(len(frame), dtype=bool)
     out[np.flatnonzero(known)] = births.duplicated(keep=False).to_numpy()
     return out

@@ -614,6 +614,18 @@ def test_between_twins_on_the_left_the_forename_decides_not_the_weights():
     assert out["matched_record_id"].to_dict() == {"N1": "P2", "N2": "P1"}
 
 
+@pytest.mark.parametrize("typed", ["Daie", "aDy"])
+def test_a_twin_is_seen_under_a_surname_spelled_by_sound_or_slipped(typed):
+    # Holly's NHS record says Daie (by sound) or aDy (two letters swapped): still her twin
+    # Ethan's family, so Ethan takes his own pupil record, not Holly's
+    left = _left([("N1", "nwssp", "Ethan", "Day", "2020-02-06", *HOME),
+                  ("N2", "nwssp", "Holly", typed, "2020-02-06", *HOME)])
+    right = _right([("P1", "plasc", "Holly", "Day", "2020-02-06", *HOME)])
+    out = link_source(left, right, default_spec(), reference_date=REF).set_index("record_id")
+    assert out.loc["N1", "matched_record_id"] == ""
+    assert "possible twin or sibling" in out.loc["N1", "reason"]
+
+
 def test_a_slip_beside_identical_twins_is_left_to_the_weights():
     # Kohn is one keystroke from John (JW 0.83, no closer level): a slip, not another name, so
     # his twin John on the left is no reason to keep him from the second John on the right

@@ -103,17 +103,16 @@ def test_twin_evidence_is_a_sibling_at_home_or_with_a_closer_forename(case, size
         assert 0 < sum(expected) < len(expected)  # both answers exercised
 
 
-def test_shares_birth_is_another_record_of_the_same_birth_and_surname_initial():
+def test_shares_birth_is_another_record_of_the_same_birth_with_a_surname():
     frame = _frame(40, 5)
-    initial = frame["surname_std"].str[:1].to_numpy()
-    got = _shares_birth(frame, initial)
+    got = _shares_birth(frame)
     known = (frame["surname_std"] != "") & (frame["dob_int"] != 0)
     expected = [known.iloc[i] and any(
         k != i and known.iloc[k] and frame["dob_int"].iloc[k] == row.dob_int
-        and initial[k] == initial[i] for k in range(len(frame)))
+        for k in range(len(frame)))
         for i, row in enumerate(frame.itertuples())]
     np.testing.assert_array_equal(got, np.asarray(expected, dtype=bool))
-    assert _shares_birth(frame.iloc[:0], initial[:0]).shape == (0,)
+    assert _shares_birth(frame.iloc[:0]).shape == (0,)
 
 
 def test_term_frequency_weights_are_those_of_each_pairs_own_value():
