@@ -283,8 +283,8 @@ def _twins_merged(total: pd.Series) -> tuple[str, ...]:
     if pd.isna(merged):
         return ()
     return (f"It linked {int(merged):,} records to the record of the child's own twin; in "
-            f"{int(alike):,} of them the two records agree on forename, surname and date of "
-            "birth, so nothing in them told the twins apart.",)
+            f"{int(alike):,} of them the twins share a forename, surname and date of birth in "
+            "some record, so nothing in the records told them apart.",)
 
 
 def _accuracy(story: Story) -> html.Section:
