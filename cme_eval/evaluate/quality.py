@@ -79,12 +79,13 @@ def linkage_quality(sources: dict[str, pd.DataFrame], truth_records: pd.DataFram
         truth_records, records, accuracy.true_forenames(truth_records, records, people))
     twin_of = None if people is None or "twin_person_id" not in people else (
         people.set_index("person_id")["twin_person_id"].fillna("").astype(str))
-    identity = pd.concat([_identity(f) for f in prepared.values()])
+    identity = (None if twin_of is None
+                else pd.concat([_identity(f) for f in prepared.values()]))
     frames = []
     for engine, outcomes in by_engine.items():
         central = engine == main_engine and central_matching
         judged = accuracy.judge(outcomes, truth_records, matched_against(central), twin_of)
-        if twin_of is not None:
+        if identity is not None:
             judged["twin_merged_alike"] = accuracy.twins_alike(judged, identity, person)
         judged["lost_at_blocking"] = judged["record_id"].map(lost).fillna(False).astype(bool)
         judged["lost_at_blocking"] &= judged["has_partner"]

@@ -263,6 +263,8 @@ def guarded(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame, spec:
 
 
 TWIN_EXPLAINED = "a twin of that birth there to see is matched to its own record"
+
+
 def twin_explained(cand: pd.DataFrame, assigned: pd.DataFrame, had_strong: set,
                    left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec) -> pd.DataFrame:
     """Pairs held back only by a twin there to see (``twin_only``) that a careful analyst then
