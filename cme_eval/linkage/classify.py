@@ -362,6 +362,7 @@ def _level_guards(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame,
     blocked = np.zeros(len(levels), dtype=bool)
     differs = np.zeros(len(levels), dtype=bool)
     twin = np.zeros(len(levels), dtype=bool)
+    kinship: dict = {}  # each side's records of a shared birth and their siblings, found once
     for name, worst in spec.max_level_to_link:
         worse = levels[name].to_numpy() > worst
         if name != TWIN_GUARD[0] or spec.same_birth is None or spec.same_birth[0] not in levels:
@@ -373,7 +374,7 @@ def _level_guards(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame,
         same_birth = (same >= 0) & (same <= level)
         blocked |= worse & ~same_birth
         ask = np.flatnonzero(worse & same_birth)  # a variant, unless a twin is there to see
-        twin[ask] |= twin_evidence(left, right, li[ask], ri[ask])
+        twin[ask] |= twin_evidence(left, right, li[ask], ri[ask], kinship=kinship)
         # A forename merely like the other (a typo, a known variant, Isabelle and Isla) is
         # linked unless the left side holds a twin whose forename agrees better: with one
         # twin's own record missing from the right, its pair with the other twin outweighed
@@ -382,7 +383,7 @@ def _level_guards(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame,
         level_of = levels[name].to_numpy()
         near = np.flatnonzero((level_of > 0) & ~worse & same_birth)
         twin[near] |= twin_evidence(left, right, li[near], ri[near], sides=("left",),
-                                    at_home=(), elsewhere=("left",))
+                                    at_home=(), elsewhere=("left",), kinship=kinship)
         # A forename only like the other (JW >= 0.80, not a close spelling nor a variant, nor
         # one keystroke away: a slip) is not linked either when either side holds, beside the
         # pair's record and at home or not, a twin whose forename agrees closely (``close``):
@@ -394,20 +395,22 @@ def _level_guards(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame,
         weak = np.flatnonzero((level_of == worst) & same_birth & ~twin)
         weak = weak[keystrokes(left[FORENAME_STD].to_numpy()[li[weak]],
                                right[FORENAME_STD].to_numpy()[ri[weak]]) > 1]
-        twin[weak] |= twin_evidence(left, right, li[weak], ri[weak], at_home=(), close=True)
+        twin[weak] |= twin_evidence(left, right, li[weak], ri[weak], at_home=(), close=True,
+                                    kinship=kinship)
         # A record without a forename beside twins cannot say which twin it is (Gwynedd: one
         # sent without a forename took the pupil record of its twin, whose NHS record was at
         # an old address): with a twin there to see, it is linked to neither.
         nameless = np.flatnonzero((level_of < 0) & same_birth)
         twin[nameless] |= twin_evidence(left, right, li[nameless], ri[nameless],
-                                        at_home=("right",))
+                                        at_home=("right",), kinship=kinship)
     return blocked, differs, twin
 
 
 def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
                   ri: np.ndarray, *, sides: tuple[str, ...] = ("right", "left"),
                   at_home: tuple[str, ...] = ("right", "left"),
-                  elsewhere: tuple[str, ...] = (), close: bool = False) -> np.ndarray:
+                  elsewhere: tuple[str, ...] = (), close: bool = False,
+                  kinship: dict | None = None) -> np.ndarray:
     """Per candidate pair (left ``li``, right ``ri``), whether a twin is there to see: another
     record of the same surname as typed (``_surnames_alike``: a slip or a spelling by sound
     allowed) and date of birth on the same side as
@@ -438,8 +441,12 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
     ``close``: the sibling's forename must also agree closely (Jaro-Winkler at least
     ``TWIN_CLOSE``, or a variant the linker knows), not merely better: for a pair whose own
     forenames are only alike (JW 0.80 to 0.92), where Jaro-Winkler's order among short names
-    is noise (Hari is nearer Charlie, 0.857, than Harry, 0.848)."""
+    is noise (Hari is nearer Charlie, 0.857, than Harry, 0.848).
+
+    ``kinship``: a dict kept by the caller across calls on the same ``left`` and ``right``, where
+    each side's siblings (``_kin``) are found once instead of once a call."""
     out = np.zeros(len(li), dtype=bool)
+    kinship = {} if kinship is None else kinship
     if not len(li):
         return out
     own = np.full(len(li), np.nan)  # the pair's own forenames' JW, where a sibling asks it
@@ -449,11 +456,15 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
         # Only a record that shares its birth with another can have a twin beside it
         # (``_shares_birth``), and only such a record can be that twin. A pair already shown
         # a twin on the right is not asked again on the left.
-        shares = _shares_birth(frame)
+        if side not in kinship:
+            kinship[side] = _kin(frame)
+        shares, every, everyone = kinship[side]
         ask = np.flatnonzero(shares[mine] & ~out)
         if not len(ask):
             continue
-        me, sibling = _siblings(frame, np.unique(mine[ask]), np.flatnonzero(shares))
+        asked = np.zeros(len(frame), dtype=bool)
+        asked[mine[ask]] = True
+        me, sibling = every[asked[every]], everyone[asked[every]]
         if not len(me):
             continue
         forename = frame[FORENAME_STD].to_numpy()
@@ -495,6 +506,15 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
     return out
 
 
+def _kin(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Of ``frame``: which records share their birth (``_shares_birth``), and the (record,
+    sibling) positions of every such record (``_siblings``): one search per side of a link,
+    which each question of ``twin_evidence`` then reads."""
+    shares = _shares_birth(frame)
+    records = np.flatnonzero(shares)
+    return (shares, *_siblings(frame, records, records))
+
+
 def _siblings(frame: pd.DataFrame, records: np.ndarray,
               kin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(record, sibling) positions: each of ``records`` beside each other record of ``kin``
@@ -505,7 +525,7 @@ def _siblings(frame: pd.DataFrame, records: np.ndarray,
     me, sibling = near["me"].to_numpy(), near["sibling"].to_numpy()
     keep = me != sibling
     me, sibling = me[keep], sibling[keep]
-    alike = _per_distinct_pair(_surnames_alike, surname[me], surname[sibling])
+    alike = _per_distinct_pair(_surnames_alike, surname[me], surname[sibling]).astype(bool)
     return me[alike], sibling[alike]
 
 
@@ -516,12 +536,17 @@ def _surnames_alike(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     one consonant also needs the first letter (Day and Doe sound alike)."""
     alike = jaro_winkler(a, b) >= TWIN_SURNAME_AGREES
     alike |= keystrokes(a, b) <= 1
-    sound_a = np.array([jellyfish.metaphone(x) if x else "" for x in a], dtype=object)
-    sound_b = np.array([jellyfish.metaphone(x) if x else "" for x in b], dtype=object)
-    initial = np.array([x[:1] == y[:1] for x, y in zip(a, b, strict=True)], dtype=bool)
-    same = (sound_a == sound_b) & (sound_a != "")
-    long = np.array([len(x) > 1 for x in sound_a], dtype=bool)
-    return alike | (same & (long | initial))
+    # sounds and initials once per distinct surname, then compared as codes
+    codes, names = pd.factorize(np.concatenate([a, b]), use_na_sentinel=False)
+    sounds = [jellyfish.metaphone(x) if x else "" for x in names]
+    sound, heard = pd.factorize(np.asarray(sounds, dtype=object), use_na_sentinel=False)
+    initial, _ = pd.factorize(np.asarray([x[:1] for x in names], dtype=object),
+                              use_na_sentinel=False)
+    audible = np.asarray([len(x) > 0 for x in heard], dtype=bool)[sound]
+    long = np.asarray([len(x) > 1 for x in heard], dtype=bool)[sound]
+    code_a, code_b = codes[:len(a)], codes[len(a):]
+    same = (sound[code_a] == sound[code_b]) & audible[code_a]
+    return alike | (same & (long[code_a] | (initial[code_a] == initial[code_b])))
 
 
 def _per_distinct_pair(score, a: np.ndarray, b: np.ndarray) -> np.ndarray:
