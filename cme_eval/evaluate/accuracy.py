@@ -98,6 +98,37 @@ def twins_alike(judged: pd.DataFrame, identity: pd.Series, person_of: pd.Series)
     return out
 
 
+REACH_KINDS = ("alike another child", "this error alone", "with other errors")
+
+
+def reach(judged: pd.DataFrame, identity: pd.Series, person_of: pd.Series,
+          mechanism: str) -> pd.DataFrame:
+    """How far recall on one error ``mechanism`` can go: its records with a true partner (in
+    scope), by kind, with how many were linked to their own child (``linked_to_own``).
+
+    Kinds (``REACH_KINDS``), each record in the first that applies:
+    - *alike another child*: the error made the record's ``identity`` (by ``record_id``; the
+      fields the link reads, standardised) that of a record of another child (``person_of``):
+      a twin's forename entered on its twin. Nothing the link reads tells them apart;
+    - *this error alone*: no other error on the record;
+    - *with other errors*: an error besides (an old address, a typo), so that two of the few
+      fields the pilot's records hold disagree.
+    A target for the mechanism's recall above the share of the first two kinds asks a linker
+    to place records that a careful analyst would not link either."""
+    rows = judged[judged["has_partner"] & _has_error(judged["errors"], mechanism)]
+    held = pd.DataFrame({"person": person_of, "identity": identity.reindex(person_of.index)})
+    children = held.dropna().drop_duplicates().groupby("identity")["person"].nunique()
+    alike = rows["record_id"].map(identity).map(children).fillna(0).to_numpy() > 1
+    alone = (rows["errors"] == mechanism).to_numpy()
+    kind = np.where(alike, REACH_KINDS[0], np.where(alone, REACH_KINDS[1], REACH_KINDS[2]))
+    table = (rows.assign(kind=kind).groupby("kind")["correct"]
+             .agg(records="size", linked_to_own="sum")
+             .reindex(list(REACH_KINDS), fill_value=0).astype(int))
+    table.loc["all"] = table.sum()
+    table["recall"] = table["linked_to_own"] / table["records"].where(table["records"] > 0)
+    return table.rename_axis("kind").reset_index()
+
+
 def summarise(judged: pd.DataFrame) -> dict[str, float]:
     """Counts and rates over a set of judged outcomes (in-scope records only)."""
     scoped = judged[judged["outcome"] != OUT_OF_SCOPE]

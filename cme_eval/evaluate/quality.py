@@ -15,7 +15,7 @@ import pandas as pd
 from cme_eval.evaluate import accuracy
 from cme_eval.inputs.schema import MATCHED_AGAINST, SOURCE_LABELS, matched_against
 from cme_eval.inputs.standardise import prepare
-from cme_eval.inputs.standardised import DOB_STD, FORENAME_STD, SURNAME_STD
+from cme_eval.inputs.standardised import DOB_STD, FORENAME_STD, POSTCODE_STD, SURNAME_STD
 
 Passes = tuple[tuple[str, ...], ...]
 # What twins are judged alike on: all the pilot's NHS records hold besides the address, which
@@ -23,9 +23,9 @@ Passes = tuple[tuple[str, ...], ...]
 IDENTITY = (FORENAME_STD, SURNAME_STD, DOB_STD)
 
 
-def _identity(frame: pd.DataFrame) -> pd.Series:
-    """Each record's standardised ``IDENTITY`` as one string, by ``record_id``."""
-    parts = [frame[c].astype(str).to_numpy(dtype=object) for c in IDENTITY]
+def _identity(frame: pd.DataFrame, columns: tuple[str, ...] = IDENTITY) -> pd.Series:
+    """Each record's standardised ``columns`` (``IDENTITY``) as one string, by ``record_id``."""
+    parts = [frame[c].astype(str).to_numpy(dtype=object) for c in columns]
     joined = parts[0]
     for part in parts[1:]:
         joined = joined + "|" + part
@@ -92,3 +92,24 @@ def linkage_quality(sources: dict[str, pd.DataFrame], truth_records: pd.DataFram
         judged["name_variant"] = judged["record_id"].map(variant).fillna("")
         frames.append(accuracy.quality_table(judged, authority, engine, SOURCE_LABELS))
     return pd.concat(frames, ignore_index=True)
+
+
+# What a record is told apart by: every field the pilot's records hold (twins share an address,
+# so the postcode is here as its sign).
+DISTINGUISHED_BY = (*IDENTITY, POSTCODE_STD)
+
+
+def mechanism_reach(outcomes: pd.DataFrame, truth_records: pd.DataFrame,
+                    sources: dict[str, pd.DataFrame], *, reference_date: dt.date,
+                    central_matching: bool, mechanism: str,
+                    prepared: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """``accuracy.reach`` of one LA's main outcomes for ``mechanism``: its records with a true
+    partner by kind (alike another child in every field the link reads, that error alone,
+    with other errors), and how many were linked to their own child. ``sources`` and
+    ``prepared`` as for ``linkage_quality``."""
+    if prepared is None:
+        prepared = {name: prepare(frame, reference_date) for name, frame in sources.items()}
+    person = truth_records.set_index("record_id")["person_id"]
+    judged = accuracy.judge(outcomes, truth_records, matched_against(central_matching))
+    identity = pd.concat([_identity(f, DISTINGUISHED_BY) for f in prepared.values()])
+    return accuracy.reach(judged, identity, person, mechanism)

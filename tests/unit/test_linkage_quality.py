@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pytest
 
 from cme_eval.evaluate.accuracy import QUALITY_COLUMNS, with_pooled
-from cme_eval.evaluate.quality import linkage_quality, lost_at_blocking_flags
+from cme_eval.evaluate.quality import linkage_quality, lost_at_blocking_flags, mechanism_reach
 from cme_eval.inputs.schema import MATCHED_AGAINST
 from cme_eval.inputs.standardise import prepare
 from cme_eval.linkage.spec import DEFAULT_BLOCKING
@@ -250,3 +251,55 @@ def test_without_the_truths_twins_the_twin_counts_are_unknown_not_zero():
     assert pd.isna(total.twins_merged) and pd.isna(total.twins_merged_alike)
     pooled = with_pooled(pd.DataFrame([total]))
     assert pd.isna(pooled.iloc[-1]["twins_merged"])
+
+
+# -- how far recall on one mechanism can go ------------------------------------------------------
+
+REACH_SOURCES = dict(TWIN_SOURCES)
+REACH_SOURCES["nwssp"] = pd.concat([TWIN_SOURCES["nwssp"], _records("nwssp", [
+    ("U1", "Owen", "Lane", "2011-01-01", "7 Park Road", "CF10 1AC")])], ignore_index=True)
+REACH_SOURCES["plasc"] = pd.concat([TWIN_SOURCES["plasc"], _records("plasc", [
+    ("V1", "Owen", "Lane", "2011-01-01", "7 Park Road", "CF10 1AC")])], ignore_index=True)
+REACH_TRUTH = pd.DataFrame({
+    "record_id": ["T1", "T2", "R1", "R2", "U1", "S1", "S2", "Q2", "V1"],
+    "person_id": ["t1", "t2", "c1", "c2", "u1", "t1", "t2", "c2", "u1"],
+    "source": ["nwssp"] * 5 + ["plasc"] * 4,
+    # T2: alike her twin T1 in every field; R1: no partner (not judged); R2: two errors;
+    # U1: the error alone.
+    "errors": ["", "copied_from_household", "copied_from_household",
+               "outdated_address;copied_from_household", "copied_from_household", "", "", "",
+               ""],
+})
+
+
+def _reach(links):
+    rows = [{"record_id": r, "source": "nwssp", "outcome": "partial" if r in links else
+             "not_matched", "matched_record_id": links.get(r, ""),
+             "matched_dataset": "plasc" if r in links else "", "score": "", "reason": ""}
+            for r in ("T1", "T2", "R1", "R2", "U1")]
+    table = mechanism_reach(pd.DataFrame(rows), REACH_TRUTH, REACH_SOURCES, reference_date=REF,
+                            central_matching=False, mechanism="copied_from_household")
+    return table.set_index("kind")
+
+
+def test_reach_splits_a_mechanisms_records_by_what_a_linker_could_tell():
+    table = _reach({"T2": "S1", "R2": "Q2", "U1": "V1"})
+    assert table.loc["alike another child", ["records", "linked_to_own"]].tolist() == [1, 0]
+    assert table.loc["this error alone", ["records", "linked_to_own"]].tolist() == [1, 1]
+    assert table.loc["with other errors", ["records", "linked_to_own"]].tolist() == [1, 1]
+    assert table.loc["all", ["records", "linked_to_own"]].tolist() == [3, 2]
+    assert table.loc["all", "recall"] == pytest.approx(2 / 3)
+
+
+def test_reach_counts_each_kind_even_when_none_is_linked_and_leaves_an_empty_kind_unknown():
+    table = _reach({})
+    assert table["linked_to_own"].tolist() == [0, 0, 0, 0]
+    assert table.loc["all", "recall"] == 0
+    owen = pd.DataFrame([{"record_id": "U1", "source": "nwssp", "outcome": "partial",
+                          "matched_record_id": "V1", "matched_dataset": "plasc", "score": "",
+                          "reason": ""}])
+    lone = mechanism_reach(owen, REACH_TRUTH[REACH_TRUTH["record_id"].isin(["U1", "V1"])],
+                           REACH_SOURCES, reference_date=REF, central_matching=False,
+                           mechanism="copied_from_household")
+    assert lone.set_index("kind").loc["alike another child", "records"] == 0
+    assert pd.isna(lone.set_index("kind").loc["alike another child", "recall"])
