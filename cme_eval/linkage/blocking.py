@@ -90,11 +90,15 @@ def _matches(left_code: np.ndarray, right_code: np.ndarray) -> tuple[np.ndarray,
     return li, order[first + np.arange(len(li))]
 
 
-def pair_count(left: pd.DataFrame, right: pd.DataFrame, columns: tuple[str, ...]) -> int:
-    """Candidate pairs one blocking pass would make, from key counts alone."""
+def pair_count(left: pd.DataFrame, right: pd.DataFrame, columns: tuple[str, ...],
+               keys: dict | None = None) -> int:
+    """Candidate pairs one blocking pass would make, from key counts alone. ``keys``: a dict
+    that keeps each pass's key codes (``key_codes``) for the candidates made after."""
     if left.empty or right.empty:
         return 0
     lk, rk = key_codes(left, right, columns)
+    if keys is not None:
+        keys[columns] = lk, rk
     size = int(max(lk.max(), rk.max())) + 1
     lc = np.bincount(lk[lk >= 0], minlength=size).astype(np.int64)
     rc = np.bincount(rk[rk >= 0], minlength=size).astype(np.int64)
@@ -128,7 +132,8 @@ class BlockingPlan:
     # at ``spec.family_share`` or more the data hold families and the family guards apply.
     families: float = 0.0
     # The candidate pairs, once made (``candidates``): every engine that links the same records
-    # with this plan uses them, instead of making them again.
+    # with this plan uses them, instead of making them again. Until then, the passes' key
+    # codes as ``plan`` counted them ("keys"), which the candidates are joined from.
     made: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -166,12 +171,13 @@ def plan(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec) -> BlockingPla
 
     passes: list[tuple[str, ...]] = []
     counts: list[int] = []
+    keys: dict = {}  # each pass's key codes, counted here and joined by ``candidates``
     budget = spec.max_candidate_pairs
     for rule in spec.blocking:
         rule = tuple(c for c in rule if c not in useless)
         if not rule or rule in passes:
             continue
-        n = pair_count(left, right, rule)
+        n = pair_count(left, right, rule, keys)
         if n <= budget - sum(counts):
             passes.append(rule)
             counts.append(n)
@@ -180,7 +186,7 @@ def plan(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec) -> BlockingPla
         over = (f"blocking pass {' + '.join(rule)} would make {n:,} candidate pairs, over the "
                 f"budget of {budget:,} (linkage.max_candidate_pairs)"
                 + (f" with {room:,} left after the passes before it" if counts else ""))
-        refined = _refine(left, right, rule, room, useless, passes)
+        refined = _refine(left, right, rule, room, useless, passes, keys)
         if refined is None:
             notes.append(f"{over}: skipped")
             continue
@@ -192,8 +198,9 @@ def plan(left: pd.DataFrame, right: pd.DataFrame, spec: LinkSpec) -> BlockingPla
         notes.append("no blocking pass fits the budget: no record has a candidate")
     for note in notes:
         warn(note)
+    made = {"keys": {rule: keys[rule] for rule in passes if rule in keys}}
     return BlockingPlan(reduced, tuple(passes), tuple(counts), tuple(useless), tuple(notes),
-                        families)
+                        families, made)
 
 
 FAMILY_COLUMNS = (SURNAME_STD, POSTCODE_STD, DOB_INT)
@@ -229,30 +236,33 @@ def family_share(frame: pd.DataFrame, useless: tuple[str, ...] | list[str] = ())
     return float((births.to_numpy() > 1).sum() / len(frame))
 
 
-def _refine(left, right, rule, room, useless, taken):
+def _refine(left, right, rule, room, useless, taken, keys=None):
     for extra in REFINERS:
         if extra in rule or extra in useless or extra not in left or extra not in right:
             continue
         refined = (*rule, extra)
         if refined in taken:
             continue
-        n = pair_count(left, right, refined)
+        n = pair_count(left, right, refined, keys)
         if n <= room:
             return refined, n
     return None
 
 
 def candidate_positions(left: pd.DataFrame, right: pd.DataFrame,
-                        passes: tuple[tuple[str, ...], ...]) -> pd.MultiIndex:
+                        passes: tuple[tuple[str, ...], ...], keys: dict | None = None
+                        ) -> pd.MultiIndex:
     """The union of the passes' candidate pairs (positions in left and right), sorted.
 
     Made with a sort-merge join on each pass's integer keys (``key_codes``); each pass was
-    counted first (``plan``), so the result's size is known before it is made."""
+    counted first (``plan``), so the result's size is known before it is made. ``keys``: the
+    passes' key codes as the plan counted them (made again where absent)."""
     if left.empty or right.empty or not passes:
         return pd.MultiIndex.from_arrays([np.zeros(0, np.int64), np.zeros(0, np.int64)])
     codes = []
     for rule in passes:
-        li, ri = _matches(*key_codes(left, right, rule))
+        coded = (keys or {}).get(rule)
+        li, ri = _matches(*(coded if coded is not None else key_codes(left, right, rule)))
         codes.append(li * len(right) + ri)  # ascending: by left, then right position
         del li, ri
     # Each pass's codes are sorted, so a stable sort only merges runs; then drop repeats.
@@ -276,7 +286,8 @@ def candidates(left: pd.DataFrame, right: pd.DataFrame, plan: BlockingPlan) -> p
     made on first use and kept with the plan: the main engine and the Excel baseline of one
     link share them."""
     if "pairs" not in plan.made:
-        plan.made["pairs"] = candidate_positions(left, right, plan.passes)
+        plan.made["pairs"] = candidate_positions(left, right, plan.passes,
+                                                 plan.made.pop("keys", None))
     return plan.made["pairs"]
 
 
