@@ -12,6 +12,7 @@ import multiprocessing
 import re
 import resource
 import shutil
+import statistics
 import sys
 import tempfile
 import threading
@@ -153,20 +154,25 @@ BENCH_COLUMNS = ["engine", "records_left", "records_right", "candidate_pairs", "
 
 def bench_linkage(scenario_name: str, authority: str, out: Path,
                   engines: tuple[str, ...] | None = None,
-                  seed: int | None = None, scale: float | None = None) -> pd.DataFrame:
+                  seed: int | None = None, scale: float | None = None,
+                  repeats: int = 1) -> pd.DataFrame:
     """Run each engine on the same LA's data in one process; accuracy against the truth.
 
     What an engine starts (an import, a session: ``Engine.open``) and a warm-up link of the
     first ``WARM_UP_RECORDS`` records of each source (what a process loads once: the checks'
     schema, the name tables) are timed apart from its link (``startup_s``), as
     ``bench_central`` times start-up: otherwise the first engine also pays for what the others
-    then find loaded. ``wall_s`` is standardising and linking every received source.
-    ``same_outcomes`` says whether every record got the same outcome, match and score
+    then find loaded. ``wall_s`` is standardising and linking every received source: with
+    ``repeats`` above 1, the median of that many links, the engines taking turns (one link
+    each, then again), so that a machine whose speed drifts during the benchmark (this one's
+    moves by 10-15% between runs) slows every engine alike. ``peak_mb`` is the highest of its
+    links. ``same_outcomes`` says whether every record got the same outcome, match and score
     as with the first engine ('' for the first).
 
     Writes ``bench_linkage.csv`` and one ``linkage_quality_<engine>.csv`` per engine in ``out``.
     """
-
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, not {repeats}")
     engines = default_engines() if engines is None else engines
     scenario = load_scenario(scenario_name, authorities=[authority], seed=seed, scale=scale)
     authority = next(iter(scenario.authorities))  # the scenario's own spelling
@@ -178,42 +184,51 @@ def bench_linkage(scenario_name: str, authority: str, out: Path,
     sources = read_authority(data, authority)
     ref = scenario.dates.nhs_extract
     spec = spec_from_settings(scenario.linkage)
-    rows, first = [], None
+    startup: dict[str, float] = {}
+    walls: dict[str, list[float]] = {}
+    peaks: dict[str, float] = {}
+    linked: dict[str, tuple] = {}
     with engines_for(scenario, engines) as chosen:  # set up, and closed on the way out
         for linker in chosen:
-            engine = linker.name
             t0 = time.perf_counter()
             linker.open()
             with warnings.catch_warnings():  # a few records: too few to estimate, as expected
                 warnings.simplefilter("ignore")
                 _link_sources({name: frame.head(WARM_UP_RECORDS)
-                               for name, frame in sources.items()}, spec, engine, ref)
-            startup = time.perf_counter() - t0
-            gc.collect()
-            with PeakRSS() as memory:
-                started = time.perf_counter()
-                linked, rights = _link_sources(sources, spec, engine, ref)
-                wall = time.perf_counter() - started
-            # Counted outside the timing: every engine sees the same blocking passes.
-            n_right = sum(len(r) for _, r in rights)
-            n_pairs = sum(candidate_count(lf, r, spec) for lf, r in rights)
-            same: str | bool = ""
-            if first is None:
-                first = linked
-            else:
-                same = bool(linked.round({"score": 6}).equals(first.round({"score": 6})))
-            judged = accuracy.judge(linked, truth, MATCHED_AGAINST, twin_of)
-            quality = accuracy.quality_table(judged, authority, engine, SOURCE_LABELS)
-            write_csv(quality, out / f"linkage_quality_{engine}.csv", float_format="%.6f")
-            total = accuracy.summarise(judged)
-            rows.append({"engine": engine,
-                         "records_left": sum(len(sources[s]) for s in RECEIVED_SOURCES),
-                         "records_right": n_right, "candidate_pairs": n_pairs,
-                         "startup_s": round(startup, 1), "wall_s": round(wall, 1),
-                         "peak_mb": round(memory.peak_mb), "same_outcomes": same,
-                         "precision": round(total["precision"], 5),
-                         "recall": round(total["recall"], 5), "f1": round(total["f1"], 5),
-                         "twins_merged": total["twins_merged"]})
+                               for name, frame in sources.items()}, spec, linker.name, ref)
+            startup[linker.name] = time.perf_counter() - t0
+        for _ in range(repeats):
+            for linker in chosen:
+                linked.pop(linker.name, None)  # the last link's outcomes are kept, not all
+                gc.collect()
+                with PeakRSS() as memory:
+                    started = time.perf_counter()
+                    linked[linker.name] = _link_sources(sources, spec, linker.name, ref)
+                    walls.setdefault(linker.name, []).append(time.perf_counter() - started)
+                peaks[linker.name] = max(peaks.get(linker.name, 0.0), memory.peak_mb)
+    rows, first = [], None
+    for engine, (outcomes, rights) in linked.items():
+        # Counted outside the timing: every engine sees the same blocking passes.
+        n_right = sum(len(r) for _, r in rights)
+        n_pairs = sum(candidate_count(lf, r, spec) for lf, r in rights)
+        same: str | bool = ""
+        if first is None:
+            first = outcomes
+        else:
+            same = bool(outcomes.round({"score": 6}).equals(first.round({"score": 6})))
+        judged = accuracy.judge(outcomes, truth, MATCHED_AGAINST, twin_of)
+        quality = accuracy.quality_table(judged, authority, engine, SOURCE_LABELS)
+        write_csv(quality, out / f"linkage_quality_{engine}.csv", float_format="%.6f")
+        total = accuracy.summarise(judged)
+        rows.append({"engine": engine,
+                     "records_left": sum(len(sources[s]) for s in RECEIVED_SOURCES),
+                     "records_right": n_right, "candidate_pairs": n_pairs,
+                     "startup_s": round(startup[engine], 1),
+                     "wall_s": round(statistics.median(walls[engine]), 1),
+                     "peak_mb": round(peaks[engine]), "same_outcomes": same,
+                     "precision": round(total["precision"], 5),
+                     "recall": round(total["recall"], 5), "f1": round(total["f1"], 5),
+                     "twins_merged": total["twins_merged"]})
     table = pd.DataFrame(rows, columns=BENCH_COLUMNS)
     write_csv(table, out / "bench_linkage.csv", float_format="%.5f")
     return table

@@ -329,6 +329,9 @@ def _parser() -> argparse.ArgumentParser:
     b_link.add_argument("--engines", type=_engines, default=BENCH_ENGINES, metavar="E,E",
                         help=f"comma-separated engines (default: {','.join(BENCH_ENGINES)}; "
                         f"allowed: {','.join(ENGINES)})")
+    b_link.add_argument("--repeats", type=_whole(1), default=1, metavar="N",
+                        help="time N links of each engine, taking turns, and report the median "
+                        "(default: 1)")
     _verbosity(b_link)
     b_gen = bench_sub.add_parser(
         "generate", help="generate every LA of a scenario",
@@ -545,7 +548,7 @@ def _bench(args: argparse.Namespace) -> None:
         _not_a_file(args.out)
     if args.bench == "linkage":
         table = bench.bench_linkage(args.scenario, args.authority, args.out, tuple(args.engines),
-                                    seed=args.seed, scale=args.scale)
+                                    seed=args.seed, scale=args.scale, repeats=args.repeats)
         print(f"written to {args.out / 'bench_linkage.csv'}")
     elif args.bench == "hostile":
         table = bench.bench_hostile(args.out, tuple(args.engines), quick=args.quick)

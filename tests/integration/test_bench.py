@@ -64,14 +64,27 @@ def test_bench_run_times_each_stage_on_both_paths(tmp_path, capsys):
                 == (tmp_path / "library-path" / name).read_bytes())
 
 
-def test_bench_linkage_times_startup_apart_and_compares_outcomes(tmp_path, capsys):
+def test_bench_linkage_times_startup_apart_and_compares_outcomes(tmp_path, capsys,
+                                                                 monkeypatch):
     from cme_eval.inputs.ingest import read_authority
     from cme_eval.inputs.schema import RECEIVED_SOURCES
+    from cme_eval.run import bench
     from cme_eval.run.bench import BENCH_COLUMNS
 
+    links = []
+    link_sources = bench._link_sources
+
+    def counted(sources, spec, engine, ref):
+        links.append(engine)
+        return link_sources(sources, spec, engine, ref)
+
+    monkeypatch.setattr(bench, "_link_sources", counted)
+
     assert main(["bench", "linkage", "smoke", "--authority", "Powys", "--out", str(tmp_path),
-                 "--engines", "recordlinkage,splink"]) == 0
+                 "--engines", "recordlinkage,splink", "--repeats", "2"]) == 0
     assert "bench_linkage.csv" in capsys.readouterr().out
+    # each engine warmed up, then the two timed links taking turns
+    assert links == ["recordlinkage", "splink"] * 3
     table = pd.read_csv(tmp_path / "bench_linkage.csv", keep_default_na=False)
     assert list(table.columns) == BENCH_COLUMNS
     assert table["engine"].tolist() == ["recordlinkage", "splink"]
