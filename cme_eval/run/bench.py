@@ -188,6 +188,7 @@ def bench_linkage(scenario_name: str, authority: str, out: Path,
     walls: dict[str, list[float]] = {}
     peaks: dict[str, float] = {}
     linked: dict[str, tuple] = {}
+    counts: tuple[int, ...] = ()
     with engines_for(scenario, engines) as chosen:  # set up, and closed on the way out
         for linker in chosen:
             t0 = time.perf_counter()
@@ -199,18 +200,20 @@ def bench_linkage(scenario_name: str, authority: str, out: Path,
             startup[linker.name] = time.perf_counter() - t0
         for _ in range(repeats):
             for linker in chosen:
-                linked.pop(linker.name, None)  # the last link's outcomes are kept, not all
+                linked.pop(linker.name, None)  # one link's outcomes kept per engine
                 gc.collect()
                 with PeakRSS() as memory:
                     started = time.perf_counter()
-                    linked[linker.name] = _link_sources(sources, spec, linker.name, ref)
+                    outcomes, rights = _link_sources(sources, spec, linker.name, ref)
                     walls.setdefault(linker.name, []).append(time.perf_counter() - started)
                 peaks[linker.name] = max(peaks.get(linker.name, 0.0), memory.peak_mb)
+                if not counts:  # outside the timing: every engine sees the same passes
+                    counts = (sum(len(r) for _, r in rights),
+                              sum(candidate_count(lf, r, spec) for lf, r in rights))
+                linked[linker.name] = (outcomes, *counts)
+                del rights
     rows, first = [], None
-    for engine, (outcomes, rights) in linked.items():
-        # Counted outside the timing: every engine sees the same blocking passes.
-        n_right = sum(len(r) for _, r in rights)
-        n_pairs = sum(candidate_count(lf, r, spec) for lf, r in rights)
+    for engine, (outcomes, n_right, n_pairs) in linked.items():
         same: str | bool = ""
         if first is None:
             first = outcomes
