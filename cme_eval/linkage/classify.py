@@ -444,7 +444,7 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
     is noise (Hari is nearer Charlie, 0.857, than Harry, 0.848).
 
     ``kinship``: a dict kept by the caller across calls on the same ``left`` and ``right``, where
-    each side's siblings (``_kin``) are found once instead of once a call."""
+    each side's siblings (``_Kin``) are found once instead of once a call."""
     out = np.zeros(len(li), dtype=bool)
     kinship = {} if kinship is None else kinship
     if not len(li):
@@ -456,15 +456,11 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
         # Only a record that shares its birth with another can have a twin beside it
         # (``_shares_birth``), and only such a record can be that twin. A pair already shown
         # a twin on the right is not asked again on the left.
-        if side not in kinship:
-            kinship[side] = _kin(frame)
-        shares, every, everyone = kinship[side]
-        ask = np.flatnonzero(shares[mine] & ~out)
+        kin = kinship.setdefault(side, _Kin(frame))
+        ask = np.flatnonzero(kin.shares[mine] & ~out)
         if not len(ask):
             continue
-        asked = np.zeros(len(frame), dtype=bool)
-        asked[mine[ask]] = True
-        me, sibling = every[asked[every]], everyone[asked[every]]
+        me, sibling = kin.of(mine[ask])
         if not len(me):
             continue
         forename = frame[FORENAME_STD].to_numpy()
@@ -506,13 +502,33 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
     return out
 
 
-def _kin(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Of ``frame``: which records share their birth (``_shares_birth``), and the (record,
-    sibling) positions of every such record (``_siblings``): one search per side of a link,
-    which each question of ``twin_evidence`` then reads."""
-    shares = _shares_birth(frame)
-    records = np.flatnonzero(shares)
-    return (shares, *_siblings(frame, records, records))
+class _Kin:
+    """One side's records that share their birth (``_shares_birth``, ``shares``) and the
+    siblings of those asked about so far (``_siblings``): each record's are found once however
+    many questions of ``twin_evidence`` ask of it, and only for the records asked (an
+    independent school's few pupils against 200,000 held records)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self.shares = _shares_birth(frame)
+        self.asked = np.zeros(len(frame), dtype=bool)
+        self.me: list[np.ndarray] = []
+        self.sibling: list[np.ndarray] = []
+
+    def of(self, records: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(record, sibling) positions of ``records`` (each sharing its birth)."""
+        new = np.unique(records[~self.asked[records]])
+        if len(new):
+            me, sibling = _siblings(self.frame, new, np.flatnonzero(self.shares))
+            self.me.append(me)
+            self.sibling.append(sibling)
+            self.asked[new] = True
+        if not self.me:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        wanted = np.zeros(len(self.frame), dtype=bool)
+        wanted[records] = True
+        me, sibling = np.concatenate(self.me), np.concatenate(self.sibling)
+        return me[wanted[me]], sibling[wanted[me]]
 
 
 def _siblings(frame: pd.DataFrame, records: np.ndarray,
