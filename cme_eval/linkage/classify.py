@@ -375,6 +375,9 @@ def _level_guards(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame,
         blocked |= worse & ~same_birth
         ask = np.flatnonzero(worse & same_birth)  # a variant, unless a twin is there to see
         twin[ask] |= twin_evidence(left, right, li[ask], ri[ask], kinship=kinship)
+        # ... or the right record's forename is its child's by two datasets (``corroborated``)
+        ask = ask[~twin[ask]]
+        twin[ask] |= corroborated(right, ri[ask], kinship)
         # A forename merely like the other (a typo, a known variant, Isabelle and Isla) is
         # linked unless the left side holds a twin whose forename agrees better: with one
         # twin's own record missing from the right, its pair with the other twin outweighed
@@ -499,6 +502,45 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
         if side in elsewhere:
             better &= ~same_home[beside]
         out[pair[better]] = True
+    return out
+
+
+def corroborated(right: pd.DataFrame, ri: np.ndarray, kinship: dict | None = None
+                 ) -> np.ndarray:
+    """Per right record ``ri``, whether another dataset on the right holds its child under
+    the same forename: a record of the same surname as typed (``_surnames_alike``), birth and
+    home (postcode or address), the forename equal. Two datasets that name a child alike make
+    the name that child's, and a plainly different forename on the left then another child's,
+    not a form of the name the linker does not know.
+
+    Why: an independent school's return is matched against the LA's lists and the NHS
+    extract, where a child in a maintained school is there twice, in PLASC and in the NHS
+    extract. Pupils of independent schools were taken for their twins at maintained schools
+    when nothing else of that birth was there to see (pilot-2025: Millie's return took Manon's
+    pupil record, which Manon's NHS record also names; Mikey's, Michael by nickname, took his
+    twin Leon's). A true partner is rarely there twice under one forename: an independent
+    school's pupil is in no maintained school's census, and the NHS extract's children are
+    in one of PLASC, EHE or EOTAS, seldom also on another list.
+
+    ``kinship``: as for ``twin_evidence`` (the right side's siblings, found once)."""
+    out = np.zeros(len(ri), dtype=bool)
+    if not len(ri) or "dataset" not in right:
+        return out
+    kin = ({} if kinship is None else kinship).setdefault("right", _Kin(right))
+    ask = np.flatnonzero(kin.shares[ri])
+    if not len(ask):
+        return out
+    me, other = kin.of(ri[ask])
+    forename = right[FORENAME_STD].to_numpy()
+    postcode = right[POSTCODE_STD].to_numpy()
+    address = right[ADDRESS_STD].to_numpy()
+    dataset = right["dataset"].to_numpy()
+    same_home = (((postcode[other] == postcode[me]) & (postcode[me] != ""))
+                 | ((address[other] == address[me]) & (address[me] != "")))
+    named = (forename[other] == forename[me]) & (forename[me] != "")
+    confirmed = np.zeros(len(right), dtype=bool)
+    confirmed[me[same_home & named & (dataset[other] != dataset[me])]] = True
+    out[ask] = confirmed[ri[ask]]
     return out
 
 

@@ -637,3 +637,38 @@ def test_a_slip_beside_identical_twins_is_left_to_the_weights(slip):
     right = _right([("P1", "plasc", "John", *same), ("P2", "plasc", "John", *same)])
     out = link_source(left, right, default_spec(), reference_date=REF)
     assert sorted(out["matched_record_id"]) == ["P1", "P2"]
+
+
+@pytest.mark.parametrize(("second", "linked"), [("nwssp", False), ("plasc", True)])
+def test_a_forename_two_datasets_give_a_child_is_not_taken_for_a_variant(second, linked):
+    # An independent school's return names Millie; the LA's census and the NHS extract both name
+    # the child of that surname, birth and home Manon: Manon is that child's name, and Millie
+    # another child (her twin, whose own NHS record is under an old address). Two copies in
+    # one dataset are one source, not two: Millie may still be a form of the name there.
+    same = ("Byrne", "2013-03-11", *HOME)
+    left = _left([("I1", "independent", "Millie", *same)])
+    right = _right([("P1", "plasc", "Manon", *same), ("X1", second, "Manon", *same)])
+    out = link_source(left, right, default_spec(), reference_date=REF)
+    assert (out["outcome"].iloc[0] == "partial") is linked
+    if linked:
+        assert VARIANT in out["reason"].iloc[0]
+    else:
+        assert out["matched_record_id"].iloc[0] == ""
+
+
+def test_corroborated_needs_the_same_forename_home_and_birth_in_another_dataset():
+    from cme_eval.inputs.standardise import prepare
+    from cme_eval.linkage.classify import corroborated
+
+    right = prepare(_right([
+        ("P1", "plasc", "Manon", "Byrne", "2013-03-11", *HOME),
+        ("N1", "nwssp", "Manon", "Bryne", "2013-03-11", *HOME),  # a slip in the surname
+        ("P2", "plasc", "Cai", "Evans", "2012-01-01", *HOME),
+        ("N2", "nwssp", "Cai", "Evans", "2012-01-01", "1 Other Road, Cardiff", "CF5 1AA"),
+        ("P3", "plasc", "Ela", "Hughes", "2011-02-02", *HOME),
+        ("N3", "nwssp", "Elin", "Hughes", "2011-02-02", *HOME),
+        ("P4", "plasc", "Bryn", "Lloyd", "2010-03-03", *HOME),
+    ]), REF).assign(dataset=lambda f: f["source"])
+    got = corroborated(right, np.arange(len(right)))
+    # Manon: named so by both; Cai: elsewhere in the other; Ela/Elin: another forename; Bryn: once
+    assert got.tolist() == [True, True, False, False, False, False, False]
