@@ -374,7 +374,8 @@ def _level_guards(left: pd.DataFrame, right: pd.DataFrame, levels: pd.DataFrame,
         same_birth = (same >= 0) & (same <= level)
         blocked |= worse & ~same_birth
         ask = np.flatnonzero(worse & same_birth)  # a variant, unless a twin is there to see
-        twin[ask] |= twin_evidence(left, right, li[ask], ri[ask], kinship=kinship)
+        twin[ask] |= twin_evidence(left, right, li[ask], ri[ask], kindred=True,
+                                   kinship=kinship)
         # ... or the right record's forename is its child's by two datasets (``corroborated``)
         ask = ask[~twin[ask]]
         twin[ask] |= corroborated(right, ri[ask], kinship)
@@ -413,7 +414,7 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
                   ri: np.ndarray, *, sides: tuple[str, ...] = ("right", "left"),
                   at_home: tuple[str, ...] = ("right", "left"),
                   elsewhere: tuple[str, ...] = (), close: bool = False,
-                  kinship: dict | None = None) -> np.ndarray:
+                  kindred: bool = False, kinship: dict | None = None) -> np.ndarray:
     """Per candidate pair (left ``li``, right ``ri``), whether a twin is there to see: another
     record of the same surname as typed (``_surnames_alike``: a slip or a spelling by sound
     allowed) and date of birth on the same side as
@@ -445,6 +446,12 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
     ``TWIN_CLOSE``, or a variant the linker knows), not merely better: for a pair whose own
     forenames are only alike (JW 0.80 to 0.92), where Jaro-Winkler's order among short names
     is noise (Hari is nearer Charlie, 0.857, than Harry, 0.848).
+
+    ``kindred``: a sibling whose forename is a variant of the other side's that the linker
+    knows, or one keystroke from it (``_kindred``), is evidence too, however Jaro-Winkler
+    scores the two: for a pair whose forenames plainly differ, a record of that surname and
+    birth under such a forename is the other record's better claimant (Leo's own NHS record,
+    typed Loe at an old address, beside Charlie's; Laura's, the English form of Lowri).
 
     ``kinship``: a dict kept by the caller across calls on the same ``left`` and ``right``, where
     each side's siblings (``_Kin``) are found once instead of once a call."""
@@ -492,10 +499,11 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
         todo = np.unique(pair[np.isnan(own[pair])])
         own[todo] = jaro_winkler(left[FORENAME_STD].to_numpy()[li[todo]],
                                  right[FORENAME_STD].to_numpy()[ri[todo]])
-        agree = _per_distinct_pair(jaro_winkler,
-                                   other_side[FORENAME_STD].to_numpy()[theirs[pair]],
-                                   forename[kin])
+        theirs_name = other_side[FORENAME_STD].to_numpy()[theirs[pair]]
+        agree = _per_distinct_pair(jaro_winkler, theirs_name, forename[kin])
         better = (agree > own[pair]) & (agree >= TWIN_AGREES)
+        if kindred:
+            better |= _per_distinct_pair(_kindred, theirs_name, forename[kin]).astype(bool)
         if close:
             better &= (agree >= TWIN_CLOSE) | are_variants(
                 other_side[FORENAME_STD].to_numpy()[theirs[pair]], forename[kin])
@@ -605,6 +613,13 @@ def _surnames_alike(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     code_a, code_b = codes[:len(a)], codes[len(a):]
     same = (sound[code_a] == sound[code_b]) & audible[code_a]
     return alike | (same & (long[code_a] | (initial[code_a] == initial[code_b])))
+
+
+def _kindred(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether two forenames as typed are one child's by what the linker knows: a known
+    variant (Laura and Lowri) or one keystroke apart (Loe for Leo), both present."""
+    present_ = (a != "") & (b != "")
+    return present_ & (are_variants(a, b) | (keystrokes(a, b) <= 1))
 
 
 def _per_distinct_pair(score, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -672,3 +672,21 @@ def test_corroborated_needs_the_same_forename_home_and_birth_in_another_dataset(
     got = corroborated(right, np.arange(len(right)))
     # Manon: named so by both; Cai: elsewhere in the other; Ela/Elin: another forename; Bryn: once
     assert got.tolist() == [True, True, False, False, False, False, False]
+
+
+@pytest.mark.parametrize(("child", "twin_typed", "twin"), [
+    ("Charlie", "Loe", "Leo"),     # the twin's own NHS record, one keystroke off
+    ("Lily", "Laura", "Lowri"),    # ... under the English form of her Welsh name
+])
+def test_a_twins_own_record_under_a_slip_or_a_known_variant_is_a_twin_there_to_see(
+        child, twin_typed, twin):
+    # The twin's NHS record is at an old address, and its forename as typed is too unlike the
+    # pupil record's for Jaro-Winkler (Loe and Leo 0.56): yet it, not the other twin, is the
+    # pupil record's claimant, so the child is not linked to the twin's record as a variant.
+    left = _left([("N1", "nwssp", child, "Mellor", "2012-05-19", *HOME),
+                  ("N2", "nwssp", twin_typed, "Mellor", "2012-05-19", "Erw Las, Tonyrefail",
+                   "CF39 8AA")])
+    right = _right([("P1", "plasc", twin, "Mellor", "2012-05-19", *HOME)])
+    out = link_source(left, right, default_spec(), reference_date=REF).set_index("record_id")
+    assert out.loc["N1", "matched_record_id"] == ""
+    assert "possible twin or sibling" in out.loc["N1", "reason"]
