@@ -101,7 +101,7 @@ class Comparison:
 TWIN_GUARD = ("forename", 2)  # worst forename level linked: 'JW >= 0.80'
 # Two records are of the same birth when this comparison is at this level or better (the date
 # of birth exact). A pair of the same birth whose forenames differ is linked unless a twin is
-# there to see (``classify.twin_evidence``): then the forename is a variant the linker does not
+# there to see (``twins.twin_evidence``): then the forename is a variant the linker does not
 # know, and the pair becomes a partial match for review.
 SAME_BIRTH = ("dob", 0)
 

@@ -556,7 +556,7 @@ def test_a_twin_with_a_like_forename_does_not_take_the_record_of_one_at_an_old_a
 def test_a_like_forename_is_not_blocked_by_a_better_candidate_on_the_right():
     # Ffionn beside Ffion on the right, one birth: the left record takes the better one by
     # weight; the other stays a candidate (for review), not a twin kept out
-    from cme_eval.linkage.classify import twin_evidence
+    from cme_eval.linkage.twins import twin_evidence
 
     left = pd.DataFrame({"forename_std": ["ffion"], "surname_std": ["pritchard"],
                          "dob_int": [20140506], "postcode_std": ["LL77 7AB"],
@@ -658,7 +658,7 @@ def test_a_forename_two_datasets_give_a_child_is_not_taken_for_a_variant(second,
 
 def test_corroborated_needs_the_same_forename_home_and_birth_in_another_dataset():
     from cme_eval.inputs.standardise import prepare
-    from cme_eval.linkage.classify import corroborated
+    from cme_eval.linkage.twins import corroborated
 
     right = prepare(_right([
         ("P1", "plasc", "Manon", "Byrne", "2013-03-11", *HOME),

@@ -15,16 +15,9 @@ import pandas as pd
 import pytest
 from rapidfuzz.distance import JaroWinkler
 
-from cme_eval.linkage.classify import (
-    TF_FLOOR,
-    TWIN_AGREES,
-    TWIN_SURNAME_AGREES,
-    _shares_birth,
-    exact_pairs,
-    pair_weights,
-    twin_evidence,
-)
+from cme_eval.linkage.classify import TF_FLOOR, exact_pairs, pair_weights
 from cme_eval.linkage.spec import default_spec
+from cme_eval.linkage.twins import TWIN_AGREES, TWIN_SURNAME_AGREES, _shares_birth, twin_evidence
 
 FORENAMES = ["siân", "sian", "", "ioan", "john", "zoë"]
 SURNAMES = ["jones", "", "ap rhys", "jonés"]
