@@ -94,7 +94,7 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
         # Only a record that shares its birth with another can have a twin beside it
         # (``_shares_birth``), and only such a record can be that twin. A pair already shown
         # a twin on the right is not asked again on the left.
-        kin = kinship.setdefault(side, _Kin(frame))
+        kin = _kin_of(kinship, side, frame)
         ask = np.flatnonzero(kin.shares[mine] & ~out)
         if not len(ask):
             continue
@@ -162,7 +162,7 @@ def corroborated(right: pd.DataFrame, ri: np.ndarray, kinship: dict | None = Non
     out = np.zeros(len(ri), dtype=bool)
     if not len(ri) or "dataset" not in right:
         return out
-    kin = ({} if kinship is None else kinship).setdefault("right", _Kin(right))
+    kin = _kin_of({} if kinship is None else kinship, "right", right)
     ask = np.flatnonzero(kin.shares[ri])
     if not len(ask):
         return out
@@ -178,6 +178,14 @@ def corroborated(right: pd.DataFrame, ri: np.ndarray, kinship: dict | None = Non
     confirmed[me[same_home & named & (dataset[other] != dataset[me])]] = True
     out[ask] = confirmed[ri[ask]]
     return out
+
+
+def _kin_of(kinship: dict, side: str, frame: pd.DataFrame) -> _Kin:
+    """``kinship``'s ``_Kin`` of one side, made on first use (not once a call, as
+    ``setdefault`` would make it)."""
+    if side not in kinship:
+        kinship[side] = _Kin(frame)
+    return kinship[side]
 
 
 class _Kin:

@@ -8,6 +8,7 @@ definition on empty input, all-missing and constant columns and non-ASCII names.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -16,6 +17,7 @@ import pytest
 from rapidfuzz.distance import JaroWinkler
 
 from cme_eval.linkage.classify import TF_FLOOR, exact_pairs, pair_weights
+from cme_eval.linkage.comparisons import compare
 from cme_eval.linkage.spec import default_spec
 from cme_eval.linkage.twins import TWIN_AGREES, TWIN_SURNAME_AGREES, _shares_birth, twin_evidence
 
@@ -126,3 +128,34 @@ def test_term_frequency_weights_are_those_of_each_pairs_own_value():
         others = sum(([*c.weights(), 0.0][levels[c.name].iloc[k]])
                      for c in spec.comparisons[1:])
         assert got[k] == pytest.approx(own + others, rel=0, abs=1e-12)
+
+
+def test_each_sides_siblings_are_searched_once_per_link(monkeypatch):
+    # twin_evidence is asked several questions of one link (a variant, a like forename, a
+    # nameless record) and corroborated one more: each side's records of a shared birth are
+    # found once, kept for the link's later questions
+    from cme_eval.inputs.standardise import prepare
+    from cme_eval.linkage import twins
+    from cme_eval.linkage.classify import guarded
+
+    calls = []
+    shares_birth = twins._shares_birth
+
+    def counted(frame):
+        calls.append(len(frame))
+        return shares_birth(frame)
+
+    monkeypatch.setattr(twins, "_shares_birth", counted)
+    ref = dt.date(2024, 1, 15)
+    rows = [("N1", "Zebedee", "Hall", "2014-05-06"), ("N2", "Zoe", "Hall", "2014-05-06"),
+            ("N3", "", "Hall", "2014-05-06"), ("N4", "Isabelle", "Reed", "2015-01-01"),
+            ("N5", "Isla", "Reed", "2015-01-01")]
+    frame = pd.DataFrame(rows, columns=["record_id", "forename", "surname", "dob"]).assign(
+        source="nwssp", address="1 High St", postcode="CF10 1AA")
+    left = prepare(frame, ref)
+    right = prepare(frame.assign(source="plasc"), ref).assign(dataset="plasc")
+    spec = default_spec()
+    li, ri = np.repeat(np.arange(5), 5), np.tile(np.arange(5), 5)
+    levels = compare(left, right, pd.MultiIndex.from_arrays([li, ri]), spec.comparisons)
+    guarded(left, right, levels, spec, li, ri)
+    assert sorted(calls) == [len(left), len(right)]
