@@ -20,10 +20,14 @@ import pandas as pd
 from cme_eval.evaluate.quality import mechanism_reach
 from cme_eval.run import stages
 from cme_eval.run.pipeline import SCENARIO_FILE
+from cme_eval.synth.errors import ERROR_TYPES
 
 
 def reach_of_run(run_dir: Path, mechanism: str) -> pd.DataFrame:
     """``mechanism_reach`` of every LA of the run in ``run_dir``, summed."""
+    if mechanism not in ERROR_TYPES:  # a typo would otherwise count nothing, silently
+        raise SystemExit(f"unknown mechanism {mechanism!r}; the generator's are: "
+                         + ", ".join(sorted(ERROR_TYPES)))
     run = stages.Run.open(run_dir / SCENARIO_FILE, run_dir)
     if not run.has_truth:
         raise SystemExit(f"{run_dir}: a run of an LA's own extracts has no truth to judge")

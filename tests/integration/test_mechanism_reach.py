@@ -4,6 +4,7 @@ could tell, counts that add up, and nothing written into the run folder."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from cme_eval.evaluate.accuracy import REACH_KINDS
 from cme_eval.run import stages
@@ -31,3 +32,8 @@ def test_reach_of_the_smoke_run_adds_up_to_the_linkage_quality_row(smoke_run, ca
     assert main([str(smoke_run), "--mechanism", "outdated_address"]) == 0
     assert "with other errors" in capsys.readouterr().out
     assert _listing(smoke_run) == before
+
+
+def test_an_unknown_mechanism_is_refused_not_counted_as_nothing(smoke_run):
+    with pytest.raises(SystemExit, match="unknown mechanism 'copied_from_houshold'"):
+        reach_of_run(smoke_run, "copied_from_houshold")
