@@ -113,8 +113,9 @@ def reach(judged: pd.DataFrame, identity: pd.Series, person_of: pd.Series,
     - *this error alone*: no other error on the record;
     - *with other errors*: an error besides (an old address, a typo), so that two of the few
       fields the pilot's records hold disagree.
-    A target for the mechanism's recall above the share of the first two kinds asks a linker
-    to place records that a careful analyst would not link either."""
+    A target for the mechanism's recall above the share of the last two kinds asks a linker to
+    place records nothing tells apart; one well above the share of the second asks it to link
+    records with two fields wrong, which a careful analyst holds for review."""
     rows = judged[judged["has_partner"] & _has_error(judged["errors"], mechanism)]
     held = pd.DataFrame({"person": person_of, "identity": identity.reindex(person_of.index)})
     children = held.dropna().drop_duplicates().groupby("identity")["person"].nunique()
