@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cme_eval.evaluate.accuracy import with_reach_recall
 from cme_eval.evaluate.quality import mechanism_reach
 from cme_eval.run import stages
 from cme_eval.run.pipeline import SCENARIO_FILE
@@ -39,9 +40,7 @@ def reach_of_run(run_dir: Path, mechanism: str) -> pd.DataFrame:
             reference_date=run.scenario.dates.nhs_extract, prepared=ev.prepared,
             central_matching=run.scenario.cross_border.central_matching, mechanism=mechanism))
     total = pd.concat(tables).groupby("kind", sort=False)[["records", "linked_to_own"]].sum()
-    total["recall"] = (total["linked_to_own"] / total["records"].where(total["records"] > 0)
-                       ).round(3)
-    return total.reset_index()
+    return with_reach_recall(total).round({"recall": 3}).reset_index()
 
 
 def main(argv: list[str] | None = None) -> int:

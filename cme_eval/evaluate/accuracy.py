@@ -126,8 +126,13 @@ def reach(judged: pd.DataFrame, identity: pd.Series, person_of: pd.Series,
              .agg(records="size", linked_to_own="sum")
              .reindex(list(REACH_KINDS), fill_value=0).astype(int))
     table.loc["all"] = table.sum()
-    table["recall"] = table["linked_to_own"] / table["records"].where(table["records"] > 0)
-    return table.rename_axis("kind").reset_index()
+    return with_reach_recall(table).rename_axis("kind").reset_index()
+
+
+def with_reach_recall(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (``records``, ``linked_to_own``) with ``recall``: unknown where no record."""
+    return table.assign(recall=table["linked_to_own"]
+                        / table["records"].where(table["records"] > 0))
 
 
 def summarise(judged: pd.DataFrame) -> dict[str, float]:

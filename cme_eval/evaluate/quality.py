@@ -32,6 +32,14 @@ def _identity(frame: pd.DataFrame, columns: tuple[str, ...] = IDENTITY) -> pd.Se
     return pd.Series(joined, index=frame["record_id"].to_numpy())
 
 
+def _prepared(sources: dict[str, pd.DataFrame], reference_date: dt.date,
+              prepared: dict[str, pd.DataFrame] | None) -> dict[str, pd.DataFrame]:
+    """``prepared``: the link stage's, when it handed them over; else ``sources`` made again."""
+    if prepared is not None:
+        return prepared
+    return {name: prepare(frame, reference_date) for name, frame in sources.items()}
+
+
 def lost_at_blocking_flags(prepared: dict[str, pd.DataFrame], person_of: pd.Series,
                            blocking: Passes | Mapping[str, Passes]) -> pd.Series:
     """Per record id of every prepared source: True for a received record whose true partner
@@ -69,8 +77,7 @@ def linkage_quality(sources: dict[str, pd.DataFrame], truth_records: pd.DataFram
     against each person's records that carry no error (a person with none is in neither part).
     ``prepared``: ``sources`` standardised as the link stage did (made here when not given).
     """
-    if prepared is None:  # the link stage's, when it handed them over; else made again
-        prepared = {name: prepare(frame, reference_date) for name, frame in sources.items()}
+    prepared = _prepared(sources, reference_date, prepared)
     person = truth_records.set_index("record_id")["person_id"]
     lost = lost_at_blocking_flags(prepared, person, blocking)
     records = pd.concat([f[["record_id", "forename", "surname"]] for f in sources.values()],
@@ -107,8 +114,7 @@ def mechanism_reach(outcomes: pd.DataFrame, truth_records: pd.DataFrame,
     partner by kind (alike another child in every field the link reads, that error alone,
     with other errors), and how many were linked to their own child. ``sources`` and
     ``prepared`` as for ``linkage_quality``."""
-    if prepared is None:
-        prepared = {name: prepare(frame, reference_date) for name, frame in sources.items()}
+    prepared = _prepared(sources, reference_date, prepared)
     person = truth_records.set_index("record_id")["person_id"]
     judged = accuracy.judge(outcomes, truth_records, matched_against(central_matching))
     identity = pd.concat([_identity(f, DISTINGUISHED_BY) for f in prepared.values()])

@@ -102,10 +102,7 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
         if not len(me):
             continue
         forename = frame[FORENAME_STD].to_numpy()
-        postcode = frame[POSTCODE_STD].to_numpy()
-        address = frame[ADDRESS_STD].to_numpy()
-        same_home = (((postcode[sibling] == postcode[me]) & (postcode[sibling] != ""))
-                     | ((address[sibling] == address[me]) & (address[sibling] != "")))
+        same_home = _same_home(frame, me, sibling)
         together = same_home & (forename[sibling] != forename[me])
         home = np.zeros(len(frame), dtype=bool)
         home[me[together]] = side in at_home
@@ -133,8 +130,7 @@ def twin_evidence(left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
         if kindred:
             better |= _per_distinct_pair(_kindred, theirs_name, forename[kin]).astype(bool)
         if close:
-            better &= (agree >= TWIN_CLOSE) | are_variants(
-                other_side[FORENAME_STD].to_numpy()[theirs[pair]], forename[kin])
+            better &= (agree >= TWIN_CLOSE) | are_variants(theirs_name, forename[kin])
         if side in elsewhere:
             better &= ~same_home[beside]
         out[pair[better]] = True
@@ -168,16 +164,22 @@ def corroborated(right: pd.DataFrame, ri: np.ndarray, kinship: dict | None = Non
         return out
     me, other = kin.of(ri[ask])
     forename = right[FORENAME_STD].to_numpy()
-    postcode = right[POSTCODE_STD].to_numpy()
-    address = right[ADDRESS_STD].to_numpy()
     dataset = right["dataset"].to_numpy()
-    same_home = (((postcode[other] == postcode[me]) & (postcode[me] != ""))
-                 | ((address[other] == address[me]) & (address[me] != "")))
+    same_home = _same_home(right, me, other)
     named = (forename[other] == forename[me]) & (forename[me] != "")
     confirmed = np.zeros(len(right), dtype=bool)
     confirmed[me[same_home & named & (dataset[other] != dataset[me])]] = True
     out[ask] = confirmed[ri[ask]]
     return out
+
+
+def _same_home(frame: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pair of positions of ``frame``, whether the two records are at one home: the same
+    postcode or the same address, present."""
+    postcode = frame[POSTCODE_STD].to_numpy()
+    address = frame[ADDRESS_STD].to_numpy()
+    return (((postcode[a] == postcode[b]) & (postcode[a] != ""))
+            | ((address[a] == address[b]) & (address[a] != "")))
 
 
 def _kin_of(kinship: dict, side: str, frame: pd.DataFrame) -> _Kin:
